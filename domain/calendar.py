@@ -1,0 +1,102 @@
+"""Working-day arithmetic for statutory clocks (England and Wales).
+
+The calendar is a value: a set of bank holidays with the range it is valid for
+and a version string naming its source. Loading the holidays is I/O and lives in
+``qa_engine.calendar``; this module only counts.
+
+"Within N working days of X": the day of X is day 0 and the deadline is the end
+of the Nth working day after it, Europe/London time.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+__all__ = [
+    "LONDON",
+    "CalendarRangeError",
+    "WorkingDayCalendar",
+    "add_calendar_months",
+    "end_of_day",
+]
+
+
+class CalendarRangeError(ValueError):
+    """A date lies outside the range the holiday data covers."""
+
+    def __init__(self, day: date, first: date, last: date) -> None:
+        super().__init__(
+            f"date {day.isoformat()} is outside the bank-holiday data "
+            f"({first.isoformat()} to {last.isoformat()}); "
+            "update the holiday data or record the deadline by decision"
+        )
+        self.day = day
+
+
+@dataclass(frozen=True)
+class WorkingDayCalendar:
+    """Bank holidays plus weekends, valid between ``first`` and ``last``."""
+
+    holidays: frozenset[date]
+    first: date
+    last: date
+    version: str
+    sources: tuple[str, ...] = field(default=())
+
+    def _check(self, day: date) -> None:
+        if not self.first <= day <= self.last:
+            raise CalendarRangeError(day, self.first, self.last)
+
+    def is_working_day(self, day: date) -> bool:
+        self._check(day)
+        return day.weekday() < 5 and day not in self.holidays
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The ``days``-th working day after ``start`` (``start`` itself is day 0)."""
+        if days < 0:
+            return self.subtract_working_days(start, -days)
+        current, counted = start, 0
+        while counted < days:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                counted += 1
+        return current
+
+    def subtract_working_days(self, end: date, days: int) -> date:
+        """The working day that lies ``days`` working days before ``end``."""
+        current, counted = end, 0
+        while counted < days:
+            current -= timedelta(days=1)
+            if self.is_working_day(current):
+                counted += 1
+        return current
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end``; negative if end < start."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        count, current = 0, start
+        while current < end:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                count += 1
+        return count
+
+
+def end_of_day(day: date) -> datetime:
+    """The instant a deadline day ends in Europe/London, as an aware UTC datetime."""
+    local_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON)
+    return local_midnight.astimezone(ZoneInfo("UTC"))
+
+
+def add_calendar_months(start: date, months: int) -> date:
+    """``start`` plus calendar months, clamped to the month's last day (31 Aug + 6 → 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    last_day = _stdcal.monthrange(year, month)[1]
+    return date(year, month, min(start.day, last_day))

@@ -1,0 +1,216 @@
+"""Application service for lifecycle 1: the only code that touches review events.
+
+Every write takes an idempotency key (``<workflow id>/<step id>``). A retried
+call whose key is already recorded appends nothing and returns the current
+state; two concurrent writers are serialised by the store's optimistic
+concurrency (the loser reloads and re-checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import RecordConflictError
+from pydantic import BaseModel
+
+from domain.calendar import WorkingDayCalendar
+from domain.chain import ChainBreak, verify_chain
+from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
+from domain.review import ReviewCase, review_id
+from domain.review_model import (
+    COMMANDS,
+    ReportIncident,
+    ReviewState,
+    initial_state,
+    plan_deadlines,
+    plan_report_deadlines,
+)
+from domain.rules import LocalVariations, rule_set
+from domain.values import Command
+
+__all__ = ["HistoryEntry", "ReviewService", "VerifyResult"]
+
+_RETRIES = 5
+
+
+class HistoryEntry(BaseModel):
+    """One recorded fact, readable without knowing event classes."""
+
+    version: int
+    recorded_at: datetime
+    event: str
+    actor: dict[str, Any]
+    data: dict[str, Any]
+    hash: str
+
+
+class VerifyResult(BaseModel):
+    case_ref: str
+    ok: bool
+    records: int
+    first_bad_version: int | None = None
+    reason: str | None = None
+
+
+class ReviewService(Application[UUID]):
+    """Use cases of the review lifecycle over the event store."""
+
+    name = "qa_engine_reviews"
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        calendar: WorkingDayCalendar,
+        rule_set_id: str = "wt2023",
+        variations: LocalVariations | None = None,
+    ) -> None:
+        super().__init__(env=env)
+        self.calendar = calendar
+        self.rules = rule_set(rule_set_id)
+        self.variations = variations or LocalVariations()
+
+    # ------------------------------------------------------------------ writes
+
+    def report_incident(self, command: ReportIncident, *, key: str, today: date) -> ReviewState:
+        """Open a case. Retrying with the same key returns the case unchanged."""
+        if command.aware_on > today:
+            raise RuleViolation(f"{command.aware_on} is in the future", field="aware_on",
+                                rule="no_future_dates")
+        try:
+            existing = self._load(command.case_ref)
+        except CaseNotFound:
+            pass
+        else:
+            if key in existing.applied_keys:
+                return existing.state
+            raise CaseAlreadyExists(f"case {command.case_ref} already exists",
+                                    field="case_ref", rule="unique_case_ref")
+        initial = initial_state(command, rule_set=self.rules.label, variations=self.variations,
+                                calendar_version=self.calendar.version, reported_on=today)
+        opened = plan_report_deadlines(command, self.rules, self.calendar, self.variations)
+        case = ReviewCase.report(command, key=key, initial=initial, opened=opened)
+        try:
+            self.save(case)
+        except RecordConflictError:
+            # A concurrent retry won the race: same key means same case.
+            existing = self._load(command.case_ref)
+            if key in existing.applied_keys:
+                return existing.state
+            raise CaseAlreadyExists(f"case {command.case_ref} already exists",
+                                    field="case_ref", rule="unique_case_ref") from None
+        return case.state
+
+    def record_step(
+        self, case_ref: str, step: str, command: Command, *, key: str, today: date
+    ) -> ReviewState:
+        """Check and record one lifecycle step (``step`` is a name in ``COMMANDS``)."""
+        if not isinstance(command, COMMANDS[step]):
+            raise TypeError(f"{step} takes {COMMANDS[step].__name__}")
+
+        def act(case: ReviewCase) -> None:
+            case.state.check(command, today)
+            opened = plan_deadlines(case.state, command, self.rules, self.calendar)
+            notice = next((d for d in opened if d.key == "publication_notice"), None)
+            if notice is not None and notice.due_on < today and case.state.report_sent_on is None:
+                raise RuleViolation(
+                    f"publication on {notice.clock_start} leaves less than 7 working days' "
+                    f"notice to the Panel and the Secretary of State (notice due {notice.due_on})",
+                    field="planned_on", rule="publication_notice",
+                )
+            case.record(step, command, key=key, today=today, opened=opened)
+
+        return self._write(case_ref, key, act)
+
+    def send_reminder(self, case_ref: str, deadline: str, *, key: str) -> ReviewState:
+        return self._write(case_ref, key, lambda c: c.send_reminder(deadline, key=key))
+
+    def record_breach(self, case_ref: str, deadline: str, *, key: str, at: datetime) -> ReviewState:
+        return self._write(case_ref, key, lambda c: c.record_breach(deadline, key=key, at=at))
+
+    def _write(self, case_ref: str, key: str, act: Callable[[ReviewCase], None]) -> ReviewState:
+        for _attempt in range(_RETRIES):
+            case = self._load(case_ref)
+            if key in case.applied_keys:
+                return case.state
+            act(case)
+            try:
+                self.save(case)
+            except RecordConflictError:
+                continue  # someone else wrote first: reload, re-check, retry
+            return case.state
+        raise RuntimeError(f"could not record {key} after {_RETRIES} concurrent conflicts")
+
+    # ------------------------------------------------------------------- reads
+
+    def state(self, case_ref: str) -> ReviewState:
+        return self._load(case_ref).state
+
+    def exists(self, case_ref: str) -> bool:
+        try:
+            self._load(case_ref)
+        except CaseNotFound:
+            return False
+        return True
+
+    def history(self, case_ref: str, *, as_at: datetime | None = None) -> list[HistoryEntry]:
+        """Every fact recorded about the case, oldest first, up to ``as_at``."""
+        entries = []
+        for ev in self.events.get(review_id(case_ref)):
+            if as_at is not None and ev.timestamp > as_at:
+                break
+            entries.append(_entry(ev))
+        if not entries:
+            raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
+        return entries
+
+    def state_as_at(self, case_ref: str, as_at: datetime) -> ReviewState:
+        """Rebuild the case from the event store as it stood at ``as_at``."""
+        case: ReviewCase | None = None
+        for ev in self.events.get(review_id(case_ref)):
+            if ev.timestamp > as_at:
+                break
+            case = ev.mutate(case)
+        if case is None:
+            raise CaseNotFound(f"case {case_ref} did not exist at {as_at.isoformat()}",
+                               field="as_at", rule="case_exists")
+        return case.state
+
+    def verify(self, case_ref: str) -> VerifyResult:
+        """Check the case's hash chain, naming the first bad record."""
+        events = list(self.events.get(review_id(case_ref)))
+        if not events:
+            raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
+        try:
+            count = verify_chain(events)
+        except ChainBreak as e:
+            return VerifyResult(case_ref=case_ref, ok=False, records=len(events),
+                                first_bad_version=e.version, reason=e.reason)
+        return VerifyResult(case_ref=case_ref, ok=True, records=count)
+
+    def _load(self, case_ref: str) -> ReviewCase:
+        try:
+            case: ReviewCase = self.repository.get(review_id(case_ref))
+        except AggregateNotFoundError:
+            raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists") from None
+        return case
+
+
+_HIDDEN = {"originator_id", "originator_version", "timestamp", "actor", "key", "prev_hash",
+           "hash", "originator_topic", "initial"}
+
+
+def _entry(ev: Any) -> HistoryEntry:
+    data = {k: v for k, v in vars(ev).items() if k not in _HIDDEN}
+    return HistoryEntry(
+        version=ev.originator_version,
+        recorded_at=ev.timestamp,
+        event=type(ev).__name__,
+        actor=vars(ev).get("actor", {}),
+        data=data,
+        hash=vars(ev).get("hash", ""),
+    )

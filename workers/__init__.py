@@ -1,0 +1,1 @@
+"""The Temporal worker: activity implementations and their wiring."""

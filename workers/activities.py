@@ -1,0 +1,89 @@
+"""Activities: thin adapters from the workflow contracts to one service call each.
+
+Domain errors become non-retryable ``ApplicationError`` named after the error's
+type; anything else (a database hiccup) is retried by Temporal, and the
+idempotency key makes every retry append nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.errors import DomainError
+from domain.review_model import COMMANDS, ReviewState
+from qa_engine.reviews import ReviewService
+from workflows.contracts import (
+    RECORD_DEADLINE_BREACH,
+    RECORD_DEADLINE_REMINDER,
+    REPORT_INCIDENT,
+    ClockInput,
+    ReportInput,
+    StepInput,
+)
+
+__all__ = ["review_activities"]
+
+log = structlog.get_logger("qa_engine.activities")
+T = TypeVar("T")
+
+
+def _domain_call(fn: Callable[[], T], **context: Any) -> T:
+    info = activity.info()
+    bound = log.bind(workflow_id=info.workflow_id, run_id=info.workflow_run_id,
+                     activity=info.activity_type, attempt=info.attempt, **context)
+    try:
+        result = fn()
+    except DomainError as e:
+        bound.info("rejected", error=type(e).__name__, rule=e.rule, field=e.field)
+        raise ApplicationError(
+            str(e), {"field": e.field, "rule": e.rule}, type=type(e).__name__, non_retryable=True
+        ) from None
+    bound.info("recorded")
+    return result
+
+
+def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
+    """Every activity of the review lifecycle, bound to ``service``."""
+
+    @activity.defn(name=REPORT_INCIDENT)
+    def report_incident(inp: ReportInput) -> ReviewState:
+        return _domain_call(
+            lambda: service.report_incident(inp.report, key=inp.key, today=inp.today),
+            case_ref=inp.report.case_ref,
+        )
+
+    @activity.defn(name=RECORD_DEADLINE_REMINDER)
+    def record_deadline_reminder(inp: ClockInput) -> ReviewState:
+        return _domain_call(
+            lambda: service.send_reminder(inp.case_ref, inp.deadline, key=inp.key),
+            case_ref=inp.case_ref, deadline=inp.deadline,
+        )
+
+    @activity.defn(name=RECORD_DEADLINE_BREACH)
+    def record_deadline_breach(inp: ClockInput) -> ReviewState:
+        return _domain_call(
+            lambda: service.record_breach(inp.case_ref, inp.deadline, key=inp.key, at=inp.at),
+            case_ref=inp.case_ref, deadline=inp.deadline,
+        )
+
+    def step_activity(step: str) -> Callable[[StepInput], ReviewState]:
+        model = COMMANDS[step]
+
+        def run(inp: StepInput) -> ReviewState:
+            command = model.model_validate(inp.command)
+            return _domain_call(
+                lambda: service.record_step(inp.case_ref, step, command, key=inp.key,
+                                            today=inp.today),
+                case_ref=inp.case_ref,
+            )
+
+        run.__name__ = run.__qualname__ = step
+        return activity.defn(name=step)(run)
+
+    return [report_incident, record_deadline_reminder, record_deadline_breach,
+            *(step_activity(step) for step in COMMANDS)]

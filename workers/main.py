@@ -1,0 +1,47 @@
+"""Worker wiring: the one place a worker process is assembled."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from qa_engine.reviews import ReviewService
+from workers.activities import review_activities
+from workflows.review import ReviewWorkflow
+
+__all__ = ["WORKFLOWS", "build_worker", "sandbox_runner"]
+
+WORKFLOWS = [ReviewWorkflow]
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    """Domain and contract modules are pure: pass them through the sandbox."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "domain", "workflows.contracts", "pydantic", "pydantic_core", "zoneinfo"
+        )
+    )
+
+
+def build_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    reviews: ReviewService,
+    executor: ThreadPoolExecutor,
+    max_concurrent_activities: int | None = None,
+) -> Worker:
+    # Activities are synchronous (the event store is): one thread each.
+    limit = max_concurrent_activities or executor._max_workers
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=review_activities(reviews),
+        activity_executor=executor,
+        max_concurrent_activities=limit,
+        workflow_runner=sandbox_runner(),
+    )

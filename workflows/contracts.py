@@ -1,0 +1,75 @@
+"""Activity names and their input/result models: the contract between workflows and workers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.review_model import ReportIncident
+from temporalio.common import SearchAttributeKey
+
+__all__ = [
+    "BREACHED",
+    "CASE_REF",
+    "NEXT_DEADLINE",
+    "PARTNERSHIP",
+    "RECORD_DEADLINE_BREACH",
+    "RECORD_DEADLINE_REMINDER",
+    "REPORT_INCIDENT",
+    "SEARCH_ATTRIBUTES",
+    "STAGE",
+    "ClockInput",
+    "ReportInput",
+    "StartReview",
+    "StepInput",
+    "review_workflow_id",
+]
+
+REPORT_INCIDENT = "report_incident"
+RECORD_DEADLINE_REMINDER = "record_deadline_reminder"
+RECORD_DEADLINE_BREACH = "record_deadline_breach"
+
+# Custom search attributes (registered on every server at start-up). No personal data.
+CASE_REF = SearchAttributeKey.for_keyword("QaCaseRef")
+STAGE = SearchAttributeKey.for_keyword("QaStage")
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("QaNextDeadline")
+BREACHED = SearchAttributeKey.for_bool("QaBreached")
+PARTNERSHIP = SearchAttributeKey.for_keyword("QaPartnership")
+SEARCH_ATTRIBUTES = (CASE_REF, STAGE, NEXT_DEADLINE, BREACHED, PARTNERSHIP)
+
+
+def review_workflow_id(case_ref: str) -> str:
+    return f"review-{case_ref.upper()}"
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StartReview(_Contract):
+    """The review workflow's input."""
+
+    report: ReportIncident
+
+
+class ReportInput(_Contract):
+    report: ReportIncident
+    key: str
+    today: date
+
+
+class StepInput(_Contract):
+    case_ref: str
+    step: str
+    command: dict[str, Any]
+    key: str
+    today: date
+
+
+class ClockInput(_Contract):
+    case_ref: str
+    deadline: str
+    key: str
+    at: datetime

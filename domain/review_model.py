@@ -249,8 +249,8 @@ class RecordDecisionNotToPublish(Command):
 
 class Recommendation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    text: FreeText
     owner_agency: AgencyCode
+    text: FreeText
 
 
 class RecordRecommendations(Command):
@@ -642,6 +642,10 @@ class ReviewState(BaseModel):
         d = self.deadlines.get(key)
         if d is not None and d.status == "open":
             d.status, d.met_on, d.late = "met", on, on > d.due_on
+            if not d.late:
+                # Recorded after the timer fired, but done in time: the breach alert
+                # stays in the history; the deadline itself was met.
+                d.breached = False
 
     def cancel_open(self) -> list[str]:
         keys = []

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     reminder_lead_working_days: int = Field(default=2, ge=0, le=20)
     lcspr_checkpoint_weeks: int = Field(default=6, ge=1, le=26)
 
+    # who the CLI records as acting (overridable per command with --actor-name/--actor-role)
+    actor_name: str | None = None
+    actor_role: str | None = None
+
     # logging
     log_level: str = "INFO"
     log_json: bool = True

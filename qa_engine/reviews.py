@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
@@ -146,6 +146,20 @@ class ReviewService(Application[UUID]):
         raise RuntimeError(f"could not record {key} after {_RETRIES} concurrent conflicts")
 
     # ------------------------------------------------------------------- reads
+
+    def read_history(
+        self,
+        case_ref: str,
+        *,
+        actor: dict[str, Any],
+        as_at: datetime | None = None,
+        purpose: str = "case review",
+    ) -> list[HistoryEntry]:
+        """An auditor's read: recorded first (who, when, which case), then returned."""
+        key = f"read/{uuid4()}"
+        self._write(case_ref, key, lambda c: c.record_history_read(
+            key=key, actor=actor, as_at=as_at.isoformat() if as_at else None, purpose=purpose))
+        return self.history(case_ref, as_at=as_at)
 
     def state(self, case_ref: str) -> ReviewState:
         return self._load(case_ref).state

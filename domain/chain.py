@@ -58,7 +58,7 @@ class ChainedAggregate(Aggregate):
         pass
 
     @classmethod
-    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("timestamp", event_class.create_timestamp())
         state = dict(kwargs, originator_topic=_topic(cls), originator_version=cls.INITIAL_VERSION)
         kwargs["prev_hash"] = GENESIS
@@ -91,12 +91,15 @@ def verify_chain(events: Iterable[Any]) -> int:
     for ev in events:
         version = ev.originator_version
         if version != expected_version:
-            raise ChainBreak(version, f"expected version {expected_version}: a record is missing or moved")
+            raise ChainBreak(
+                version, f"expected version {expected_version}: a record is missing or moved"
+            )
         state = dict(vars(ev))
         if state.get("prev_hash") != prev:
-            raise ChainBreak(version, "does not follow its predecessor (deleted, reordered or edited)")
+            raise ChainBreak(
+                version, "does not follow its predecessor (deleted, reordered or edited)"
+            )
         if event_hash(prev, _topic(type(ev)), state) != state.get("hash"):
             raise ChainBreak(version, "content does not match its hash (edited)")
         prev, expected_version, count = state["hash"], expected_version + 1, count + 1
     return count
-

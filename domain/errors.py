@@ -1,10 +1,10 @@
 """The one exception hierarchy of the domain.
 
-    DomainError
-    ├── RuleViolation        a command breaks a rule (wrong stage, bad date, ...)
-    │   └── OutOfOrder       a step attempted before the steps it depends on
-    ├── CaseNotFound         no case with that reference
-    └── CaseAlreadyExists    a case reference reused by a different report
+DomainError
+├── RuleViolation        a command breaks a rule (wrong stage, bad date, ...)
+│   └── OutOfOrder       a step attempted before the steps it depends on
+├── CaseNotFound         no case with that reference
+└── CaseAlreadyExists    a case reference reused by a different report
 """
 
 from __future__ import annotations

@@ -215,8 +215,9 @@ class ReviewCase(ChainedAggregate):
     def record_breach(self, deadline: str, *, key: str, at: datetime) -> None:
         d = self._open_deadline(deadline)
         if at < d.due_at:
-            raise RuleViolation(f"{deadline} is not due until {d.due_at.isoformat()}",
-                                rule="not_yet_due")
+            raise RuleViolation(
+                f"{deadline} is not due until {d.due_at.isoformat()}", rule="not_yet_due"
+            )
         self.trigger_event(
             self.DeadlineBreached,
             key=key,
@@ -227,8 +228,9 @@ class ReviewCase(ChainedAggregate):
             escalated_to=list(d.escalate_to),
         )
 
-    def record_history_read(self, *, key: str, actor: dict[str, Any], as_at: str | None,
-                            purpose: str) -> None:
+    def record_history_read(
+        self, *, key: str, actor: dict[str, Any], as_at: str | None, purpose: str
+    ) -> None:
         self.trigger_event(self.HistoryRead, key=key, actor=actor, as_at=as_at, purpose=purpose)
 
     def _open_deadline(self, key: str) -> Deadline:

@@ -96,7 +96,9 @@ class ReportIncident(Command):
     @model_validator(mode="after")
     def _rules(self) -> ReportIncident:
         if self.aware_on < self.incident_on:
-            raise ValueError("aware_on: the local authority cannot become aware before the incident")
+            raise ValueError(
+                "aware_on: the local authority cannot become aware before the incident"
+            )
         if len(set(self.child_refs)) != len(self.child_refs):
             raise ValueError("child_refs: each child reference may appear once")
         if not self.abuse_or_neglect and not (self.looked_after and self.harm is Harm.DIED):
@@ -233,7 +235,9 @@ class RecordReportSent(Command):
     @model_validator(mode="after")
     def _both(self) -> RecordReportSent:
         if set(self.recipients) != {"panel", "secretary_of_state"}:
-            raise ValueError("recipients: the report goes to both the panel and the secretary_of_state")
+            raise ValueError(
+                "recipients: the report goes to both the panel and the secretary_of_state"
+            )
         return self
 
 
@@ -418,7 +422,11 @@ class ReviewState(BaseModel):
         """One line, no personal data: for the Temporal memo and list views."""
         nxt = self.next_deadline()
         due = f"; next: {nxt.label} due {nxt.due_on.isoformat()}" if nxt else ""
-        flag = "; BREACHED" if any(d.breached and d.status == "open" for d in self.open_deadlines()) else ""
+        flag = (
+            "; BREACHED"
+            if any(d.breached and d.status == "open" for d in self.open_deadlines())
+            else ""
+        )
         return f"{self.case_ref} ({self.partnership}) {self.stage.value}{due}{flag}"
 
     # ------------------------------------------------------------------ guards
@@ -478,13 +486,16 @@ class ReviewState(BaseModel):
                 rule="lac_death_only",
             )
         if self.sos_ofsted_notified_on is not None:
-            raise RuleViolation("the Secretary of State and Ofsted are already notified", rule="once_only")
+            raise RuleViolation(
+                "the Secretary of State and Ofsted are already notified", rule="once_only"
+            )
 
     def _check_record_threshold_decision(self, c: RecordThresholdDecision, today: date) -> None:
         self._need_stage("the threshold decision", Stage.NOTIFICATION)
         if self.notified_on is None:
             raise OutOfOrder(
-                "the threshold decision follows the Panel notification; record the notification first",
+                "the threshold decision follows the Panel notification; "
+                "record the notification first",
                 rule="notify_before_threshold",
             )
         if c.decided_on < self.notified_on:
@@ -520,31 +531,40 @@ class ReviewState(BaseModel):
                 "request agency summaries before the rapid review meeting", rule="summaries_first"
             )
 
-    def _check_record_rapid_review_decision(self, c: RecordRapidReviewDecision, today: date) -> None:
+    def _check_record_rapid_review_decision(
+        self, c: RecordRapidReviewDecision, today: date
+    ) -> None:
         self._need_stage("the rapid review decision", Stage.RAPID_REVIEW)
         if self.meeting_on is None:
-            raise OutOfOrder("the decision is made at the rapid review meeting; record it first",
-                             rule="meeting_first")
+            raise OutOfOrder(
+                "the decision is made at the rapid review meeting; record it first",
+                rule="meeting_first",
+            )
         if self.decision is not None:
             raise RuleViolation("the decision is already recorded", rule="once_only")
         if c.decided_on < self.meeting_on:
-            raise RuleViolation("the decision cannot predate the meeting", field="decided_on",
-                                rule="chronology")
+            raise RuleViolation(
+                "the decision cannot predate the meeting", field="decided_on", rule="chronology"
+            )
 
     def _check_submit_rapid_review_report(self, c: SubmitRapidReviewReport, today: date) -> None:
         self._need_stage("submitting the rapid review report", Stage.RAPID_REVIEW)
         if self.decision is None or self.decision_on is None:
-            raise OutOfOrder("the rapid review report carries the decision; record the decision first",
-                             rule="decision_first")
+            raise OutOfOrder(
+                "the rapid review report carries the decision; record the decision first",
+                rule="decision_first",
+            )
         if c.submitted_on < self.decision_on:
-            raise RuleViolation("the report cannot predate the decision", field="submitted_on",
-                                rule="chronology")
+            raise RuleViolation(
+                "the report cannot predate the decision", field="submitted_on", rule="chronology"
+            )
 
     def _check_record_panel_response(self, c: RecordPanelResponse, today: date) -> None:
         self._need_stage("the Panel's response", Stage.AWAITING_PANEL_RESPONSE)
         if c.response == "challenges" and not c.notes:
-            raise RuleViolation("a challenge needs the Panel's notes", field="notes",
-                                rule="challenge_reasons")
+            raise RuleViolation(
+                "a challenge needs the Panel's notes", field="notes", rule="challenge_reasons"
+            )
 
     def _check_appoint_reviewer(self, c: AppointReviewer, today: date) -> None:
         self._need_stage("appointing a reviewer", Stage.LCSPR)
@@ -552,8 +572,9 @@ class ReviewState(BaseModel):
     def _check_agree_terms_of_reference(self, c: AgreeTermsOfReference, today: date) -> None:
         self._need_stage("agreeing terms of reference", Stage.LCSPR)
         if self.reviewer_appointed_on is None:
-            raise OutOfOrder("appoint the reviewer before agreeing terms of reference",
-                             rule="reviewer_first")
+            raise OutOfOrder(
+                "appoint the reviewer before agreeing terms of reference", rule="reviewer_first"
+            )
 
     def _check_record_bodies_informed(self, c: RecordBodiesInformed, today: date) -> None:
         self._need_stage("informing the Panel, Ofsted and DfE", Stage.LCSPR, Stage.PUBLICATION)
@@ -564,43 +585,57 @@ class ReviewState(BaseModel):
     def _check_pause_clock(self, c: PauseClock, today: date) -> None:
         d = self.deadlines.get(c.clock)
         if d is None or d.status != "open":
-            raise RuleViolation(f"there is no open clock {c.clock!r} to pause", field="clock",
-                                rule="open_clock")
+            raise RuleViolation(
+                f"there is no open clock {c.clock!r} to pause", field="clock", rule="open_clock"
+            )
         if d.paused_on is not None:
-            raise RuleViolation(f"clock {c.clock!r} is already paused", field="clock",
-                                rule="already_paused")
+            raise RuleViolation(
+                f"clock {c.clock!r} is already paused", field="clock", rule="already_paused"
+            )
 
     def _check_resume_clock(self, c: ResumeClock, today: date) -> None:
         d = self.deadlines.get(c.clock)
         if d is None or d.paused_on is None:
-            raise RuleViolation(f"clock {c.clock!r} is not paused", field="clock", rule="not_paused")
+            raise RuleViolation(
+                f"clock {c.clock!r} is not paused", field="clock", rule="not_paused"
+            )
         if c.resumed_on < d.paused_on:
-            raise RuleViolation("a clock cannot resume before it was paused", field="resumed_on",
-                                rule="chronology")
+            raise RuleViolation(
+                "a clock cannot resume before it was paused", field="resumed_on", rule="chronology"
+            )
 
     def _check_record_final_report(self, c: RecordFinalReport, today: date) -> None:
         self._need_stage("the final report", Stage.LCSPR)
         if self.tor_agreed_on is None:
-            raise OutOfOrder("the final report needs a reviewer and agreed terms of reference",
-                             rule="terms_of_reference_first")
+            raise OutOfOrder(
+                "the final report needs a reviewer and agreed terms of reference",
+                rule="terms_of_reference_first",
+            )
         d = self.deadlines.get("lcspr_final_report")
         if d is not None and d.paused_on is not None:
-            raise OutOfOrder("the LCSPR clock is paused; resume it before recording the final report",
-                             rule="clock_paused")
+            raise OutOfOrder(
+                "the LCSPR clock is paused; resume it before recording the final report",
+                rule="clock_paused",
+            )
 
     def _check_plan_publication(self, c: PlanPublication, today: date) -> None:
         self._need_stage("planning publication", Stage.PUBLICATION)
         if self.published_on is not None or self.publication_declined:
             raise RuleViolation("publication is already decided", rule="once_only")
         if self.report_sent_on is None and c.planned_on <= today:
-            raise RuleViolation("the planned publication date must be in the future",
-                                field="planned_on", rule="future_publication")
+            raise RuleViolation(
+                "the planned publication date must be in the future",
+                field="planned_on",
+                rule="future_publication",
+            )
 
     def _check_record_report_sent(self, c: RecordReportSent, today: date) -> None:
         self._need_stage("sending the final report", Stage.PUBLICATION)
         if self.publication_planned_on is None:
-            raise OutOfOrder("plan the publication date first: the notice is counted back from it",
-                             rule="plan_first")
+            raise OutOfOrder(
+                "plan the publication date first: the notice is counted back from it",
+                rule="plan_first",
+            )
         if self.report_sent_on is not None:
             raise RuleViolation("the report is already recorded as sent", rule="once_only")
 
@@ -614,8 +649,9 @@ class ReviewState(BaseModel):
         if self.published_on is not None or self.publication_declined:
             raise RuleViolation("publication is already decided", rule="once_only")
         if c.published_on < self.report_sent_on:
-            raise RuleViolation("publication cannot predate the notice", field="published_on",
-                                rule="chronology")
+            raise RuleViolation(
+                "publication cannot predate the notice", field="published_on", rule="chronology"
+            )
 
     def _check_record_decision_not_to_publish(
         self, c: RecordDecisionNotToPublish, today: date
@@ -627,8 +663,10 @@ class ReviewState(BaseModel):
     def _check_record_recommendations(self, c: RecordRecommendations, today: date) -> None:
         self._need_stage("recording recommendations", Stage.PUBLICATION)
         if self.published_on is None and not self.publication_declined:
-            raise OutOfOrder("record publication (or the decision not to publish) first",
-                             rule="publication_first")
+            raise OutOfOrder(
+                "record publication (or the decision not to publish) first",
+                rule="publication_first",
+            )
 
     # --------------------------------------------------------------- mutations
     # Called only by the aggregate's events: they set state from the event's
@@ -849,12 +887,16 @@ def plan_deadlines(
         ]
     if isinstance(command, SubmitRapidReviewReport):
         return [make_deadline(key="panel_response", start=command.submitted_on, **kw)]
-    if isinstance(command, RecordPanelResponse) and command.response == "agrees":
-        if state.decision is RapidReviewDecision.LCSPR and state.decision_on is not None:
-            return [
-                make_deadline(key="lcspr_final_report", start=state.decision_on, **kw),
-                _checkpoint(state.decision_on, **kw),
-            ]
+    if (
+        isinstance(command, RecordPanelResponse)
+        and command.response == "agrees"
+        and state.decision is RapidReviewDecision.LCSPR
+        and state.decision_on is not None
+    ):
+        return [
+            make_deadline(key="lcspr_final_report", start=state.decision_on, **kw),
+            _checkpoint(state.decision_on, **kw),
+        ]
     if isinstance(command, RecordProgressCheckpoint):
         return [_checkpoint(command.held_on, **kw)]
     if isinstance(command, ResumeClock):
@@ -866,7 +908,9 @@ def plan_deadlines(
             lost = calendar.working_days_between(paused.paused_on, command.resumed_on)
             new_due = calendar.add_working_days(paused.due_on, lost)
         resumed = make_deadline(key=command.clock, start=paused.clock_start, due_on=new_due, **kw)
-        resumed.rule = f"{paused.rule}, extended by the pause {paused.paused_on} to {command.resumed_on}"
+        resumed.rule = (
+            f"{paused.rule}, extended by the pause {paused.paused_on} to {command.resumed_on}"
+        )
         return [resumed]
     if isinstance(command, PlanPublication):
         return [make_deadline(key="publication_notice", start=command.planned_on, **kw)]
@@ -880,6 +924,10 @@ def _checkpoint(
     while not calendar.is_working_day(due):
         due += timedelta(days=1)
     return make_deadline(
-        rules=rules, key="lcspr_checkpoint", start=after, due_on=due, calendar=calendar,
+        rules=rules,
+        key="lcspr_checkpoint",
+        start=after,
+        due_on=due,
+        calendar=calendar,
         variations=variations,
     )

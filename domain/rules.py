@@ -96,7 +96,7 @@ class RuleSet(BaseModel):
         calendar: WorkingDayCalendar,
         variations: LocalVariations,
     ) -> date:
-        """The deadline day of clock ``key`` started (or, for notice clocks, ending) at ``start``."""
+        """The deadline day of clock ``key`` started (notice clocks: ending) at ``start``."""
         rule = self.clock(key)
         if rule.kind is ClockKind.CALENDAR_MONTHS:
             return add_calendar_months(start, rule.amount)

@@ -45,6 +45,8 @@ def england_and_wales() -> WorkingDayCalendar:
         first=date(first_year, 1, 1),
         last=date(last_year, 12, 31),
         version=f"govuk-bank-holidays {v_govuk} to {last_govuk_year}; holidays {v_hol} after",
-        sources=(f"GOV.UK bank-holidays.json england-and-wales {first_year}-{last_govuk_year}",
-                 f"holidays {v_hol} GB-ENG {last_govuk_year + 1}-{last_year}"),
+        sources=(
+            f"GOV.UK bank-holidays.json england-and-wales {first_year}-{last_govuk_year}",
+            f"holidays {v_hol} GB-ENG {last_govuk_year + 1}-{last_year}",
+        ),
     )

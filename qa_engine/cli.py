@@ -46,8 +46,10 @@ class Output:
     def data(self, obj: Any, human: Callable[[], str]) -> None:
         if self.as_json:
             payload = obj.model_dump(mode="json") if isinstance(obj, BaseModel) else obj
-            sys.stdout.write(orjson.dumps(payload, default=_json_default,
-                                          option=orjson.OPT_INDENT_2).decode() + "\n")
+            sys.stdout.write(
+                orjson.dumps(payload, default=_json_default, option=orjson.OPT_INDENT_2).decode()
+                + "\n"
+            )
         else:
             sys.stdout.write(human() + "\n")
 
@@ -67,7 +69,8 @@ def render_state(state: ReviewState, today: date) -> str:
     cal = england_and_wales()
     lines = [
         f"case        {state.case_ref}   partnership {state.partnership}",
-        f"stage       {state.stage.value}" + (f"   outcome: {state.outcome}" if state.outcome else ""),
+        f"stage       {state.stage.value}"
+        + (f"   outcome: {state.outcome}" if state.outcome else ""),
         f"rule set    {state.rule_set}   calendar: {state.calendar_version}",
         f"reported    {state.reported_on}   aware {state.aware_on}   children: {state.child_count}",
         "deadlines:",
@@ -129,15 +132,21 @@ def add_model_options(parser: argparse.ArgumentParser, model: type[BaseModel]) -
         required = field.is_required()
         help_text = field.description or ""
         if annotation is bool:
-            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction,
-                                required=required, help=help_text)
+            parser.add_argument(
+                flag,
+                dest=name,
+                action=argparse.BooleanOptionalAction,
+                required=required,
+                help=help_text,
+            )
         elif _origin(annotation)[0] is list:
             item = _list_item_model(annotation)
             if item is not None:
                 keys = list(item.model_fields)
                 help_text = f"repeatable: {keys[0].upper()}={keys[1].upper()} or JSON"
-            parser.add_argument(flag, dest=name, action="append", required=required,
-                                help=help_text or "repeatable")
+            parser.add_argument(
+                flag, dest=name, action="append", required=required, help=help_text or "repeatable"
+            )
         else:
             parser.add_argument(flag, dest=name, required=required, help=help_text)
 
@@ -169,7 +178,10 @@ def model_input(model: type[BaseModel], ns: argparse.Namespace) -> dict[str, Any
 
 
 def _actor(ns: argparse.Namespace, settings: Settings) -> dict[str, str | None]:
-    return {"name": ns.actor_name or settings.actor_name, "role": ns.actor_role or settings.actor_role}
+    return {
+        "name": ns.actor_name or settings.actor_name,
+        "role": ns.actor_role or settings.actor_role,
+    }
 
 
 async def _review_client(settings: Settings) -> Any:
@@ -198,8 +210,10 @@ def make_step_command(step: str) -> Callable[[argparse.Namespace, Settings, Outp
         command = model.model_validate(data)
         client = await _review_client(settings)
         state = await client.record(ns.ref, step, command)
-        out.data(state, lambda: f"recorded {step} on {state.case_ref}\n" + render_state(
-            state, _london_today()))
+        out.data(
+            state,
+            lambda: f"recorded {step} on {state.case_ref}\n" + render_state(state, _london_today()),
+        )
         return EXIT_OK
 
     return run
@@ -221,9 +235,15 @@ async def cmd_list(ns: argparse.Namespace, settings: Settings, out: Output) -> i
             return "no cases"
         lines = [f"{'CASE':<20} {'PARTNERSHIP':<12} {'STAGE':<24} {'NEXT DEADLINE':<17} BREACHED"]
         for r in rows:
-            nd = r.next_deadline.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") if r.next_deadline else "-"
-            lines.append(f"{r.case_ref:<20} {r.partnership:<12} {r.stage:<24} {nd:<17} "
-                         f"{'yes' if r.breached else 'no'}")
+            nd = (
+                r.next_deadline.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+                if r.next_deadline
+                else "-"
+            )
+            lines.append(
+                f"{r.case_ref:<20} {r.partnership:<12} {r.stage:<24} {nd:<17} "
+                f"{'yes' if r.breached else 'no'}"
+            )
         return "\n".join(lines)
 
     out.data([r.model_dump(mode="json") for r in rows], human)
@@ -231,12 +251,9 @@ async def cmd_list(ns: argparse.Namespace, settings: Settings, out: Output) -> i
 
 
 def _service(settings: Settings) -> Any:
-    from qa_engine.calendar import england_and_wales
-    from qa_engine.reviews import ReviewService
-    from qa_engine.store import store_env
+    from qa_engine.bootstrap import bootstrap
 
-    return ReviewService(store_env(settings), calendar=england_and_wales(),
-                         rule_set_id=settings.rule_set, variations=settings.variations)
+    return bootstrap(settings).reviews
 
 
 async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
@@ -246,8 +263,11 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
         as_at = as_at.replace(tzinfo=LONDON)
     actor = _actor(ns, settings)
     if not actor["name"] or not actor["role"]:
-        raise DomainError("an auditor's read is recorded: give --actor-name and --actor-role",
-                          field="actor", rule="reads_are_recorded")
+        raise DomainError(
+            "an auditor's read is recorded: give --actor-name and --actor-role",
+            field="actor",
+            rule="reads_are_recorded",
+        )
     entries = svc.read_history(ns.ref, actor=actor, as_at=as_at, purpose=ns.purpose)
     state = svc.state_as_at(ns.ref, as_at) if as_at else None
 
@@ -257,22 +277,35 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
             lines.append(f"as at {as_at}: stage {state.stage.value}")
         for e in entries:
             who = f"{e.actor.get('name', '')} ({e.actor.get('role', '')})"
-            lines.append(f"{e.version:>3}  {e.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
-                         f"{e.event:<34} {who}")
+            lines.append(
+                f"{e.version:>3}  {e.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
+                f"{e.event:<34} {who}"
+            )
         return "\n".join(lines)
 
-    out.data({"as_at": as_at.isoformat() if as_at else None,
-              "state": state.model_dump(mode="json") if state else None,
-              "events": [e.model_dump(mode="json") for e in entries]}, human)
+    out.data(
+        {
+            "as_at": as_at.isoformat() if as_at else None,
+            "state": state.model_dump(mode="json") if state else None,
+            "events": [e.model_dump(mode="json") for e in entries],
+        },
+        human,
+    )
     return EXIT_OK
 
 
 async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     svc = _service(settings)
     result = svc.verify(ns.ref)
-    out.data(result, lambda: (
-        f"{result.case_ref}: chain intact, {result.records} records" if result.ok else
-        f"{result.case_ref}: TAMPERED at record {result.first_bad_version}: {result.reason}"))
+    out.data(
+        result,
+        lambda: (
+            f"{result.case_ref}: chain intact, {result.records} records"
+            if result.ok
+            else f"{result.case_ref}: TAMPERED at record "
+            f"{result.first_bad_version}: {result.reason}"
+        ),
+    )
     return EXIT_OK if result.ok else EXIT_REJECTED
 
 
@@ -302,8 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     actor.add_argument("--actor-name", help="who is recording (default: QA_ACTOR_NAME)")
     actor.add_argument("--actor-role", help="their role (default: QA_ACTOR_ROLE)")
 
-    parser = argparse.ArgumentParser(prog="qa-engine", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="qa-engine", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     dev = sub.add_parser("dev", parents=[common], help="run everything on this machine")
@@ -318,13 +352,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     case = sub.add_parser("case", help="review cases: report, record steps, show, list, history")
     steps = case.add_subparsers(dest="step", required=True, metavar="ACTION")
-    report = steps.add_parser("report", parents=[common, actor],
-                              help="open a case from a serious incident notification")
+    report = steps.add_parser(
+        "report", parents=[common, actor], help="open a case from a serious incident notification"
+    )
     add_model_options(report, ReportIncident)
     report.set_defaults(func=cmd_report)
     for step, model in COMMANDS.items():
-        p = steps.add_parser(step.replace("_", "-"), parents=[common, actor],
-                             help=(model.__doc__ or step.replace("_", " ")).splitlines()[0])
+        p = steps.add_parser(
+            step.replace("_", "-"),
+            parents=[common, actor],
+            help=(model.__doc__ or step.replace("_", " ")).splitlines()[0],
+        )
         p.add_argument("ref", help="case reference")
         add_model_options(p, model)
         p.set_defaults(func=make_step_command(step))
@@ -334,8 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     lst = steps.add_parser("list", parents=[common], help="open cases (Temporal visibility)")
     lst.add_argument("--all", action="store_true", help="include closed cases")
     lst.set_defaults(func=cmd_list)
-    hist = steps.add_parser("history", parents=[common, actor],
-                            help="the recorded events (your read is recorded too)")
+    hist = steps.add_parser(
+        "history", parents=[common, actor], help="the recorded events (your read is recorded too)"
+    )
     hist.add_argument("ref")
     hist.add_argument("--as-at", help="ISO timestamp: rebuild the case as it stood then")
     hist.add_argument("--purpose", default="case review", help="why you are reading it")
@@ -371,23 +410,35 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def _error(out: Output, label: str, e: DomainError, code: int) -> int:
     if out.as_json:
-        sys.stdout.write(orjson.dumps({"error": label, "message": e.message, "field": e.field,
-                                       "rule": e.rule}).decode() + "\n")
+        sys.stdout.write(
+            orjson.dumps(
+                {"error": label, "message": e.message, "field": e.field, "rule": e.rule}
+            ).decode()
+            + "\n"
+        )
     else:
-        where = ", ".join(x for x in (f"field {e.field}" if e.field else "",
-                                      f"rule {e.rule}" if e.rule else "") if x)
+        where = ", ".join(
+            x
+            for x in (f"field {e.field}" if e.field else "", f"rule {e.rule}" if e.rule else "")
+            if x
+        )
         sys.stderr.write(f"{label}: {e.message}" + (f" [{where}]" if where else "") + "\n")
     return code
 
 
 def _invalid(e: ValidationError, out: Output) -> int:
     problems = [
-        {"field": ".".join(str(p) for p in err["loc"]) or "input", "rule": err["type"],
-         "message": err["msg"].removeprefix("Value error, ")}
+        {
+            "field": ".".join(str(p) for p in err["loc"]) or "input",
+            "rule": err["type"],
+            "message": err["msg"].removeprefix("Value error, "),
+        }
         for err in e.errors()
     ]
     if out.as_json:
-        sys.stdout.write(orjson.dumps({"error": "invalid input", "problems": problems}).decode() + "\n")
+        sys.stdout.write(
+            orjson.dumps({"error": "invalid input", "problems": problems}).decode() + "\n"
+        )
     else:
         for p in problems:
             sys.stderr.write(f"invalid: {p['field']}: {p['message']} [rule {p['rule']}]\n")

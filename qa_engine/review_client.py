@@ -53,16 +53,21 @@ class ReviewClient:
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=TypedSearchAttributes(
-                    [SearchAttributePair(CASE_REF, report.case_ref),
-                     SearchAttributePair(PARTNERSHIP, report.partnership),
-                     SearchAttributePair(STAGE, "reporting")]
+                    [
+                        SearchAttributePair(CASE_REF, report.case_ref),
+                        SearchAttributePair(PARTNERSHIP, report.partnership),
+                        SearchAttributePair(STAGE, "reporting"),
+                    ]
                 ),
                 memo={"summary": f"{report.case_ref} ({report.partnership}) being recorded"},
             )
         except Exception as e:
             if type(e).__name__ == "WorkflowAlreadyStartedError":
-                raise CaseAlreadyExists(f"case {report.case_ref} already exists",
-                                        field="case_ref", rule="unique_case_ref") from None
+                raise CaseAlreadyExists(
+                    f"case {report.case_ref} already exists",
+                    field="case_ref",
+                    rule="unique_case_ref",
+                ) from None
             raise
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
@@ -77,8 +82,9 @@ class ReviewClient:
                 except Exception as e:
                     raise RuleViolation(_cause_message(e), rule="report_rejected") from None
             await asyncio.sleep(0.1)
-        raise TimeoutError(f"case {report.case_ref} was not recorded within {wait_seconds}s: "
-                           "is a worker running?")
+        raise TimeoutError(
+            f"case {report.case_ref} was not recorded within {wait_seconds}s: is a worker running?"
+        )
 
     async def record(self, case_ref: str, step: str, command: Command) -> ReviewState:
         """Send one step as a Temporal update; a rejection raises ``RuleViolation``."""
@@ -86,7 +92,9 @@ class ReviewClient:
             raise TypeError(f"{step} takes {COMMANDS[step].__name__}")
         handle = self.client.get_workflow_handle(review_workflow_id(case_ref))
         try:
-            result: ReviewState = await handle.execute_update(step, command, result_type=ReviewState)
+            result: ReviewState = await handle.execute_update(
+                step, command, result_type=ReviewState
+            )
         except WorkflowUpdateFailedError as e:
             cause = e.cause
             if isinstance(cause, ApplicationError):
@@ -99,8 +107,9 @@ class ReviewClient:
             raise
         except RPCError as e:
             if "not found" in str(e).lower():
-                raise CaseNotFound(f"no open case {case_ref}", field="case_ref",
-                                   rule="case_exists") from None
+                raise CaseNotFound(
+                    f"no open case {case_ref}", field="case_ref", rule="case_exists"
+                ) from None
             raise
         return result
 
@@ -110,12 +119,14 @@ class ReviewClient:
             state = await handle.query(ReviewWorkflow.state)
         except RPCError as e:
             if "not found" in str(e).lower():
-                raise CaseNotFound(f"no case {case_ref}", field="case_ref",
-                                   rule="case_exists") from None
+                raise CaseNotFound(
+                    f"no case {case_ref}", field="case_ref", rule="case_exists"
+                ) from None
             raise
         if state is None:
-            raise CaseNotFound(f"case {case_ref} is still being recorded", field="case_ref",
-                               rule="case_exists")
+            raise CaseNotFound(
+                f"case {case_ref} is still being recorded", field="case_ref", rule="case_exists"
+            )
         return state
 
     async def list_cases(self, *, include_closed: bool = False) -> list[CaseRow]:
@@ -125,15 +136,19 @@ class ReviewClient:
         rows = []
         async for wf in self.client.list_workflows(query):
             sa = wf.typed_search_attributes
-            rows.append(CaseRow(
-                case_ref=sa.get(CASE_REF) or wf.id.removeprefix("review-"),
-                partnership=sa.get(PARTNERSHIP) or "",
-                stage=sa.get(STAGE) or "",
-                next_deadline=sa.get(NEXT_DEADLINE),
-                breached=bool(sa.get(BREACHED)),
-                workflow_id=wf.id,
-            ))
-        rows.sort(key=lambda r: (r.next_deadline is None, r.next_deadline or datetime.max, r.case_ref))
+            rows.append(
+                CaseRow(
+                    case_ref=sa.get(CASE_REF) or wf.id.removeprefix("review-"),
+                    partnership=sa.get(PARTNERSHIP) or "",
+                    stage=sa.get(STAGE) or "",
+                    next_deadline=sa.get(NEXT_DEADLINE),
+                    breached=bool(sa.get(BREACHED)),
+                    workflow_id=wf.id,
+                )
+            )
+        rows.sort(
+            key=lambda r: (r.next_deadline is None, r.next_deadline or datetime.max, r.case_ref)
+        )
         return rows
 
 

@@ -79,8 +79,9 @@ class ReviewService(Application[UUID]):
     def report_incident(self, command: ReportIncident, *, key: str, today: date) -> ReviewState:
         """Open a case. Retrying with the same key returns the case unchanged."""
         if command.aware_on > today:
-            raise RuleViolation(f"{command.aware_on} is in the future", field="aware_on",
-                                rule="no_future_dates")
+            raise RuleViolation(
+                f"{command.aware_on} is in the future", field="aware_on", rule="no_future_dates"
+            )
         try:
             existing = self._load(command.case_ref)
         except CaseNotFound:
@@ -88,10 +89,16 @@ class ReviewService(Application[UUID]):
         else:
             if key in existing.applied_keys:
                 return existing.state
-            raise CaseAlreadyExists(f"case {command.case_ref} already exists",
-                                    field="case_ref", rule="unique_case_ref")
-        initial = initial_state(command, rule_set=self.rules.label, variations=self.variations,
-                                calendar_version=self.calendar.version, reported_on=today)
+            raise CaseAlreadyExists(
+                f"case {command.case_ref} already exists", field="case_ref", rule="unique_case_ref"
+            )
+        initial = initial_state(
+            command,
+            rule_set=self.rules.label,
+            variations=self.variations,
+            calendar_version=self.calendar.version,
+            reported_on=today,
+        )
         opened = plan_report_deadlines(command, self.rules, self.calendar, self.variations)
         case = ReviewCase.report(command, key=key, initial=initial, opened=opened)
         try:
@@ -101,8 +108,9 @@ class ReviewService(Application[UUID]):
             existing = self._load(command.case_ref)
             if key in existing.applied_keys:
                 return existing.state
-            raise CaseAlreadyExists(f"case {command.case_ref} already exists",
-                                    field="case_ref", rule="unique_case_ref") from None
+            raise CaseAlreadyExists(
+                f"case {command.case_ref} already exists", field="case_ref", rule="unique_case_ref"
+            ) from None
         return case.state
 
     def record_step(
@@ -120,7 +128,8 @@ class ReviewService(Application[UUID]):
                 raise RuleViolation(
                     f"publication on {notice.clock_start} leaves less than 7 working days' "
                     f"notice to the Panel and the Secretary of State (notice due {notice.due_on})",
-                    field="planned_on", rule="publication_notice",
+                    field="planned_on",
+                    rule="publication_notice",
                 )
             case.record(step, command, key=key, today=today, opened=opened)
 
@@ -157,8 +166,13 @@ class ReviewService(Application[UUID]):
     ) -> list[HistoryEntry]:
         """An auditor's read: recorded first (who, when, which case), then returned."""
         key = f"read/{uuid4()}"
-        self._write(case_ref, key, lambda c: c.record_history_read(
-            key=key, actor=actor, as_at=as_at.isoformat() if as_at else None, purpose=purpose))
+        self._write(
+            case_ref,
+            key,
+            lambda c: c.record_history_read(
+                key=key, actor=actor, as_at=as_at.isoformat() if as_at else None, purpose=purpose
+            ),
+        )
         return self.history(case_ref, as_at=as_at)
 
     def state(self, case_ref: str) -> ReviewState:
@@ -174,7 +188,7 @@ class ReviewService(Application[UUID]):
     def history(self, case_ref: str, *, as_at: datetime | None = None) -> list[HistoryEntry]:
         """Every fact recorded about the case, oldest first, up to ``as_at``."""
         entries = []
-        for ev in self.events.get(review_id(case_ref)):
+        for ev in self._events(case_ref):
             if as_at is not None and ev.timestamp > as_at:
                 break
             entries.append(_entry(ev))
@@ -185,13 +199,16 @@ class ReviewService(Application[UUID]):
     def state_as_at(self, case_ref: str, as_at: datetime) -> ReviewState:
         """Rebuild the case from the event store as it stood at ``as_at``."""
         case: ReviewCase | None = None
-        for ev in self.events.get(review_id(case_ref)):
+        for ev in self._events(case_ref):
             if ev.timestamp > as_at:
                 break
             case = ev.mutate(case)
         if case is None:
-            raise CaseNotFound(f"case {case_ref} did not exist at {as_at.isoformat()}",
-                               field="as_at", rule="case_exists")
+            raise CaseNotFound(
+                f"case {case_ref} did not exist at {as_at.isoformat()}",
+                field="as_at",
+                rule="case_exists",
+            )
         return case.state
 
     def verify(self, case_ref: str) -> VerifyResult:
@@ -202,20 +219,39 @@ class ReviewService(Application[UUID]):
         try:
             count = verify_chain(events)
         except ChainBreak as e:
-            return VerifyResult(case_ref=case_ref, ok=False, records=len(events),
-                                first_bad_version=e.version, reason=e.reason)
+            return VerifyResult(
+                case_ref=case_ref,
+                ok=False,
+                records=len(events),
+                first_bad_version=e.version,
+                reason=e.reason,
+            )
         return VerifyResult(case_ref=case_ref, ok=True, records=count)
+
+    def _events(self, case_ref: str) -> list[Any]:
+        return list(self.events.get(review_id(case_ref)))
 
     def _load(self, case_ref: str) -> ReviewCase:
         try:
             case: ReviewCase = self.repository.get(review_id(case_ref))
         except AggregateNotFoundError:
-            raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists") from None
+            raise CaseNotFound(
+                f"no case {case_ref}", field="case_ref", rule="case_exists"
+            ) from None
         return case
 
 
-_HIDDEN = {"originator_id", "originator_version", "timestamp", "actor", "key", "prev_hash",
-           "hash", "originator_topic", "initial"}
+_HIDDEN = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "actor",
+    "key",
+    "prev_hash",
+    "hash",
+    "originator_topic",
+    "initial",
+}
 
 
 def _entry(ev: Any) -> HistoryEntry:

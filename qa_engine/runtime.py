@@ -10,20 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 import structlog
 from temporalio.client import Client
 
-from qa_engine.calendar import england_and_wales
+from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
-from qa_engine.reviews import ReviewService
-from qa_engine.store import store_env
 from workers.main import build_worker
 
 __all__ = ["run_dev", "run_worker_forever"]
 
 log = structlog.get_logger("qa_engine.runtime")
-
-
-def build_review_service(settings: Settings) -> ReviewService:
-    return ReviewService(store_env(settings), calendar=england_and_wales(),
-                         rule_set_id=settings.rule_set, variations=settings.variations)
 
 
 def _stop_event() -> asyncio.Event:
@@ -36,25 +29,35 @@ def _stop_event() -> asyncio.Event:
 
 
 async def run_worker_forever(
-    client: Client, settings: Settings, *, stop: asyncio.Event | None = None,
+    client: Client,
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
     stop = stop or _stop_event()
-    service = build_review_service(settings)
+    services = bootstrap(settings)
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity") as executor:
-        worker = build_worker(client, task_queue=settings.temporal_task_queue,
-                              reviews=service, executor=executor)
+        worker = build_worker(
+            client, task_queue=settings.temporal_task_queue, services=services, executor=executor
+        )
         async with worker:
-            log.info("worker started", task_queue=settings.temporal_task_queue,
-                     namespace=settings.temporal_namespace, store=settings.store)
+            log.info(
+                "worker started",
+                task_queue=settings.temporal_task_queue,
+                namespace=settings.temporal_namespace,
+                store=settings.store,
+            )
             if ready is not None:
                 ready.set()
             await stop.wait()
-    service.close()
+    services.close()
     log.info("worker stopped")
 
 
-async def run_dev(settings: Settings, *, demo: bool = True, stop_after: float | None = None) -> None:
+async def run_dev(
+    settings: Settings, *, demo: bool = True, stop_after: float | None = None
+) -> None:
     from qa_engine.demo import seed_demo
     from qa_engine.review_client import ReviewClient
     from qa_engine.temporal import start_dev_server
@@ -63,8 +66,9 @@ async def run_dev(settings: Settings, *, demo: bool = True, stop_after: float | 
     env = await start_dev_server(settings)
     try:
         ready = asyncio.Event()
-        worker_task = asyncio.create_task(run_worker_forever(env.client, settings, stop=stop,
-                                                             ready=ready))
+        worker_task = asyncio.create_task(
+            run_worker_forever(env.client, settings, stop=stop, ready=ready)
+        )
         await ready.wait()
         seeded: list[str] = []
         if demo:
@@ -81,7 +85,9 @@ async def run_dev(settings: Settings, *, demo: bool = True, stop_after: float | 
 
 def banner(settings: Settings, seeded: list[str]) -> str:
     ui = f"http://localhost:{settings.dev_server_ui_port}"
-    store = settings.sqlite_file if settings.store == "sqlite" else f"postgres {settings.postgres_db}"
+    store = (
+        settings.sqlite_file if settings.store == "sqlite" else f"postgres {settings.postgres_db}"
+    )
     demo = ", ".join(seeded) if seeded else "none (already seeded or --no-demo)"
     return f"""
 qa-engine is running.

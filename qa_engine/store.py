@@ -63,8 +63,11 @@ def store_env(settings: Settings) -> dict[str, str]:
     if settings.store == "sqlite":
         path = settings.sqlite_file
         path.parent.mkdir(parents=True, exist_ok=True)
-        env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=str(path),
-                   SQLITE_LOCK_TIMEOUT="10")
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=str(path),
+            SQLITE_LOCK_TIMEOUT="10",
+        )
     else:
         env.update(
             PERSISTENCE_MODULE="eventsourcing.postgres",

@@ -31,8 +31,12 @@ async def connect(settings: Settings) -> Client:
     tls: TLSConfig | bool = False
     if settings.temporal_tls:
         tls = TLSConfig(
-            client_cert=settings.temporal_tls_cert.read_bytes() if settings.temporal_tls_cert else None,
-            client_private_key=settings.temporal_tls_key.read_bytes() if settings.temporal_tls_key else None,
+            client_cert=settings.temporal_tls_cert.read_bytes()
+            if settings.temporal_tls_cert
+            else None,
+            client_private_key=settings.temporal_tls_key.read_bytes()
+            if settings.temporal_tls_key
+            else None,
         )
     return await Client.connect(
         settings.temporal_address,

@@ -22,10 +22,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from qa_engine.calendar import england_and_wales
+from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
 from qa_engine.reviews import ReviewService
-from qa_engine.store import store_env
 from workers.main import build_worker
 from workflows.contracts import SEARCH_ATTRIBUTES
 
@@ -47,8 +46,9 @@ def _bin(name: str) -> str:
 
 def _postgres_reachable() -> str | None:
     try:
-        with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="test",
-                             connect_timeout=3):
+        with psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user="postgres", dbname="test", connect_timeout=3
+        ):
             return None
     except Exception as e:  # pragma: no cover - depends on the machine
         return f"PostgreSQL at {PG_HOST}:{PG_PORT} unreachable: {e}"
@@ -63,14 +63,16 @@ def postgres_db() -> Iterator[str]:
             pytest.fail(f"CI must exercise PostgreSQL: {reason}")
         pytest.skip(reason)
     name = f"qa_engine_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="test",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user="postgres", dbname="test", autocommit=True
+    ) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield name
     finally:
-        with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="test",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user="postgres", dbname="test", autocommit=True
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -80,12 +82,19 @@ def sqlite_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 def postgres_settings(db: str, **overrides: Any) -> Settings:
     schema = f"s_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname=db,
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user="postgres", dbname=db, autocommit=True
+    ) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    return Settings(store="postgres", postgres_host=PG_HOST, postgres_port=PG_PORT,
-                    postgres_user="postgres", postgres_db=db, postgres_schema=schema,
-                    **overrides)
+    return Settings(
+        store="postgres",
+        postgres_host=PG_HOST,
+        postgres_port=PG_PORT,
+        postgres_user="postgres",
+        postgres_db=db,
+        postgres_schema=schema,
+        **overrides,
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -97,8 +106,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 
 def make_service(settings: Settings) -> ReviewService:
-    return ReviewService(store_env(settings), calendar=england_and_wales(),
-                         rule_set_id=settings.rule_set, variations=settings.variations)
+    return bootstrap(settings).reviews
 
 
 @pytest.fixture
@@ -141,12 +149,14 @@ async def review_worker(
     ts_env: WorkflowEnvironment, tmp_path: Path, executor: ThreadPoolExecutor
 ) -> AsyncIterator[tuple[Client, str, ReviewService]]:
     """A worker on a fresh task queue, with real activities over a real SQLite store."""
-    svc = make_service(sqlite_settings(tmp_path))
+    services: Services = bootstrap(sqlite_settings(tmp_path))
     queue = f"q-{uuid.uuid4().hex[:8]}"
-    worker: Worker = build_worker(ts_env.client, task_queue=queue, reviews=svc, executor=executor)
+    worker: Worker = build_worker(
+        ts_env.client, task_queue=queue, services=services, executor=executor
+    )
     async with worker:
-        yield ts_env.client, queue, svc
-    svc.close()
+        yield ts_env.client, queue, services.reviews
+    services.close()
 
 
 ACTOR = {"name": "Alex Morgan", "role": "partnership business manager"}

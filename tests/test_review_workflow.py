@@ -7,8 +7,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.review_model import COMMANDS, ReportIncident, ReviewState, Stage
@@ -40,7 +39,9 @@ async def start_case(
         }
     )
     handle = await client.start_workflow(
-        ReviewWorkflow.run, StartReview(report=report), id=review_workflow_id(ref),
+        ReviewWorkflow.run,
+        StartReview(report=report),
+        id=review_workflow_id(ref),
         task_queue=queue,
     )
     await wait_reported(handle)
@@ -77,26 +78,45 @@ async def test_full_path_to_publication(
     s = await step(h, "record_panel_notification", notified_on=t0)
     assert s.deadlines["panel_notification"].status == "met"
     await step(h, "record_partners_informed", informed_on=t0)
-    s = await step(h, "record_threshold_decision", met=True, decided_on=t0,
-                   rationale="abuse suspected and serious harm")
+    s = await step(
+        h,
+        "record_threshold_decision",
+        met=True,
+        decided_on=t0,
+        rationale="abuse suspected and serious harm",
+    )
     assert s.stage is Stage.RAPID_REVIEW
     assert s.deadlines["rapid_review"].rule == "15 working days"
-    await step(h, "request_agency_summaries", requested_on=t0, requests=[
-        {"agency": "POLICE", "due_on": t0 + timedelta(days=5)},
-        {"agency": "ICB", "due_on": t0 + timedelta(days=6)},
-    ])
+    await step(
+        h,
+        "request_agency_summaries",
+        requested_on=t0,
+        requests=[
+            {"agency": "POLICE", "due_on": t0 + timedelta(days=5)},
+            {"agency": "ICB", "due_on": t0 + timedelta(days=6)},
+        ],
+    )
     await step(h, "record_agency_summary", agency="POLICE", received_on=t0)
     await step(h, "record_agency_summary", agency="ICB", received_on=t0)
-    await step(h, "record_rapid_review_meeting", held_on=t0, agencies_present=["LA", "POLICE", "ICB"])
-    await step(h, "record_rapid_review_decision", decision="lcspr", decided_on=t0,
-               rationale="learning about multi-agency working")
+    await step(
+        h, "record_rapid_review_meeting", held_on=t0, agencies_present=["LA", "POLICE", "ICB"]
+    )
+    await step(
+        h,
+        "record_rapid_review_decision",
+        decision="lcspr",
+        decided_on=t0,
+        rationale="learning about multi-agency working",
+    )
     s = await step(h, "submit_rapid_review_report", submitted_on=t0)
     assert s.stage is Stage.AWAITING_PANEL_RESPONSE
     s = await step(h, "record_panel_response", response="agrees", received_on=t0)
     assert s.stage is Stage.LCSPR
     assert s.deadlines["lcspr_final_report"].rule == "6 calendar months"
     await step(h, "appoint_reviewer", reviewer="Independent Reviewer Ltd", appointed_on=t0)
-    await step(h, "agree_terms_of_reference", agreed_on=t0, lines_of_enquiry=["information sharing"])
+    await step(
+        h, "agree_terms_of_reference", agreed_on=t0, lines_of_enquiry=["information sharing"]
+    )
     await step(h, "record_bodies_informed", informed_on=t0, bodies=["panel", "ofsted", "dfe"])
     await step(h, "record_progress_checkpoint", held_on=t0, status="on_track")
     s = await step(h, "record_final_report", completed_on=t0)
@@ -110,13 +130,22 @@ async def test_full_path_to_publication(
     await ts_env.sleep(timedelta(days=31))
     published_on = await today_of(ts_env)
     await step(h, "record_publication", published_on=published_on)
-    s = await step(h, "record_recommendations", recorded_on=published_on, recommendations=[
-        {"text": "Review the strategy discussion threshold", "owner_agency": "LA"},
-    ])
+    s = await step(
+        h,
+        "record_recommendations",
+        recorded_on=published_on,
+        recommendations=[
+            {"text": "Review the strategy discussion threshold", "owner_agency": "LA"},
+        ],
+    )
     assert s.stage is Stage.CLOSED
     final = await h.result()
     assert final.stage is Stage.CLOSED and final.outcome == "published"
     assert not final.breached
     history = svc.history(ref)
-    assert [e.event for e in history][:3] == ["IncidentReported", "PanelNotified", "PartnersInformed"]
+    assert [e.event for e in history][:3] == [
+        "IncidentReported",
+        "PanelNotified",
+        "PartnersInformed",
+    ]
     assert svc.verify(ref).ok

@@ -34,8 +34,13 @@ T = TypeVar("T")
 
 def _domain_call(fn: Callable[[], T], **context: Any) -> T:
     info = activity.info()
-    bound = log.bind(workflow_id=info.workflow_id, run_id=info.workflow_run_id,
-                     activity=info.activity_type, attempt=info.attempt, **context)
+    bound = log.bind(
+        workflow_id=info.workflow_id,
+        run_id=info.workflow_run_id,
+        activity=info.activity_type,
+        attempt=info.attempt,
+        **context,
+    )
     try:
         result = fn()
     except DomainError as e:
@@ -61,14 +66,16 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
     def record_deadline_reminder(inp: ClockInput) -> ReviewState:
         return _domain_call(
             lambda: service.send_reminder(inp.case_ref, inp.deadline, key=inp.key),
-            case_ref=inp.case_ref, deadline=inp.deadline,
+            case_ref=inp.case_ref,
+            deadline=inp.deadline,
         )
 
     @activity.defn(name=RECORD_DEADLINE_BREACH)
     def record_deadline_breach(inp: ClockInput) -> ReviewState:
         return _domain_call(
             lambda: service.record_breach(inp.case_ref, inp.deadline, key=inp.key, at=inp.at),
-            case_ref=inp.case_ref, deadline=inp.deadline,
+            case_ref=inp.case_ref,
+            deadline=inp.deadline,
         )
 
     def step_activity(step: str) -> Callable[[StepInput], ReviewState]:
@@ -77,13 +84,18 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
         def run(inp: StepInput) -> ReviewState:
             command = model.model_validate(inp.command)
             return _domain_call(
-                lambda: service.record_step(inp.case_ref, step, command, key=inp.key,
-                                            today=inp.today),
+                lambda: service.record_step(
+                    inp.case_ref, step, command, key=inp.key, today=inp.today
+                ),
                 case_ref=inp.case_ref,
             )
 
         run.__name__ = run.__qualname__ = step
         return activity.defn(name=step)(run)
 
-    return [report_incident, record_deadline_reminder, record_deadline_breach,
-            *(step_activity(step) for step in COMMANDS)]
+    return [
+        report_incident,
+        record_deadline_reminder,
+        record_deadline_breach,
+        *(step_activity(step) for step in COMMANDS),
+    ]

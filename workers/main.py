@@ -8,7 +8,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from qa_engine.reviews import ReviewService
+from qa_engine.bootstrap import Services
 from workers.activities import review_activities
 from workflows.review import ReviewWorkflow
 
@@ -30,7 +30,7 @@ def build_worker(
     client: Client,
     *,
     task_queue: str,
-    reviews: ReviewService,
+    services: Services,
     executor: ThreadPoolExecutor,
     max_concurrent_activities: int | None = None,
 ) -> Worker:
@@ -40,7 +40,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=review_activities(reviews),
+        activities=review_activities(services.reviews),
         activity_executor=executor,
         max_concurrent_activities=limit,
         workflow_runner=sandbox_runner(),

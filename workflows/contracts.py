@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from temporalio.common import SearchAttributeKey
 
 from domain.review_model import ReportIncident
-from temporalio.common import SearchAttributeKey
 
 __all__ = [
     "BREACHED",

@@ -74,7 +74,10 @@ RETRY = RetryPolicy(
 
 def _rejected(err: DomainError) -> ApplicationError:
     return ApplicationError(
-        str(err), {"field": err.field, "rule": err.rule}, type=type(err).__name__, non_retryable=True
+        str(err),
+        {"field": err.field, "rule": err.rule},
+        type=type(err).__name__,
+        non_retryable=True,
     )
 
 
@@ -92,7 +95,9 @@ class ReviewWorkflow:
         info = workflow.info()
         self._state = await workflow.execute_activity(
             REPORT_INCIDENT,
-            ReportInput(report=start.report, key=f"{info.workflow_id}/reported", today=self._today()),
+            ReportInput(
+                report=start.report, key=f"{info.workflow_id}/reported", today=self._today()
+            ),
             result_type=ReviewState,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
@@ -110,7 +115,7 @@ class ReviewWorkflow:
                 try:
                     await workflow.wait_condition(lambda: self._changed, timeout=wait)
                     continue  # something changed: plan the timers again
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             await self._fire(kind, deadline)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -124,7 +129,9 @@ class ReviewWorkflow:
                 continue
             if not d.reminded and d.remind_at is not None and d.remind_at < d.due_at:
                 candidate: tuple[Literal["remind", "breach"], Deadline, datetime] = (
-                    "remind", d, d.remind_at
+                    "remind",
+                    d,
+                    d.remind_at,
                 )
             else:
                 candidate = ("breach", d, d.due_at)
@@ -138,7 +145,9 @@ class ReviewWorkflow:
             current = self._state.deadlines.get(deadline.key)
             if current is None or current != deadline:
                 return  # changed while we waited for the lock: plan again
-            key = f"{workflow.info().workflow_id}/{kind}/{deadline.key}/{deadline.due_on.isoformat()}"
+            key = (
+                f"{workflow.info().workflow_id}/{kind}/{deadline.key}/{deadline.due_on.isoformat()}"
+            )
             self._state = await workflow.execute_activity(
                 RECORD_DEADLINE_REMINDER if kind == "remind" else RECORD_DEADLINE_BREACH,
                 ClockInput(
@@ -184,8 +193,9 @@ class ReviewWorkflow:
 
     def _validate(self, command: Command) -> None:
         if self._state is None:
-            raise ApplicationError("the case is still being recorded; try again",
-                                   type="NotReady", non_retryable=True)
+            raise ApplicationError(
+                "the case is still being recorded; try again", type="NotReady", non_retryable=True
+            )
         try:
             self._state.check(command, self._today())
         except DomainError as e:

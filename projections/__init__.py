@@ -1,0 +1,1 @@
+"""Projection processors (event log -> read-model tables) and the queries over them."""

@@ -1,0 +1,34 @@
+"""The composition root: builds every application service from one ``Settings``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa_engine.calendar import england_and_wales
+from qa_engine.config import Settings
+from qa_engine.reviews import ReviewService
+from qa_engine.store import store_env
+
+__all__ = ["Services", "bootstrap"]
+
+
+@dataclass
+class Services:
+    """Every application service a process needs, built once per process."""
+
+    settings: Settings
+    reviews: ReviewService
+
+    def close(self) -> None:
+        self.reviews.close()
+
+
+def bootstrap(settings: Settings) -> Services:
+    env = store_env(settings)
+    calendar = england_and_wales()
+    return Services(
+        settings=settings,
+        reviews=ReviewService(
+            env, calendar=calendar, rule_set_id=settings.rule_set, variations=settings.variations
+        ),
+    )

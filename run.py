@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""The two commands. Needs only Python 3.11+ on the machine.
+
+    python3 run.py dev    set up (.venv, dependencies) and run qa-engine: Temporal dev
+                          server + UI on :8233, worker, demo cases
+    python3 run.py test   set up and run the whole check: ruff, mypy, import contracts, pytest
+
+Anything after the command is passed on (``python3 run.py test -k workflow``).
+Setup is skipped when ``.venv`` already matches ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".qa-engine-installed"
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py runs before any venv exists
+        sys.exit(f"qa-engine needs Python 3.11 or newer (this is {sys.version.split()[0]})")
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == want and PY.exists():
+        return
+    if not PY.exists():
+        print("creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("installing qa-engine and its dependencies into .venv ...", flush=True)
+    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(want)
+
+
+def run(cmd: list[str]) -> int:
+    print("$ " + " ".join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=ROOT).returncode
+
+
+def test(extra: list[str]) -> int:
+    if not extra:
+        for check in (
+            [str(BIN / "ruff"), "check", "."],
+            [str(BIN / "ruff"), "format", "--check", "."],
+            [str(BIN / "mypy")],
+            [str(BIN / "lint-imports")],
+        ):
+            if run(check) != 0:
+                return 1
+    # pytest ends with os._exit: temporalio can crash at interpreter exit
+    # (sdk-python#300), which would turn a pass into exit 134.
+    runner = (
+        "import os, sys, pytest; code = pytest.main(sys.argv[1:]); "
+        "sys.stdout.flush(); sys.stderr.flush(); os._exit(int(code))"
+    )
+    return run([str(PY), "-c", runner, *extra])
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"dev", "test", "setup"}:
+        sys.exit(__doc__)
+    command, extra = sys.argv[1], sys.argv[2:]
+    setup()
+    if command == "setup":
+        code = 0
+    elif command == "test":
+        code = test(extra)
+    else:
+        os.execv(str(BIN / "qa-engine"), [str(BIN / "qa-engine"), "dev", *extra])
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Given/when/then on the review case aggregate: events emitted, state rebuilt from them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from domain.chain import ChainBreak, verify_chain
+from domain.errors import OutOfOrder, RuleViolation
+from domain.review import ReviewCase, review_id
+from domain.review_model import Stage, initial_state, plan_deadlines, plan_report_deadlines
+from domain.rules import LocalVariations, rule_set
+from qa_engine.calendar import england_and_wales
+from tests.review_data import cmd, path_to_lcspr, report
+
+CAL, RULES, VAR = england_and_wales(), rule_set("wt2023"), LocalVariations()
+D = date(2025, 4, 11)
+
+
+def given_reported(**kw: object) -> ReviewCase:
+    r = report(aware=D, **kw)  # type: ignore[arg-type]
+    init = initial_state(
+        r, rule_set=RULES.label, variations=VAR, calendar_version=CAL.version, reported_on=D
+    )
+    return ReviewCase.report(
+        r, key="k/report", initial=init, opened=plan_report_deadlines(r, RULES, CAL, VAR)
+    )
+
+
+def when(case: ReviewCase, step: str, command: object, key: str, today: date = D) -> None:
+    case.state.check(command, today)  # type: ignore[arg-type]
+    opened = plan_deadlines(case.state, command, RULES, CAL)  # type: ignore[arg-type]
+    case.record(step, command, key=key, today=today, opened=opened)  # type: ignore[arg-type]
+
+
+def rebuilt(case: ReviewCase) -> ReviewCase:
+    events = case.collect_events()
+    copy = None
+    for ev in events:
+        copy = ev.mutate(copy)
+    assert copy is not None
+    return copy
+
+
+def test_reporting_opens_notification_clocks() -> None:
+    case = given_reported()
+    assert case.id == review_id("GSCP-2025-001")
+    assert case.state.stage is Stage.NOTIFICATION
+    # Fri 11 April 2025 + 5 working days, over Good Friday and Easter Monday
+    assert case.state.deadlines["panel_notification"].due_on == date(2025, 4, 22)
+    assert case.state.deadlines["panel_notification"].calendar_version == CAL.version
+    assert case.state.deadlines["panel_notification"].rule_set == "wt2023@1"
+    assert [type(e).__name__ for e in case.pending_events] == ["IncidentReported"]
+
+
+def test_threshold_met_opens_rapid_review_counted_from_notification() -> None:
+    case = given_reported()
+    when(
+        case,
+        "record_panel_notification",
+        cmd("record_panel_notification", notified_on=date(2025, 4, 14)),
+        "k1",
+        today=date(2025, 4, 14),
+    )
+    when(
+        case,
+        "record_threshold_decision",
+        cmd(
+            "record_threshold_decision",
+            met=True,
+            decided_on=date(2025, 4, 14),
+            rationale="criteria met",
+        ),
+        "k2",
+        today=date(2025, 4, 14),
+    )
+    assert case.state.stage is Stage.RAPID_REVIEW
+    assert case.state.deadlines["rapid_review"].due_on == date(2025, 5, 8)
+    assert rebuilt(case).state == case.state
+
+
+def test_local_variation_counts_rapid_review_from_the_incident() -> None:
+    r = report(aware=D)
+    v = LocalVariations(rapid_review_clock_from="incident")
+    init = initial_state(
+        r, rule_set=RULES.label, variations=v, calendar_version=CAL.version, reported_on=D
+    )
+    case = ReviewCase.report(
+        r, key="k", initial=init, opened=plan_report_deadlines(r, RULES, CAL, v)
+    )
+    when(case, "record_panel_notification", cmd("record_panel_notification", notified_on=D), "k1")
+    when(
+        case,
+        "record_threshold_decision",
+        cmd("record_threshold_decision", met=True, decided_on=D, rationale="criteria met"),
+        "k2",
+    )
+    dl = case.state.deadlines["rapid_review"]
+    assert dl.clock_start == r.incident_on
+    assert dl.due_on == CAL.add_working_days(r.incident_on, 15)
+
+
+def test_out_of_order_step_is_rejected_and_records_nothing() -> None:
+    case = given_reported()
+    case.collect_events()
+    with pytest.raises(OutOfOrder, match="record the notification first") as err:
+        when(
+            case,
+            "record_threshold_decision",
+            cmd("record_threshold_decision", met=True, decided_on=D, rationale="criteria met"),
+            "k",
+        )
+    assert err.value.rule == "notify_before_threshold"
+    assert case.pending_events == []
+    assert case.state.stage is Stage.NOTIFICATION
+
+
+def test_future_dates_are_rejected_naming_the_field() -> None:
+    case = given_reported()
+    with pytest.raises(RuleViolation) as err:
+        when(
+            case,
+            "record_panel_notification",
+            cmd("record_panel_notification", notified_on=date(2025, 4, 20)),
+            "k",
+        )
+    assert (err.value.field, err.value.rule) == ("notified_on", "no_future_dates")
+
+
+def test_bad_input_names_the_field() -> None:
+    with pytest.raises(ValidationError, match="child_refs"):
+        report(child_refs=["Jane Smith"])
+    with pytest.raises(ValidationError, match="at most 4"):
+        report(child_refs=["C-1", "C-2", "C-3", "C-4", "C-5"])
+    with pytest.raises(ValidationError, match="abuse_or_neglect"):
+        report(abuse_or_neglect=False)
+    with pytest.raises(ValidationError, match="aware_on"):
+        report(incident_on=date(2025, 5, 1))
+    with pytest.raises(ValidationError, match="outcome_if_not_met"):
+        cmd("record_threshold_decision", met=False, decided_on=D, rationale="not met here")
+
+
+def test_looked_after_child_death_without_abuse_goes_to_sos_and_ofsted_only() -> None:
+    case = given_reported(abuse_or_neglect=False, looked_after=True, harm="died")
+    assert case.state.stage is Stage.LAC_DEATH_NOTIFICATION
+    assert set(case.state.deadlines) == {"sos_ofsted_notification"}
+    when(
+        case,
+        "record_sos_ofsted_notification",
+        cmd("record_sos_ofsted_notification", notified_on=D),
+        "k1",
+    )
+    assert case.state.stage is Stage.CLOSED
+    with pytest.raises(RuleViolation, match="closed"):
+        when(
+            case, "record_panel_notification", cmd("record_panel_notification", notified_on=D), "k2"
+        )
+
+
+def test_challenge_reopens_the_decision() -> None:
+    case = given_reported()
+    for i, (step, c) in enumerate(path_to_lcspr(D)[:-1]):
+        when(case, step, c, f"k{i}")
+    when(
+        case,
+        "record_panel_response",
+        cmd(
+            "record_panel_response",
+            response="challenges",
+            received_on=D,
+            notes="Consider an LCSPR again",
+        ),
+        "kc",
+    )
+    assert case.state.stage is Stage.RAPID_REVIEW and case.state.decision is None
+    assert case.state.challenges == 1
+    with pytest.raises(OutOfOrder, match="decision first"):
+        when(
+            case,
+            "submit_rapid_review_report",
+            cmd("submit_rapid_review_report", submitted_on=D),
+            "kx",
+        )
+
+
+def test_pause_and_resume_extend_the_lcspr_clock_by_the_pause() -> None:
+    case = given_reported()
+    for i, (step, c) in enumerate(path_to_lcspr(D)):
+        when(case, step, c, f"k{i}")
+    due = case.state.deadlines["lcspr_final_report"].due_on
+    assert due == date(2025, 10, 11)
+    later = date(2025, 6, 1)
+    when(
+        case,
+        "pause_clock",
+        cmd(
+            "pause_clock",
+            paused_on=date(2025, 5, 1),
+            reason="inquest",
+            detail="Inquest opened and adjourned",
+        ),
+        "kp",
+        today=later,
+    )
+    when(case, "resume_clock", cmd("resume_clock", resumed_on=date(2025, 5, 31)), "kr", today=later)
+    resumed = case.state.deadlines["lcspr_final_report"]
+    assert resumed.due_on == date(2025, 11, 10)
+    assert resumed.paused_on is None and "extended by the pause" in resumed.rule
+    assert rebuilt(case).state == case.state
+
+
+def test_every_event_is_chained_and_tampering_is_named() -> None:
+    case = given_reported()
+    for i, (step, c) in enumerate(path_to_lcspr(D)):
+        when(case, step, c, f"k{i}")
+    events = list(case.collect_events())
+    assert verify_chain(events) == len(events)
+    with pytest.raises(ChainBreak) as err:
+        verify_chain([events[0], events[2], events[1], *events[3:]])
+    assert err.value.version == 3
+    with pytest.raises(ChainBreak) as err:
+        verify_chain([events[0], *events[2:]])
+    assert err.value.version == 3
+    forged = events[4]
+    object.__setattr__(forged, "command", {**forged.command, "agency": "ICB"})  # type: ignore[attr-defined]
+    with pytest.raises(ChainBreak, match="content") as err:
+        verify_chain(events)
+    assert err.value.version == 5

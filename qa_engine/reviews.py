@@ -165,6 +165,18 @@ class ReviewService(Application[UUID]):
         purpose: str = "case review",
     ) -> list[HistoryEntry]:
         """An auditor's read: recorded first (who, when, which case), then returned."""
+        self.record_history_read(case_ref, actor=actor, as_at=as_at, purpose=purpose)
+        return self.history(case_ref, as_at=as_at)
+
+    def record_history_read(
+        self,
+        case_ref: str,
+        *,
+        actor: dict[str, Any],
+        as_at: datetime | None = None,
+        purpose: str = "case review",
+    ) -> None:
+        """Record that a person read the case's history (any view of it: events or trail)."""
         key = f"read/{uuid4()}"
         self._write(
             case_ref,
@@ -173,7 +185,6 @@ class ReviewService(Application[UUID]):
                 key=key, actor=actor, as_at=as_at.isoformat() if as_at else None, purpose=purpose
             ),
         )
-        return self.history(case_ref, as_at=as_at)
 
     def state(self, case_ref: str) -> ReviewState:
         return self._load(case_ref).state
@@ -213,16 +224,54 @@ class ReviewService(Application[UUID]):
 
     def verify(self, case_ref: str) -> VerifyResult:
         """Check the case's hash chain, naming the first bad record."""
-        events = list(self.events.get(review_id(case_ref)))
-        if not events:
+        return self._verify(review_id(case_ref), case_ref)
+
+    def verify_all(self) -> list[VerifyResult]:
+        """Check every review case found in the event log (not in a view)."""
+        prefix = f"{ReviewCase.__module__}:{ReviewCase.__qualname__}."
+        ids: dict[UUID, None] = {}
+        start = 0
+        while True:
+            batch = self.recorder.select_notifications(
+                start=start, limit=1000, inclusive_of_start=False
+            )
+            if not batch:
+                break
+            for n in batch:
+                if n.topic.startswith(prefix):
+                    ids.setdefault(UUID(str(n.originator_id)), None)
+            start = batch[-1].id
+        return [self._verify(aggregate_id, None) for aggregate_id in ids]
+
+    def _verify(self, aggregate_id: UUID, case_ref: str | None) -> VerifyResult:
+        stored = self.recorder.select_events(aggregate_id)
+        if not stored:
             raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
+        events: list[Any] = []
+        undecodable: int | None = None
+        for record in stored:
+            try:
+                events.append(self.mapper.to_domain_event(record))
+            except Exception:  # any undecodable record is reported, not raised
+                # With a cipher, edited ciphertext fails authentication: that is tampering.
+                # An edited topic or mangled payload fails here too.
+                undecodable = record.originator_version
+                break
+        if case_ref is None:
+            first = events[0] if events and events[0].originator_version == 1 else None
+            report = getattr(first, "report", None) or {}
+            case_ref = str(report.get("case_ref") or f"aggregate {aggregate_id}")
         try:
             count = verify_chain(events)
+            if undecodable is not None:
+                raise ChainBreak(
+                    undecodable, "cannot be decrypted or decoded: the stored record was altered"
+                )
         except ChainBreak as e:
             return VerifyResult(
                 case_ref=case_ref,
                 ok=False,
-                records=len(events),
+                records=len(stored),
                 first_bad_version=e.version,
                 reason=e.reason,
             )

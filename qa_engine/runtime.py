@@ -70,6 +70,9 @@ async def run_dev(
             run_worker_forever(env.client, settings, stop=stop, ready=ready)
         )
         await ready.wait()
+        from qa_engine.cli_read import run_projections_forever
+
+        projections_task = asyncio.create_task(run_projections_forever(settings, stop))
         seeded: list[str] = []
         if demo:
             seeded = await seed_demo(ReviewClient(env.client, settings.temporal_task_queue))
@@ -79,6 +82,7 @@ async def run_dev(
                 await asyncio.wait_for(stop.wait(), stop_after)
             stop.set()
         await worker_task
+        await projections_task
     finally:
         await env.shutdown()
 

@@ -1,0 +1,111 @@
+"""The registry through which each lifecycle feeds the shared read models.
+
+A lifecycle (reviews now; audits and action plans later) provides one
+``Lifecycle``: which event topics are its own, how to fold its events into a
+state, and what that state contributes to each read model. The projections know
+nothing about event classes; adding a lifecycle is one line in
+``projections.catalogue.lifecycles`` (then ``qa-engine projections rebuild``):
+
+    return [ReviewLifecycle(), AuditLifecycle()]   # rows of kind "audit" appear
+
+Every method is pure (no I/O); the projections do the storage.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+__all__ = [
+    "ClockFact",
+    "Lifecycle",
+    "OversightItem",
+    "TrailItem",
+    "by_topic",
+]
+
+
+class OversightItem(BaseModel):
+    """What one open case shows in the oversight view (no personal data)."""
+
+    kind: str
+    ref: str
+    partnership: str
+    stage: str
+    owner: str
+    next_key: str | None = None
+    next_label: str | None = None
+    next_due_on: date | None = None
+    breached: bool = False
+    breached_labels: list[str] = []
+    paused: int = 0
+
+
+class TrailItem(BaseModel):
+    """One audit-trail entry in plain words."""
+
+    when: datetime
+    who_name: str
+    who_role: str
+    what: str
+    why: str | None = None
+
+
+class ClockFact(BaseModel):
+    """One statutory clock that the quarterly timeliness figures count."""
+
+    measure: str
+    partnership: str
+    clock_start: date
+    due_on: date
+    status: str  # open | met | cancelled
+    met_on: date | None = None
+    breached: bool = False
+
+
+class Lifecycle(ABC):
+    """One lifecycle's contribution to the read models."""
+
+    #: the ``kind`` column of every row it contributes (e.g. "review", "audit")
+    kind: str
+    #: event topics starting with this prefix belong to this lifecycle
+    topic_prefix: str
+
+    @abstractmethod
+    def fold(self, state: Any | None, event: Any) -> Any:
+        """Apply ``event`` to ``state`` (``None`` before the first event)."""
+
+    @abstractmethod
+    def dump(self, state: Any) -> str:
+        """Serialise a folded state (JSON)."""
+
+    @abstractmethod
+    def load(self, data: str) -> Any:
+        """The inverse of ``dump``."""
+
+    @abstractmethod
+    def ref(self, state: Any) -> str:
+        """The case reference people use."""
+
+    @abstractmethod
+    def oversight(self, state: Any) -> OversightItem | None:
+        """The oversight row, or ``None`` once the case is closed."""
+
+    @abstractmethod
+    def clocks(self, state: Any) -> list[ClockFact]:
+        """The clocks the timeliness report counts."""
+
+    @abstractmethod
+    def describe(self, state: Any, event: Any) -> TrailItem:
+        """The audit-trail entry for ``event`` (``state`` is the state after it)."""
+
+
+def by_topic(lifecycles: list[Lifecycle], topic: str) -> Lifecycle | None:
+    """The lifecycle that owns events of ``topic``, if any."""
+    for lc in lifecycles:
+        if topic.startswith(lc.topic_prefix):
+            return lc
+    return None

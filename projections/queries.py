@@ -1,0 +1,260 @@
+"""Queries over the read models. They read view tables only, never aggregates.
+
+Anything that depends on "today" (working days left, RAG, overdue) is computed
+here at query time from the recorded due day, so the views never go stale.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from domain.calendar import WorkingDayCalendar
+from projections.db import ViewDB
+from projections.views import Sealer
+
+__all__ = [
+    "MEASURE_LABELS",
+    "SORTS",
+    "OversightRow",
+    "TimelinessRow",
+    "TrailRow",
+    "oversight",
+    "quarter_of",
+    "rag",
+    "timeliness",
+    "trail",
+]
+
+Rag = Literal["red", "amber", "green"]
+SORTS = ("due", "rag", "ref", "stage", "partnership", "owner")
+
+MEASURE_LABELS = {
+    "notification": "notifications within 5 working days",
+    "rapid_review": "rapid reviews within 15 working days",
+    "lcspr": "LCSPRs within 6 months",
+    "publication_notice": "publications with 7 working days' notice",
+}
+
+
+def rag(
+    *,
+    breached: bool,
+    due_on: date | None,
+    today: date,
+    calendar: WorkingDayCalendar,
+    amber_working_days: int,
+) -> tuple[Rag, int | None]:
+    """RAG status and working days left.
+
+    red: a breach is recorded or the due day has passed; amber: due within
+    ``amber_working_days`` working days (due today counts); green: otherwise.
+    """
+    if due_on is None:
+        return ("red" if breached else "green"), None
+    left = calendar.working_days_between(today, due_on)
+    if breached or due_on < today:
+        return "red", left
+    if left <= amber_working_days:
+        return "amber", left
+    return "green", left
+
+
+class OversightRow(BaseModel):
+    kind: str
+    ref: str
+    partnership: str
+    stage: str
+    owner: str
+    next_deadline: str | None
+    next_due_on: date | None
+    working_days_left: int | None
+    rag: Rag
+    breached: list[str]
+    paused_clocks: int
+
+
+def oversight(
+    db: ViewDB,
+    *,
+    today: date,
+    calendar: WorkingDayCalendar,
+    amber_working_days: int,
+    kind: str | None = None,
+    stage: str | None = None,
+    partnership: str | None = None,
+    owner: str | None = None,
+    rag_in: set[str] | None = None,
+    sort: str = "due",
+    descending: bool = False,
+) -> list[OversightRow]:
+    """Every open case (all lifecycles), filtered and sorted."""
+    where, params = [], []
+    for column, value in (
+        ("kind", kind),
+        ("stage", stage),
+        ("partnership", partnership.upper() if partnership else None),
+        ("owner", owner),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    sql = "SELECT * FROM {oversight}" + (" WHERE " + " AND ".join(where) if where else "")
+    with db.read() as cur:
+        rows = cur.execute(sql, params).fetchall()
+    out = []
+    for r in rows:
+        due = date.fromisoformat(r["next_due_on"]) if r["next_due_on"] else None
+        status, left = rag(
+            breached=bool(r["breached"]),
+            due_on=due,
+            today=today,
+            calendar=calendar,
+            amber_working_days=amber_working_days,
+        )
+        if rag_in and status not in rag_in:
+            continue
+        out.append(
+            OversightRow(
+                kind=r["kind"],
+                ref=r["ref"],
+                partnership=r["partnership"],
+                stage=r["stage"],
+                owner=r["owner"],
+                next_deadline=r["next_label"],
+                next_due_on=due,
+                working_days_left=left,
+                rag=status,
+                breached=[b for b in r["breached_labels"].split("; ") if b],
+                paused_clocks=r["paused"],
+            )
+        )
+    if sort not in SORTS:
+        raise ValueError(f"sort by one of {', '.join(SORTS)}")
+    order = {"red": 0, "amber": 1, "green": 2}
+    far = date.max
+
+    def key(row: OversightRow) -> tuple[object, ...]:
+        due_key = (row.next_due_on or far, row.ref)
+        if sort == "due":
+            return due_key
+        if sort == "rag":
+            return (order[row.rag], *due_key)
+        return (getattr(row, sort), *due_key)
+
+    return sorted(out, key=key, reverse=descending)
+
+
+class TrailRow(BaseModel):
+    version: int
+    when: datetime
+    who: str
+    role: str
+    what: str
+    why: str | None
+
+
+def trail(db: ViewDB, ref: str, *, sealer: Sealer, kind: str = "review") -> list[TrailRow]:
+    """A case's audit trail, oldest first."""
+    with db.read() as cur:
+        rows = cur.execute(
+            "SELECT * FROM {audit_trail} WHERE kind = ? AND ref = ? ORDER BY version",
+            (kind, ref.strip().upper()),
+        ).fetchall()
+    return [
+        TrailRow(
+            version=r["version"],
+            when=datetime.fromisoformat(r["recorded_at"]),
+            who=r["who_name"],
+            role=r["who_role"],
+            what=r["what"],
+            why=sealer.unseal(r["why"]),
+        )
+        for r in rows
+    ]
+
+
+class TimelinessRow(BaseModel):
+    """One measure for one partnership and quarter (by the quarter the clock fell due)."""
+
+    partnership: str
+    quarter: str
+    measure: str
+    label: str
+    due: int
+    within: int
+    late: int
+    overdue: int
+    pending: int
+
+    @property
+    def percent_within(self) -> float | None:
+        decided = self.within + self.late + self.overdue
+        return round(100 * self.within / decided, 1) if decided else None
+
+
+def quarter_of(day: date, year_start_month: int = 4) -> str:
+    """The reporting quarter of ``day``: "2025/26 Q1" (year from April) or "2025 Q1"."""
+    offset = (day.month - year_start_month) % 12
+    start_year = day.year if day.month >= year_start_month else day.year - 1
+    q = offset // 3 + 1
+    if year_start_month == 1:
+        return f"{start_year} Q{q}"
+    return f"{start_year}/{(start_year + 1) % 100:02d} Q{q}"
+
+
+def timeliness(
+    db: ViewDB,
+    *,
+    today: date,
+    year_start_month: int = 4,
+    partnership: str | None = None,
+    quarter: str | None = None,
+) -> list[TimelinessRow]:
+    """Per partnership, quarter and measure: met within the statutory time, late,
+    overdue (not met, past due) and pending (not yet due). Cancelled clocks are not counted."""
+    sql = "SELECT * FROM {timeliness_clocks} WHERE status <> 'cancelled'"
+    params: list[str] = []
+    if partnership:
+        sql += " AND partnership = ?"
+        params.append(partnership.upper())
+    with db.read() as cur:
+        rows = cur.execute(sql, params).fetchall()
+    counts: dict[tuple[str, str, str], dict[str, int]] = defaultdict(
+        lambda: {"due": 0, "within": 0, "late": 0, "overdue": 0, "pending": 0}
+    )
+    for r in rows:
+        due_on = date.fromisoformat(r["due_on"])
+        q = quarter_of(due_on, year_start_month)
+        if quarter and q != quarter:
+            continue
+        c = counts[(r["partnership"], q, r["measure"])]
+        c["due"] += 1
+        if r["status"] == "met":
+            met_on = date.fromisoformat(r["met_on"])
+            c["within" if met_on <= due_on else "late"] += 1
+        elif r["breached"] or due_on < today:
+            c["overdue"] += 1
+        else:
+            c["pending"] += 1
+    measures = list(MEASURE_LABELS)
+    return [
+        TimelinessRow(
+            partnership=p,
+            quarter=q,
+            measure=m,
+            label=MEASURE_LABELS.get(m, m),
+            **c,
+        )
+        for (p, q, m), c in sorted(
+            counts.items(),
+            key=lambda kv: (
+                kv[0][0],
+                kv[0][1],
+                measures.index(kv[0][2]) if kv[0][2] in measures else 99,
+            ),
+        )
+    ]

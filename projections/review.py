@@ -1,0 +1,334 @@
+"""Lifecycle 1 (serious incident → rapid review → LCSPR → publication) for the read models.
+
+Folds review events into ``ReviewState`` without the aggregate class: an event's
+``apply`` only needs an object with ``state``, ``applied_keys`` and ``chain_head``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from domain.review_model import ReviewState
+from projections.lifecycles import ClockFact, Lifecycle, OversightItem, TrailItem
+
+__all__ = ["MEASURES", "ReviewLifecycle"]
+
+#: deadline key -> timeliness measure
+MEASURES = {
+    "panel_notification": "notification",
+    "rapid_review": "rapid_review",
+    "lcspr_final_report": "lcspr",
+    "publication_notice": "publication_notice",
+}
+
+_DEFAULT_OWNER = "partnership business manager"
+
+_DECISIONS = {
+    "no_further_review": "no further review",
+    "lcspr": "a local child safeguarding practice review (LCSPR)",
+    "national_review": "refer for a national review",
+}
+_BODIES = {"panel": "the national Panel", "ofsted": "Ofsted", "dfe": "the DfE"}
+
+
+class ReviewLifecycle(Lifecycle):
+    kind = "review"
+    topic_prefix = "domain.review:ReviewCase."
+
+    def fold(self, state: Any | None, event: Any) -> ReviewState:
+        holder = SimpleNamespace(state=state, applied_keys={}, chain_head="")
+        event.apply(holder)
+        result: ReviewState = holder.state
+        return result
+
+    def dump(self, state: Any) -> str:
+        return str(state.model_dump_json())
+
+    def load(self, data: str) -> ReviewState:
+        return ReviewState.model_validate_json(data)
+
+    def ref(self, state: Any) -> str:
+        return str(state.case_ref)
+
+    def oversight(self, state: Any) -> OversightItem | None:
+        s: ReviewState = state
+        if s.stage.value == "closed":
+            return None
+        nxt = s.next_deadline()
+        breached = [d for d in s.open_deadlines() if d.breached]
+        return OversightItem(
+            kind=self.kind,
+            ref=s.case_ref,
+            partnership=s.partnership,
+            stage=s.stage.value,
+            owner=nxt.owner_role if nxt else _DEFAULT_OWNER,
+            next_key=nxt.key if nxt else None,
+            next_label=nxt.label if nxt else None,
+            next_due_on=nxt.due_on if nxt else None,
+            breached=bool(breached),
+            breached_labels=[d.label for d in breached],
+            paused=sum(1 for d in s.open_deadlines() if d.paused_on is not None),
+        )
+
+    def clocks(self, state: Any) -> list[ClockFact]:
+        s: ReviewState = state
+        return [
+            ClockFact(
+                measure=MEASURES[d.key],
+                partnership=s.partnership,
+                clock_start=d.clock_start,
+                due_on=d.due_on,
+                status=d.status,
+                met_on=d.met_on,
+                breached=d.breached,
+            )
+            for d in s.deadlines.values()
+            if d.key in MEASURES
+        ]
+
+    def describe(self, state: Any, event: Any) -> TrailItem:
+        name = type(event).__name__
+        describer = _DESCRIBE.get(name)
+        if describer is None:
+            what, why = f"{_words(name)} recorded", None
+        else:
+            what, why = describer(state, event)
+        actor = getattr(event, "actor", {}) or {}
+        return TrailItem(
+            when=event.timestamp,
+            who_name=str(actor.get("name", "")),
+            who_role=str(actor.get("role", "")),
+            what=what,
+            why=why,
+        )
+
+
+# ------------------------------------------------------------------ plain words
+
+
+def _words(camel: str) -> str:
+    out = "".join(f" {c.lower()}" if c.isupper() else c for c in camel).strip()
+    return out[:1].upper() + out[1:]
+
+
+def _met(state: ReviewState, key: str) -> str:
+    d = state.deadlines.get(key)
+    if d is None or d.status != "met":
+        return ""
+    return f" (late: was due {d.due_on})" if d.late else f" (within the deadline, {d.due_on})"
+
+
+def _label(state: ReviewState, key: str) -> str:
+    d = state.deadlines.get(key)
+    return d.label if d else key.replace("_", " ")
+
+
+def _opened(event: Any) -> str:
+    opened = getattr(event, "opened", None) or []
+    if not opened:
+        return ""
+    return "; clocks started: " + ", ".join(f"{d['label']} due {d['due_on']}" for d in opened)
+
+
+Describer = Callable[[ReviewState, Any], tuple[str, str | None]]
+
+
+def _incident(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    r = e.report
+    harm = "child died" if r.get("harm") == "died" else "child seriously harmed"
+    abuse = "abuse or neglect known or suspected" if r.get("abuse_or_neglect") else "no abuse"
+    lac = "; looked-after child" if r.get("looked_after") else ""
+    n = len(r.get("child_refs", []))
+    return (
+        f"Serious incident notification opened the case ({harm}; {abuse}{lac}; "
+        f"{n} child{'ren' if n != 1 else ''}; incident {r.get('incident_on')}, local authority "
+        f"aware {r.get('aware_on')}){_opened(e)}",
+        None,
+    )
+
+
+def _simple(template: str, key: str | None = None) -> Describer:
+    def describe(s: ReviewState, e: Any) -> tuple[str, str | None]:
+        return template.format(**e.command) + (_met(s, key) if key else "") + _opened(e), None
+
+    return describe
+
+
+def _threshold(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    if c["met"]:
+        what = f"Threshold decision on {c['decided_on']}: met; a rapid review starts"
+    else:
+        outcome = (
+            "a non-statutory multi-agency case-based review"
+            if c.get("outcome_if_not_met") == "case_based_review"
+            else "the case closes"
+        )
+        what = f"Threshold decision on {c['decided_on']}: not met; {outcome}"
+    return what + _opened(e), c.get("rationale")
+
+
+def _requested(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    asks = ", ".join(f"{r['agency']} (due {r['due_on']})" for r in c["requests"])
+    return f"Agency summaries requested on {c['requested_on']} from {asks}", None
+
+
+def _summary(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    return (
+        f"Summary from {c['agency']} received on {c['received_on']}"
+        + _met(s, f"agency_summary:{c['agency']}"),
+        None,
+    )
+
+
+def _meeting(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    return (
+        f"Rapid review meeting held on {c['held_on']} with " + ", ".join(c["agencies_present"]),
+        None,
+    )
+
+
+def _decision(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    decision = _DECISIONS.get(c["decision"], c["decision"])
+    return f"Rapid review decision on {c['decided_on']}: {decision}", c.get("rationale")
+
+
+def _panel(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    verb = "agrees with" if c["response"] == "agrees" else "challenges"
+    what = f"The national Panel {verb} the rapid review decision (received {c['received_on']})"
+    if c["response"] == "challenges":
+        what += "; the decision is reopened"
+    return what + _opened(e), c.get("notes")
+
+
+def _tor(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    n = len(c["lines_of_enquiry"])
+    return (
+        f"Terms of reference agreed on {c['agreed_on']} ({n} line{'s' if n != 1 else ''} "
+        "of enquiry)",
+        None,
+    )
+
+
+def _bodies(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    who = ", ".join(_BODIES.get(b, b) for b in c["bodies"])
+    return f"LCSPR notified to {who} on {c['informed_on']}", None
+
+
+def _checkpoint(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    return (
+        f"LCSPR progress checkpoint on {c['held_on']}: {c['status'].replace('_', ' ')}"
+        + _opened(e),
+        c.get("note"),
+    )
+
+
+def _pause(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    return (
+        f"Clock paused on {c['paused_on']}: {_label(s, c['clock'])} "
+        f"({c['reason'].replace('_', ' ')})",
+        c.get("detail"),
+    )
+
+
+def _resume(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    d = s.deadlines.get(c["clock"])
+    due = f"; now due {d.due_on}" if d else ""
+    return f"Clock resumed on {c['resumed_on']}: {_label(s, c['clock'])}{due}", c.get("note")
+
+
+def _plan(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    d = s.deadlines.get("publication_notice")
+    notice = f" (final report to the Panel and Secretary of State by {d.due_on})" if d else ""
+    return f"Publication planned for {c['planned_on']}{notice}", None
+
+
+def _declined(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    imp = "improvements published" if c["improvements_published"] else "improvements not published"
+    return f"Decision on {c['decided_on']} not to publish the report ({imp})", c.get("reasons")
+
+
+def _recs(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = e.command
+    recs = c["recommendations"]
+    owners = ", ".join(sorted({r["owner_agency"] for r in recs}))
+    return (
+        f"{len(recs)} recommendation{'s' if len(recs) != 1 else ''} recorded on "
+        f"{c['recorded_on']} for {owners}; case closed ({s.outcome})",
+        None,
+    )
+
+
+def _reminder(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    return (
+        f"Reminder sent to {', '.join(e.sent_to)}: {_label(s, e.deadline)} due {e.due_on}",
+        None,
+    )
+
+
+def _breach(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    return (
+        f"Deadline missed: {_label(s, e.deadline)} was due {e.due_on}; escalated to "
+        + ", ".join(e.escalated_to),
+        None,
+    )
+
+
+def _read(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    as_at = f" as it stood at {e.as_at}" if e.as_at else ""
+    return f"Case history read{as_at} (purpose: {e.purpose})", None
+
+
+_DESCRIBE: dict[str, Describer] = {
+    "IncidentReported": _incident,
+    "PanelNotified": _simple("National Panel notified on {notified_on}", "panel_notification"),
+    "PartnersInformed": _simple(
+        "Safeguarding partners informed on {informed_on}", "partners_informed"
+    ),
+    "SecretaryOfStateAndOfstedNotified": _simple(
+        "Secretary of State and Ofsted notified on {notified_on}", "sos_ofsted_notification"
+    ),
+    "ThresholdDecided": _threshold,
+    "AgencySummariesRequested": _requested,
+    "AgencySummaryReceived": _summary,
+    "RapidReviewMeetingHeld": _meeting,
+    "RapidReviewDecided": _decision,
+    "RapidReviewReportSubmitted": _simple(
+        "Rapid review report submitted to the national Panel on {submitted_on}", "rapid_review"
+    ),
+    "PanelResponded": _panel,
+    "ReviewerAppointed": _simple("Independent reviewer {reviewer} appointed on {appointed_on}"),
+    "TermsOfReferenceAgreed": _tor,
+    "BodiesInformed": _bodies,
+    "ProgressCheckpointRecorded": _checkpoint,
+    "ClockPaused": _pause,
+    "ClockResumed": _resume,
+    "FinalReportCompleted": _simple(
+        "LCSPR final report completed on {completed_on}", "lcspr_final_report"
+    ),
+    "PublicationPlanned": _plan,
+    "FinalReportSent": _simple(
+        "Final report sent to the national Panel and the Secretary of State on {sent_on}",
+        "publication_notice",
+    ),
+    "Published": _simple("Report published on {published_on}"),
+    "PublicationDeclined": _declined,
+    "RecommendationsRecorded": _recs,
+    "DeadlineReminderSent": _reminder,
+    "DeadlineBreached": _breach,
+    "HistoryRead": _read,
+}

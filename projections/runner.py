@@ -1,0 +1,252 @@
+"""The projection runner: notification log → read-model tables, exactly once.
+
+For each projection the runner reads the next batch of notifications after the
+projection's tracking position (in bulk, straight from the recorder: the SQLite
+recorder has no subscriptions and ``LocalNotificationLog`` caps a read at 10),
+decodes them with the application's mapper, and then in ONE transaction
+
+1. moves the tracking position from where it was read to the batch's last id
+   (``UPDATE ... WHERE position = <expected>``: a second runner that read the same
+   batch finds nothing to update and rolls back), and
+2. writes the batch's view rows.
+
+A crash anywhere before the commit leaves both untouched; after it, both are
+written. So no event is lost or counted twice, and a restart resumes from the
+tracked position. ``rebuild`` resets a projection's rows and position to zero in
+one transaction and catches up again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from eventsourcing.application import Application
+from pydantic import BaseModel
+
+from projections.db import Cursor, ViewDB
+
+__all__ = [
+    "Notified",
+    "PositionConflict",
+    "Projection",
+    "ProjectionRunner",
+    "ProjectionStatus",
+]
+
+log = structlog.get_logger("projections")
+
+TRACKING_DDL = (
+    "CREATE TABLE IF NOT EXISTS {projection_tracking} ("
+    "projection TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at TEXT NOT NULL)"
+)
+
+
+@dataclass(frozen=True)
+class Notified:
+    """One decoded notification: its position in the log and its domain event."""
+
+    id: int
+    topic: str
+    originator_id: str
+    version: int
+    event: Any
+
+
+class PositionConflict(RuntimeError):
+    """Another runner moved the projection's position first; this batch is discarded."""
+
+
+class Projection(ABC):
+    """One read model. ``apply`` runs inside the runner's transaction."""
+
+    name: str
+    ddl: tuple[str, ...] = ()
+
+    def setup(self, cur: Cursor) -> None:
+        for statement in self.ddl:
+            cur.execute(statement)
+
+    @abstractmethod
+    def reset(self, cur: Cursor) -> None:
+        """Delete every row this projection wrote."""
+
+    @abstractmethod
+    def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
+        """Write the view rows for ``batch`` (in log order)."""
+
+
+class ProjectionStatus(BaseModel):
+    name: str
+    position: int
+    head: int
+    lag: int
+    updated_at: datetime | None
+
+
+class ProjectionRunner:
+    """Keeps ``projections`` up to date with ``app``'s notification log."""
+
+    def __init__(
+        self, app: Application[Any], projections: Sequence[Projection], *, batch_size: int = 500
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.app = app
+        self.db = ViewDB(app)
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        self._last_read: tuple[int, list[Notified]] | None = None
+        self.setup()
+
+    # ------------------------------------------------------------------ tables
+
+    def setup(self) -> None:
+        """Create the tracking table and each projection's tables (idempotent)."""
+        now = _now()
+        with self.db.transaction() as cur:
+            cur.execute(TRACKING_DDL)
+            for p in self.projections.values():
+                p.setup(cur)
+                cur.execute(
+                    "INSERT INTO {projection_tracking} (projection, position, updated_at) "
+                    "VALUES (?, 0, ?) ON CONFLICT (projection) DO NOTHING",
+                    (p.name, now),
+                )
+
+    # ---------------------------------------------------------------- running
+
+    def position(self, name: str) -> int:
+        with self.db.read() as cur:
+            row = cur.execute(
+                "SELECT position FROM {projection_tracking} WHERE projection = ?", (name,)
+            ).fetchone()
+        return int(row["position"]) if row else 0
+
+    def head(self) -> int:
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def run_batch(self, name: str) -> int:
+        """Process the next batch for one projection; return how many events it covered."""
+        projection = self.projections[name]
+        start = self.position(name)
+        batch = self._read(start)
+        if not batch:
+            return 0
+        with self.db.transaction() as cur:
+            moved = cur.execute(
+                "UPDATE {projection_tracking} SET position = ?, updated_at = ? "
+                "WHERE projection = ? AND position = ? RETURNING position",
+                (batch[-1].id, _now(), name, start),
+            ).fetchone()
+            if moved is None:
+                raise PositionConflict(f"{name}: position moved from {start} by another runner")
+            projection.apply(cur, batch)
+        return len(batch)
+
+    def catch_up(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> int:
+        """Run batches until every named projection reaches the head; return events covered."""
+        total = 0
+        for name in names or list(self.projections):
+            while True:
+                try:
+                    n = self.run_batch(name)
+                except PositionConflict:
+                    continue  # someone else advanced it: read on from the new position
+                if n == 0:
+                    break
+                total += n
+                if progress is not None:
+                    progress(name, self.position(name), self.head())
+        self._last_read = None
+        return total
+
+    def rebuild(self, name: str, *, progress: Callable[[str, int, int], None] | None = None) -> int:
+        """Rows and position back to zero in one transaction, then catch up from the start."""
+        projection = self.projections[name]
+        with self.db.transaction() as cur:
+            projection.reset(cur)
+            cur.execute(
+                "UPDATE {projection_tracking} SET position = 0, updated_at = ? "
+                "WHERE projection = ?",
+                (_now(), name),
+            )
+        self._last_read = None
+        return self.catch_up([name], progress=progress)
+
+    def status(self) -> list[ProjectionStatus]:
+        head = self.head()
+        with self.db.read() as cur:
+            rows = {
+                r["projection"]: r
+                for r in cur.execute(
+                    "SELECT projection, position, updated_at FROM {projection_tracking}"
+                ).fetchall()
+            }
+        out = []
+        for name in self.projections:
+            row = rows.get(name)
+            pos = int(row["position"]) if row else 0
+            out.append(
+                ProjectionStatus(
+                    name=name,
+                    position=pos,
+                    head=head,
+                    lag=max(head - pos, 0),
+                    updated_at=datetime.fromisoformat(row["updated_at"]) if row else None,
+                )
+            )
+        return out
+
+    async def run_forever(self, stop: asyncio.Event, *, poll_seconds: float = 1.0) -> None:
+        """Poll the log until ``stop`` is set (SQLite has no subscriptions)."""
+        log.info("projections started", projections=list(self.projections))
+        while not stop.is_set():
+            try:
+                n = await asyncio.to_thread(self.catch_up)
+                if n:
+                    log.info("projections caught up", events=n)
+            except Exception:
+                log.exception("projection batch failed; retrying after the poll interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_seconds)
+        log.info("projections stopped")
+
+    # ------------------------------------------------------------------ reading
+
+    def _read(self, start: int) -> list[Notified]:
+        """The batch after ``start``, decoded once and shared by projections at the same place."""
+        if self._last_read is not None and self._last_read[0] == start:
+            return self._last_read[1]
+        recorder: Any = self.app.recorder
+        notifications = recorder.select_notifications(
+            start=start, limit=self.batch_size, inclusive_of_start=False
+        )
+        to_event = self.app.mapper.to_domain_event
+        batch = [
+            Notified(
+                id=n.id,
+                topic=n.topic,
+                originator_id=str(n.originator_id),
+                version=n.originator_version,
+                event=to_event(n),
+            )
+            for n in notifications
+        ]
+        self._last_read = (start, batch)
+        return batch
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -1,0 +1,291 @@
+"""The read models: one projection per view.
+
+- ``OversightProjection``  → ``oversight``: one row per open case of any lifecycle
+- ``AuditTrailProjection`` → ``audit_trail``: per case, every fact in plain words
+- ``TimelinessProjection`` → ``timeliness_clocks``: the statutory clocks a quarterly
+  assurance report counts
+
+Each folds the events of the lifecycles it is given into a per-case state kept in
+``projection_state`` (private to the projection, written in the same transaction
+as its rows), so a batch only loads the cases it touches.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from projections.db import Cursor
+from projections.lifecycles import Lifecycle, by_topic
+from projections.runner import Notified, Projection
+
+__all__ = [
+    "AuditTrailProjection",
+    "FoldingProjection",
+    "OversightProjection",
+    "Sealer",
+    "TimelinessProjection",
+]
+
+STATE_DDL = (
+    "CREATE TABLE IF NOT EXISTS {projection_state} ("
+    "projection TEXT NOT NULL, originator_id TEXT NOT NULL, kind TEXT NOT NULL, "
+    "state TEXT NOT NULL, PRIMARY KEY (projection, originator_id))"
+)
+_CHUNK = 400
+
+
+class Sealer:
+    """Encrypts free text written to views with the event store's cipher, when one is set.
+
+    The reasons recorded for decisions can describe a child's circumstances: they are
+    encrypted at rest in the events, so they stay encrypted in the views too.
+    """
+
+    PREFIX = "aes:"
+
+    def __init__(self, cipher: Any | None) -> None:
+        self.cipher = cipher
+
+    def seal(self, text: str | None) -> str | None:
+        if text is None or self.cipher is None:
+            return text
+        return self.PREFIX + base64.b64encode(self.cipher.encrypt(text.encode())).decode()
+
+    def unseal(self, text: str | None) -> str | None:
+        if text is None or not text.startswith(self.PREFIX):
+            return text
+        if self.cipher is None:
+            return "[encrypted: configure QA_CIPHER_KEY to read]"
+        return str(self.cipher.decrypt(base64.b64decode(text[len(self.PREFIX) :])).decode())
+
+
+class FoldingProjection(Projection):
+    """Folds each lifecycle's events into per-case states, then writes rows from them."""
+
+    def __init__(self, lifecycles: Sequence[Lifecycle]) -> None:
+        self.lifecycles = list(lifecycles)
+        self._by_kind = {lc.kind: lc for lc in self.lifecycles}
+
+    def setup(self, cur: Cursor) -> None:
+        cur.execute(STATE_DDL)
+        super().setup(cur)
+
+    def reset(self, cur: Cursor) -> None:
+        cur.execute("DELETE FROM {projection_state} WHERE projection = ?", (self.name,))
+        self.reset_rows(cur)
+
+    def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
+        mine = [(lc, n) for n in batch if (lc := by_topic(self.lifecycles, n.topic)) is not None]
+        if not mine:
+            return
+        states = self._load(cur, sorted({n.originator_id for _, n in mine}))
+        touched: dict[str, Lifecycle] = {}
+        for lc, n in mine:
+            state = lc.fold(states.get(n.originator_id), n.event)
+            states[n.originator_id] = state
+            touched[n.originator_id] = lc
+            self.on_event(cur, lc, state, n)
+        for oid, lc in touched.items():
+            self.on_case(cur, lc, oid, states[oid])
+        cur.executemany(
+            "INSERT INTO {projection_state} (projection, originator_id, kind, state) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (projection, originator_id) "
+            "DO UPDATE SET state = excluded.state",
+            [(self.name, oid, lc.kind, lc.dump(states[oid])) for oid, lc in touched.items()],
+        )
+        self.flush(cur)
+
+    def _load(self, cur: Cursor, ids: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            rows = cur.execute(
+                "SELECT originator_id, kind, state FROM {projection_state} "
+                f"WHERE projection = ? AND originator_id IN ({','.join('?' * len(chunk))})",
+                (self.name, *chunk),
+            ).fetchall()
+            for r in rows:
+                lc = self._by_kind.get(r["kind"])
+                if lc is not None:
+                    out[r["originator_id"]] = lc.load(r["state"])
+        return out
+
+    # hooks
+    def reset_rows(self, cur: Cursor) -> None:
+        for table in self.tables:
+            cur.execute(f"DELETE FROM {{{table}}}")
+
+    tables: tuple[str, ...] = ()
+
+    def on_event(self, cur: Cursor, lc: Lifecycle, state: Any, n: Notified) -> None:
+        """Called for each event, with the state after it."""
+
+    def on_case(self, cur: Cursor, lc: Lifecycle, originator_id: str, state: Any) -> None:
+        """Called once per touched case per batch, with its latest state."""
+
+    def flush(self, cur: Cursor) -> None:
+        """Called at the end of the batch (write buffered rows in bulk)."""
+
+
+class OversightProjection(FoldingProjection):
+    """Every open case, whatever its lifecycle (``kind``): stage, next deadline, owner."""
+
+    name = "oversight"
+    tables = ("oversight",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {oversight} ("
+        "kind TEXT NOT NULL, ref TEXT NOT NULL, partnership TEXT NOT NULL, "
+        "stage TEXT NOT NULL, owner TEXT NOT NULL, next_key TEXT, next_label TEXT, "
+        "next_due_on TEXT, breached INTEGER NOT NULL, breached_labels TEXT NOT NULL, "
+        "paused INTEGER NOT NULL, originator_id TEXT NOT NULL, "
+        "PRIMARY KEY (kind, ref))",
+    )
+
+    def __init__(self, lifecycles: Sequence[Lifecycle]) -> None:
+        super().__init__(lifecycles)
+        self._upserts: list[tuple[Any, ...]] = []
+        self._deletes: list[tuple[str, str]] = []
+
+    def on_case(self, cur: Cursor, lc: Lifecycle, originator_id: str, state: Any) -> None:
+        item = lc.oversight(state)
+        if item is None:
+            self._deletes.append((lc.kind, lc.ref(state)))
+            return
+        self._upserts.append(
+            (
+                item.kind,
+                item.ref,
+                item.partnership,
+                item.stage,
+                item.owner,
+                item.next_key,
+                item.next_label,
+                item.next_due_on.isoformat() if item.next_due_on else None,
+                int(item.breached),
+                "; ".join(item.breached_labels),
+                item.paused,
+                originator_id,
+            )
+        )
+
+    def flush(self, cur: Cursor) -> None:
+        upserts, deletes = self._upserts, self._deletes
+        self._upserts, self._deletes = [], []
+        cur.executemany("DELETE FROM {oversight} WHERE kind = ? AND ref = ?", deletes)
+        cur.executemany(
+            "INSERT INTO {oversight} (kind, ref, partnership, stage, owner, next_key, "
+            "next_label, next_due_on, breached, breached_labels, paused, originator_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO UPDATE SET "
+            "partnership = excluded.partnership, stage = excluded.stage, "
+            "owner = excluded.owner, next_key = excluded.next_key, "
+            "next_label = excluded.next_label, next_due_on = excluded.next_due_on, "
+            "breached = excluded.breached, breached_labels = excluded.breached_labels, "
+            "paused = excluded.paused, originator_id = excluded.originator_id",
+            upserts,
+        )
+
+    def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
+        # Buffers belong to one transaction: a failed batch must not leak into the next.
+        self._upserts, self._deletes = [], []
+        super().apply(cur, batch)
+
+
+class AuditTrailProjection(FoldingProjection):
+    """Per case, every recorded fact: when, who (name and role), what, and why."""
+
+    name = "audit_trail"
+    tables = ("audit_trail",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {audit_trail} ("
+        "kind TEXT NOT NULL, ref TEXT NOT NULL, version INTEGER NOT NULL, "
+        "recorded_at TEXT NOT NULL, who_name TEXT NOT NULL, who_role TEXT NOT NULL, "
+        "what TEXT NOT NULL, why TEXT, event_hash TEXT, notification_id BIGINT NOT NULL, "
+        "PRIMARY KEY (kind, ref, version))",
+    )
+
+    def __init__(self, lifecycles: Sequence[Lifecycle], sealer: Sealer) -> None:
+        super().__init__(lifecycles)
+        self.sealer = sealer
+        self._rows: list[tuple[Any, ...]] = []
+
+    def on_event(self, cur: Cursor, lc: Lifecycle, state: Any, n: Notified) -> None:
+        item = lc.describe(state, n.event)
+        self._rows.append(
+            (
+                lc.kind,
+                lc.ref(state),
+                n.version,
+                item.when.isoformat(),
+                item.who_name,
+                item.who_role,
+                item.what,
+                self.sealer.seal(item.why),
+                getattr(n.event, "hash", None),
+                n.id,
+            )
+        )
+
+    def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
+        self._rows = []
+        super().apply(cur, batch)
+
+    def flush(self, cur: Cursor) -> None:
+        rows, self._rows = self._rows, []
+        # A plain INSERT: processing an event twice would violate the primary key.
+        cur.executemany(
+            "INSERT INTO {audit_trail} (kind, ref, version, recorded_at, who_name, who_role, "
+            "what, why, event_hash, notification_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+class TimelinessProjection(FoldingProjection):
+    """The statutory clocks of every case, for quarterly timeliness figures."""
+
+    name = "timeliness"
+    tables = ("timeliness_clocks",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {timeliness_clocks} ("
+        "kind TEXT NOT NULL, ref TEXT NOT NULL, measure TEXT NOT NULL, "
+        "partnership TEXT NOT NULL, clock_start TEXT NOT NULL, due_on TEXT NOT NULL, "
+        "status TEXT NOT NULL, met_on TEXT, breached INTEGER NOT NULL, "
+        "PRIMARY KEY (kind, ref, measure))",
+    )
+
+    def __init__(self, lifecycles: Sequence[Lifecycle]) -> None:
+        super().__init__(lifecycles)
+        self._rows: list[tuple[Any, ...]] = []
+
+    def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
+        self._rows = []
+        super().apply(cur, batch)
+
+    def on_case(self, cur: Cursor, lc: Lifecycle, originator_id: str, state: Any) -> None:
+        ref = lc.ref(state)
+        for c in lc.clocks(state):
+            self._rows.append(
+                (
+                    lc.kind,
+                    ref,
+                    c.measure,
+                    c.partnership,
+                    c.clock_start.isoformat(),
+                    c.due_on.isoformat(),
+                    c.status,
+                    c.met_on.isoformat() if c.met_on else None,
+                    int(c.breached),
+                )
+            )
+
+    def flush(self, cur: Cursor) -> None:
+        rows, self._rows = self._rows, []
+        cur.executemany(
+            "INSERT INTO {timeliness_clocks} (kind, ref, measure, partnership, clock_start, "
+            "due_on, status, met_on, breached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (kind, ref, measure) DO UPDATE SET partnership = excluded.partnership, "
+            "clock_start = excluded.clock_start, due_on = excluded.due_on, "
+            "status = excluded.status, met_on = excluded.met_on, breached = excluded.breached",
+            rows,
+        )

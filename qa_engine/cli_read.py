@@ -1,0 +1,334 @@
+"""The read side of the ``qa-engine`` command line.
+
+    qa-engine projections run [--once]   keep the read models up to date (polls the log)
+    qa-engine projections rebuild [NAME] rebuild read models from the event log (progress bar)
+    qa-engine projections status         position, head and lag of each read model
+    qa-engine oversight [filters]        every open case: stage, next deadline, RAG, owner
+    qa-engine timeliness [filters]       per partnership and quarter: statutory timeliness
+    qa-engine case trail REF             the case's audit trail in plain words (read recorded)
+    qa-engine verify [REF]               check one case's hash chain, or every case's
+
+Queries catch the read models up first (``--no-catch-up`` to skip). Human output
+by default; ``--json`` for machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from domain.calendar import LONDON
+from domain.errors import DomainError
+from qa_engine import cli
+from qa_engine.config import Settings
+
+__all__ = ["register_read_commands", "run_projections_forever"]
+
+
+@contextmanager
+def _runner(settings: Settings) -> Iterator[Any]:
+    from projections.catalogue import build_runner
+    from qa_engine.bootstrap import bootstrap
+
+    services = bootstrap(settings)
+    try:
+        yield build_runner(services.reviews, batch_size=settings.projection_batch_size)
+    finally:
+        services.close()
+
+
+async def run_projections_forever(settings: Settings, stop: asyncio.Event) -> None:
+    """The projection runner as a long-running task (``qa-engine dev`` starts one)."""
+    with _runner(settings) as runner:
+        await runner.run_forever(stop, poll_seconds=settings.projection_poll_seconds)
+
+
+def _today(ns: argparse.Namespace) -> date:
+    from datetime import datetime
+
+    return date.fromisoformat(ns.today) if ns.today else datetime.now(LONDON).date()
+
+
+def _bar(name: str, done: int, total: int) -> None:
+    width = 30
+    frac = done / total if total else 1.0
+    filled = int(width * frac)
+    sys.stderr.write(
+        f"\r{name:<12} [{'#' * filled}{'.' * (width - filled)}] {frac:6.1%} {done}/{total}"
+    )
+    sys.stderr.flush()
+
+
+# ----------------------------------------------------------------- projections
+
+
+async def cmd_projections_run(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:
+    if ns.once:
+        with _runner(settings) as runner:
+            n = runner.catch_up()
+            out.data({"events": n}, lambda: f"caught up: {n} events applied")
+        return cli.EXIT_OK
+    from qa_engine.runtime import _stop_event
+
+    stop = _stop_event()
+    sys.stderr.write(
+        f"projections running (poll every {settings.projection_poll_seconds}s); Ctrl-C stops\n"
+    )
+    await run_projections_forever(settings, stop)
+    return cli.EXIT_OK
+
+
+async def cmd_projections_rebuild(
+    ns: argparse.Namespace, settings: Settings, out: cli.Output
+) -> int:
+    with _runner(settings) as runner:
+        names = ns.names or list(runner.projections)
+        unknown = [n for n in names if n not in runner.projections]
+        if unknown:
+            raise DomainError(
+                f"no projection {', '.join(unknown)} (known: {', '.join(runner.projections)})",
+                field="name",
+                rule="known_projection",
+            )
+        results = {}
+        for name in names:
+            progress = None if out.as_json else _bar
+            if progress is not None:
+                _bar(name, 0, runner.head())
+            results[name] = runner.rebuild(name, progress=progress)
+            if progress is not None:
+                sys.stderr.write("\n")
+        out.data(
+            {"rebuilt": results},
+            lambda: "\n".join(f"{n}: rebuilt from {c} events" for n, c in results.items()),
+        )
+    return cli.EXIT_OK
+
+
+async def cmd_projections_status(
+    ns: argparse.Namespace, settings: Settings, out: cli.Output
+) -> int:
+    with _runner(settings) as runner:
+        rows = runner.status()
+
+    def human() -> str:
+        lines = [f"{'PROJECTION':<14} {'POSITION':>9} {'HEAD':>9} {'LAG':>7}  LAST RUN"]
+        for r in rows:
+            when = (
+                r.updated_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M:%S")
+                if r.updated_at
+                else "-"
+            )
+            lines.append(f"{r.name:<14} {r.position:>9} {r.head:>9} {r.lag:>7}  {when}")
+        return "\n".join(lines)
+
+    out.data([r.model_dump(mode="json") for r in rows], human)
+    return cli.EXIT_OK
+
+
+# --------------------------------------------------------------------- queries
+
+
+async def cmd_oversight(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:
+    from projections import queries
+    from qa_engine.calendar import england_and_wales
+
+    today = _today(ns)
+    with _runner(settings) as runner:
+        if not ns.no_catch_up:
+            runner.catch_up()
+        rows = queries.oversight(
+            runner.db,
+            today=today,
+            calendar=england_and_wales(),
+            amber_working_days=settings.amber_working_days,
+            kind=ns.kind,
+            stage=ns.stage,
+            partnership=ns.partnership,
+            owner=ns.owner,
+            rag_in=set(ns.rag.split(",")) if ns.rag else None,
+            sort=ns.sort,
+            descending=ns.desc,
+        )
+
+    def human() -> str:
+        if not rows:
+            return f"no open cases match (as at {today})"
+        lines = [
+            f"as at {today}; amber = due within {settings.amber_working_days} working days",
+            f"{'RAG':<6}{'KIND':<8}{'REF':<18}{'PARTNER':<9}{'STAGE':<24}{'NEXT DEADLINE':<44}"
+            f"{'DUE':<11}{'WD LEFT':>8}  OWNER",
+        ]
+        for r in rows:
+            label = (r.next_deadline or "-")[:42]
+            left = "-" if r.working_days_left is None else str(r.working_days_left)
+            due = r.next_due_on.isoformat() if r.next_due_on else "-"
+            lines.append(
+                f"{r.rag.upper():<6}{r.kind:<8}{r.ref:<18}{r.partnership:<9}{r.stage:<24}"
+                f"{label:<44}{due:<11}{left:>8}  {r.owner}"
+            )
+        return "\n".join(lines)
+
+    out.data([r.model_dump(mode="json") for r in rows], human)
+    return cli.EXIT_OK
+
+
+async def cmd_timeliness(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:
+    from projections import queries
+
+    today = _today(ns)
+    with _runner(settings) as runner:
+        if not ns.no_catch_up:
+            runner.catch_up()
+        rows = queries.timeliness(
+            runner.db,
+            today=today,
+            year_start_month=settings.reporting_year_start_month,
+            partnership=ns.partnership,
+            quarter=ns.quarter,
+        )
+
+    def human() -> str:
+        if not rows:
+            return "no statutory clocks recorded"
+        lines = [
+            f"by the quarter each clock fell due; as at {today}",
+            f"{'PARTNER':<9}{'QUARTER':<12}{'MEASURE':<44}{'DUE':>5}{'WITHIN':>8}{'LATE':>6}"
+            f"{'OVERDUE':>9}{'PENDING':>9}{'% WITHIN':>10}",
+        ]
+        for r in rows:
+            pct = "-" if r.percent_within is None else f"{r.percent_within:.0f}%"
+            lines.append(
+                f"{r.partnership:<9}{r.quarter:<12}{r.label:<44}{r.due:>5}{r.within:>8}"
+                f"{r.late:>6}{r.overdue:>9}{r.pending:>9}{pct:>10}"
+            )
+        return "\n".join(lines)
+
+    out.data(
+        [{**r.model_dump(mode="json"), "percent_within": r.percent_within} for r in rows], human
+    )
+    return cli.EXIT_OK
+
+
+async def cmd_trail(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:
+    from projections import queries
+    from projections.catalogue import sealer_for
+
+    actor = cli._actor(ns, settings)
+    if not actor["name"] or not actor["role"]:
+        raise DomainError(
+            "an auditor's read is recorded: give --actor-name and --actor-role",
+            field="actor",
+            rule="reads_are_recorded",
+        )
+    with _runner(settings) as runner:
+        runner.app.record_history_read(ns.ref, actor=actor, purpose=ns.purpose)
+        runner.catch_up()
+        rows = queries.trail(runner.db, ns.ref, sealer=sealer_for(runner.app))
+
+    def human() -> str:
+        lines = [f"audit trail of {ns.ref.upper()}: {len(rows)} entries (your read is recorded)"]
+        for r in rows:
+            when = r.when.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+            lines.append(f"{r.version:>4}  {when}  {r.who} ({r.role})")
+            lines.append(f"      {r.what}")
+            if r.why:
+                lines.append(f"      why: {r.why}")
+        return "\n".join(lines)
+
+    out.data([r.model_dump(mode="json") for r in rows], human)
+    return cli.EXIT_OK
+
+
+async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:
+    if ns.ref:
+        return int(await cli.cmd_verify(ns, settings, out))
+    from qa_engine.bootstrap import bootstrap
+
+    services = bootstrap(settings)
+    try:
+        results = services.reviews.verify_all()
+    finally:
+        services.close()
+    bad = [r for r in results if not r.ok]
+
+    def human() -> str:
+        lines = [
+            f"{r.case_ref}: chain intact, {r.records} records"
+            if r.ok
+            else f"{r.case_ref}: TAMPERED at record {r.first_bad_version}: {r.reason}"
+            for r in results
+        ]
+        lines.append(
+            f"{len(results)} cases checked: "
+            + (f"{len(bad)} TAMPERED" if bad else "every chain intact")
+        )
+        return "\n".join(lines)
+
+    out.data([r.model_dump(mode="json") for r in results], human)
+    return cli.EXIT_REJECTED if bad else cli.EXIT_OK
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def register_read_commands(
+    sub: Any,
+    case_actions: Any,
+    *,
+    common: argparse.ArgumentParser,
+    actor: argparse.ArgumentParser,
+) -> None:
+    """Add the read-side commands to ``qa-engine``'s parser (called by ``build_parser``)."""
+    sub.choices["verify"].set_defaults(func=cmd_verify)
+
+    proj = sub.add_parser("projections", help="read models: run, rebuild, status")
+    acts = proj.add_subparsers(dest="action", required=True, metavar="ACTION")
+    run = acts.add_parser("run", parents=[common], help="keep the read models up to date")
+    run.add_argument("--once", action="store_true", help="catch up once and exit")
+    run.set_defaults(func=cmd_projections_run)
+    rebuild = acts.add_parser("rebuild", parents=[common], help="rebuild from the event log")
+    rebuild.add_argument("names", nargs="*", help="projections (default: all)")
+    rebuild.set_defaults(func=cmd_projections_rebuild)
+    acts.add_parser("status", parents=[common], help="position and lag").set_defaults(
+        func=cmd_projections_status
+    )
+
+    query = argparse.ArgumentParser(add_help=False)
+    query.add_argument("--today", help="ISO date to compute days left from (default: today)")
+    query.add_argument(
+        "--no-catch-up", action="store_true", help="read the views as they are, without catching up"
+    )
+
+    ov = sub.add_parser(
+        "oversight", parents=[common, query], help="open cases: stage, next deadline, RAG, owner"
+    )
+    ov.add_argument("--kind", help="lifecycle (review, ...)")
+    ov.add_argument("--stage")
+    ov.add_argument("--rag", help="comma-separated: red,amber,green")
+    ov.add_argument("--partnership")
+    ov.add_argument("--owner", help="owner role, e.g. 'local authority'")
+    ov.add_argument(
+        "--sort", default="due", choices=["due", "rag", "ref", "stage", "partnership", "owner"]
+    )
+    ov.add_argument("--desc", action="store_true", help="reverse the order")
+    ov.set_defaults(func=cmd_oversight)
+
+    tl = sub.add_parser(
+        "timeliness", parents=[common, query], help="statutory timeliness per partnership, quarter"
+    )
+    tl.add_argument("--partnership")
+    tl.add_argument("--quarter", help='e.g. "2025/26 Q1"')
+    tl.set_defaults(func=cmd_timeliness)
+
+    trail = case_actions.add_parser(
+        "trail", parents=[common, actor], help="the audit trail in plain words (read recorded)"
+    )
+    trail.add_argument("ref")
+    trail.add_argument("--purpose", default="case review", help="why you are reading it")
+    trail.set_defaults(func=cmd_trail)

@@ -1,0 +1,13 @@
+# The qa-engine image used by docker-compose.yml (worker and projection processes).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY qa_engine ./qa_engine
+COPY domain ./domain
+COPY workflows ./workflows
+COPY workers ./workers
+COPY projections ./projections
+RUN pip install --no-cache-dir . && useradd --system qa
+USER qa
+ENTRYPOINT ["qa-engine"]
+CMD ["worker"]

@@ -631,11 +631,6 @@ class ReviewState(BaseModel):
 
     def _check_record_report_sent(self, c: RecordReportSent, today: date) -> None:
         self._need_stage("sending the final report", Stage.PUBLICATION)
-        if self.publication_planned_on is None:
-            raise OutOfOrder(
-                "plan the publication date first: the notice is counted back from it",
-                rule="plan_first",
-            )
         if self.report_sent_on is not None:
             raise RuleViolation("the report is already recorded as sent", rule="once_only")
 
@@ -796,6 +791,8 @@ class ReviewState(BaseModel):
 
     def _on_record_publication(self, c: RecordPublication) -> None:
         self.published_on = c.published_on
+        if self.publication_planned_on is None:
+            self.publication_planned_on = c.published_on
 
     def _on_record_decision_not_to_publish(self, c: RecordDecisionNotToPublish) -> None:
         self.publication_declined = True
@@ -912,8 +909,19 @@ def plan_deadlines(
             f"{paused.rule}, extended by the pause {paused.paused_on} to {command.resumed_on}"
         )
         return [resumed]
-    if isinstance(command, PlanPublication):
-        return [make_deadline(key="publication_notice", start=command.planned_on, **kw)]
+    if isinstance(command, PlanPublication) or (
+        isinstance(command, RecordPublication) and "publication_notice" not in state.deadlines
+    ):
+        # Counted back from the (planned) publication day. If the report has
+        # already gone, the notice clock is born met: on time or late.
+        planned = (
+            command.planned_on if isinstance(command, PlanPublication) else command.published_on
+        )
+        notice = make_deadline(key="publication_notice", start=planned, **kw)
+        if state.report_sent_on is not None:
+            notice.status, notice.met_on = "met", state.report_sent_on
+            notice.late = state.report_sent_on > notice.due_on
+        return [notice]
     return []
 
 

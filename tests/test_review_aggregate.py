@@ -228,3 +228,56 @@ def test_every_event_is_chained_and_tampering_is_named() -> None:
     with pytest.raises(ChainBreak, match="content") as err:
         verify_chain(events)
     assert err.value.version == 5
+
+
+def _to_publication(case: ReviewCase) -> None:
+    for i, (step, c) in enumerate(path_to_lcspr(D)):
+        when(case, step, c, f"k{i}")
+    when(
+        case, "appoint_reviewer", cmd("appoint_reviewer", reviewer="Reviewer", appointed_on=D), "ka"
+    )
+    when(
+        case,
+        "agree_terms_of_reference",
+        cmd("agree_terms_of_reference", agreed_on=D, lines_of_enquiry=["early help"]),
+        "kt",
+    )
+    when(case, "record_final_report", cmd("record_final_report", completed_on=D), "kf")
+
+
+@pytest.mark.parametrize(
+    ("published_on", "late"),
+    [(date(2025, 4, 24), False), (date(2025, 4, 17), True)],
+    ids=["seven-working-days-notice", "short-notice"],
+)
+def test_publication_recorded_after_the_fact_keeps_the_notice_rule(
+    published_on: date, late: bool
+) -> None:
+    case = given_reported()
+    _to_publication(case)
+    when(
+        case,
+        "record_report_sent",
+        cmd("record_report_sent", sent_on=D, recipients=["panel", "secretary_of_state"]),
+        "ks",
+    )
+    when(
+        case,
+        "record_publication",
+        cmd("record_publication", published_on=published_on),
+        "kp",
+        today=published_on,
+    )
+    notice = case.state.deadlines["publication_notice"]
+    # Fri 11 April: Thu 24 April is 7 working days later over Easter; Thu 17th is 4.
+    assert notice.status == "met" and notice.late is late
+    assert case.state.publication_planned_on == published_on
+    assert rebuilt(case).state == case.state
+
+
+def test_publication_needs_the_report_sent_first() -> None:
+    case = given_reported()
+    _to_publication(case)
+    with pytest.raises(OutOfOrder, match="before publishing") as err:
+        when(case, "record_publication", cmd("record_publication", published_on=D), "kp")
+    assert err.value.rule == "notice_before_publication"

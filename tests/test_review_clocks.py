@@ -371,7 +371,7 @@ async def test_a_retried_activity_appends_nothing_twice(
 ) -> None:
     import uuid
 
-    from qa_engine.bootstrap import Services
+    from qa_engine.bootstrap import bootstrap
     from qa_engine.calendar import england_and_wales
     from qa_engine.store import store_env
     from tests.conftest import sqlite_settings
@@ -379,13 +379,11 @@ async def test_a_retried_activity_appends_nothing_twice(
 
     settings = sqlite_settings(tmp_path)
     flaky = FlakyReviews(store_env(settings), calendar=england_and_wales())
+    services = bootstrap(settings)
+    services.reviews.close()
+    services.reviews = flaky
     queue = f"q-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(
-        ts_env.client,
-        task_queue=queue,
-        services=Services(settings=settings, reviews=flaky),
-        executor=executor,
-    )
+    worker = build_worker(ts_env.client, task_queue=queue, services=services, executor=executor)
     async with worker:
         t0 = await today_of(ts_env)
         ref, h = await start_case(ts_env.client, queue, t0)
@@ -399,4 +397,4 @@ async def test_a_retried_activity_appends_nothing_twice(
         ]
         assert max(attempts) == 2
     assert [e.event for e in flaky.history(ref)] == ["IncidentReported", "PanelNotified"]
-    flaky.close()
+    services.close()

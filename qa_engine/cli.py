@@ -80,15 +80,17 @@ def render_state(state: ReviewState, today: date) -> str:
             left = cal.working_days_between(today, d.due_on)
             if d.paused_on:
                 status = f"PAUSED since {d.paused_on}"
-            elif d.breached:
-                status = f"BREACHED ({-left} working days over)"
+            elif d.breached or left < 0:
+                status = f"{'BREACHED' if d.breached else 'OVERDUE'} ({-left} working days over)"
+            elif left == 0:
+                status = "due today"
             else:
                 status = f"{left} working days left"
         elif d.status == "met":
             status = f"met {d.met_on}" + (" (LATE)" if d.late else "")
         else:
             status = "cancelled"
-        lines.append(f"  {d.label:<62} due {d.due_on}  {status}")
+        lines.append(f"  {d.label:<68} due {d.due_on}  {status}")
     breaches = [d for d in state.deadlines.values() if d.breached]
     if breaches:
         lines.append("breaches:   " + ", ".join(f"{d.key} ({d.due_on})" for d in breaches))
@@ -277,9 +279,10 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
             lines.append(f"as at {as_at}: stage {state.stage.value}")
         for e in entries:
             who = f"{e.actor.get('name', '')} ({e.actor.get('role', '')})"
+            about = e.data.get("deadline") or e.data.get("purpose") or ""
             lines.append(
                 f"{e.version:>3}  {e.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
-                f"{e.event:<34} {who}"
+                f"{e.event:<28} {about:<24} {who}"
             )
         return "\n".join(lines)
 

@@ -158,14 +158,18 @@ class ProjectionRunner:
     ) -> int:
         """Run batches until every named projection reaches the head; return events covered."""
         total = 0
-        for name in names or list(self.projections):
-            while True:
+        # Round robin, one batch each: projections at the same position share one
+        # read and decode of the batch.
+        pending = list(names or self.projections)
+        while pending:
+            for name in list(pending):
                 try:
                     n = self.run_batch(name)
                 except PositionConflict:
                     continue  # someone else advanced it: read on from the new position
                 if n == 0:
-                    break
+                    pending.remove(name)
+                    continue
                 total += n
                 if progress is not None:
                     progress(name, self.position(name), self.head())

@@ -124,10 +124,17 @@ class ReviewWorkflow:
     def _next_timer(self) -> tuple[Literal["remind", "breach"], Deadline, datetime] | None:
         assert self._state is not None
         best: tuple[Literal["remind", "breach"], Deadline, datetime] | None = None
+        now = workflow.now()
         for d in self._state.open_deadlines():
             if d.paused_on is not None or d.breached:
                 continue
-            if not d.reminded and d.remind_at is not None and d.remind_at < d.due_at:
+            # A reminder is only worth sending while the deadline can still be met.
+            if (
+                not d.reminded
+                and d.remind_at is not None
+                and d.remind_at < d.due_at
+                and d.due_at > now
+            ):
                 candidate: tuple[Literal["remind", "breach"], Deadline, datetime] = (
                     "remind",
                     d,

@@ -220,7 +220,7 @@ class ProjectionRunner:
             try:
                 n = await asyncio.to_thread(self.catch_up)
                 if n:
-                    log.info("projections caught up", events=n)
+                    log.info("projections caught up", applied=n)  # events x read models
             except Exception:
                 log.exception("projection batch failed; retrying after the poll interval")
             with contextlib.suppress(TimeoutError):

@@ -71,7 +71,9 @@ async def cmd_projections_run(ns: argparse.Namespace, settings: Settings, out: c
     if ns.once:
         with _runner(settings) as runner:
             n = runner.catch_up()
-            out.data({"events": n}, lambda: f"caught up: {n} events applied")
+            out.data(
+                {"applied": n}, lambda: f"caught up: {n} events applied across the read models"
+            )
         return cli.EXIT_OK
     from qa_engine.runtime import _stop_event
 

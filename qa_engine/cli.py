@@ -321,6 +321,27 @@ async def cmd_worker(ns: argparse.Namespace, settings: Settings, out: Output) ->
     return EXIT_OK
 
 
+async def cmd_codec_server(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    from qa_engine.codec import serve_codec
+
+    key = settings.temporal_codec_key
+    if key is None or not key.get_secret_value():
+        raise DomainError(
+            "set QA_TEMPORAL_CODEC_KEY", field="QA_TEMPORAL_CODEC_KEY", rule="codec_key_required"
+        )
+    origins = ns.allow_origin or ["http://localhost:8233"]
+    server = serve_codec(
+        key.get_secret_value(), host=ns.host, port=ns.port, allowed_origins=origins
+    )
+    sys.stdout.write(f"codec server on http://{ns.host}:{ns.port} for {', '.join(origins)}\n")
+    sys.stdout.flush()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        server.shutdown()
+    return EXIT_OK
+
+
 async def cmd_dev(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     from qa_engine.runtime import run_dev
 
@@ -348,6 +369,16 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--stop-after", type=float, default=None, help=argparse.SUPPRESS)
     dev.set_defaults(func=cmd_dev)
     sub.add_parser("worker", parents=[common], help="run a worker").set_defaults(func=cmd_worker)
+    codec = sub.add_parser("codec-server", help="decrypt payloads for the Temporal UI")
+    codec.add_argument("--host", default="127.0.0.1")
+    codec.add_argument("--port", type=int, default=8081)
+    codec.add_argument(
+        "--allow-origin",
+        action="append",
+        default=None,
+        help="UI origin allowed to decode (repeatable)",
+    )
+    codec.set_defaults(func=cmd_codec_server)
 
     verify = sub.add_parser("verify", parents=[common], help="check hash chains (one case or all)")
     verify.add_argument("ref", nargs="?", help="case reference (default: every case)")

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_api_key: SecretStr | None = None
+    temporal_codec_key: SecretStr | None = Field(
+        default=None, description="base64 AES key: Temporal payloads encrypted (payload codec)"
+    )
+    codec_server_port: int = 8081
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233
 

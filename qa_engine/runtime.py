@@ -63,6 +63,15 @@ async def run_dev(
     from qa_engine.temporal import start_dev_server
 
     stop = _stop_event()
+    codec_server = None
+    if settings.temporal_codec_key and settings.temporal_codec_key.get_secret_value():
+        from qa_engine.codec import serve_codec
+
+        codec_server = serve_codec(
+            settings.temporal_codec_key.get_secret_value(),
+            port=settings.codec_server_port,
+            allowed_origins=[f"http://localhost:{settings.dev_server_ui_port}"],
+        )
     env = await start_dev_server(settings)
     try:
         ready = asyncio.Event()
@@ -85,6 +94,8 @@ async def run_dev(
         await projections_task
     finally:
         await env.shutdown()
+        if codec_server is not None:
+            codec_server.shutdown()
 
 
 def banner(settings: Settings, seeded: list[str]) -> str:

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from temporalio.client import Client, TLSConfig
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from qa_engine.codec import data_converter
 from qa_engine.config import Settings
 from workflows.contracts import SEARCH_ATTRIBUTES
 
@@ -43,13 +43,17 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         tls=tls,
         api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(_codec_key(settings)),
     )
 
 
 async def start_dev_server(settings: Settings) -> WorkflowEnvironment:
     """The real Temporal dev server with SQLite persistence in the data directory."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    extra: list[str] = []
+    if _codec_key(settings):
+        # The UI decrypts payloads in the browser through our codec server.
+        extra = ["--ui-codec-endpoint", f"http://localhost:{settings.codec_server_port}"]
     return await WorkflowEnvironment.start_local(
         namespace=settings.temporal_namespace,
         port=settings.dev_server_port,
@@ -59,5 +63,11 @@ async def start_dev_server(settings: Settings) -> WorkflowEnvironment:
         dev_server_existing_path=temporal_binary(),
         dev_server_database_filename=str((settings.data_dir / "temporal.sqlite3").resolve()),
         dev_server_log_level="error",
-        data_converter=pydantic_data_converter,
+        dev_server_extra_args=extra,
+        data_converter=data_converter(_codec_key(settings)),
     )
+
+
+def _codec_key(settings: Settings) -> str | None:
+    key = settings.temporal_codec_key
+    return key.get_secret_value() if key is not None and key.get_secret_value() else None

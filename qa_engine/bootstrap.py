@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qa_engine.audits import QualityService
 from qa_engine.calendar import england_and_wales
 from qa_engine.config import Settings
 from qa_engine.reviews import ReviewService
@@ -18,17 +19,21 @@ class Services:
 
     settings: Settings
     reviews: ReviewService
+    quality: QualityService
 
     def close(self) -> None:
+        self.quality.close()
         self.reviews.close()
 
 
 def bootstrap(settings: Settings) -> Services:
     env = store_env(settings)
     calendar = england_and_wales()
+    reviews = ReviewService(
+        env, calendar=calendar, rule_set_id=settings.rule_set, variations=settings.variations
+    )
     return Services(
         settings=settings,
-        reviews=ReviewService(
-            env, calendar=calendar, rule_set_id=settings.rule_set, variations=settings.variations
-        ),
+        reviews=reviews,
+        quality=QualityService(env, calendar=calendar, reviews=reviews),
     )

@@ -173,3 +173,29 @@ def london_today(now: Any) -> date:
     from domain.calendar import LONDON
 
     return now.astimezone(LONDON).date()  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------ quality-assurance lifecycle
+
+
+@pytest.fixture
+async def qa_worker(
+    ts_env: WorkflowEnvironment, tmp_path: Path, executor: ThreadPoolExecutor
+) -> AsyncIterator[tuple[Client, str, Services]]:
+    """A worker on a fresh task queue with every workflow, over a real SQLite store."""
+    services: Services = bootstrap(sqlite_settings(tmp_path))
+    queue = f"qa-{uuid.uuid4().hex[:8]}"
+    worker: Worker = build_worker(
+        ts_env.client, task_queue=queue, services=services, executor=executor
+    )
+    async with worker:
+        yield ts_env.client, queue, services
+    services.close()
+
+
+@pytest.fixture
+def quality(settings: Settings) -> Iterator[Any]:
+    """The quality-assurance service over each event store (with its review service)."""
+    services = bootstrap(settings)
+    yield services.quality
+    services.close()

@@ -10,11 +10,15 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from qa_engine.bootstrap import Services
 from workers.activities import review_activities
+from workers.qa_activities import quality_activities
+from workflows.action_plan import ActionPlanWorkflow
+from workflows.audit import AuditWorkflow
+from workflows.child_of_concern import ChildOfConcernWorkflow
 from workflows.review import ReviewWorkflow
 
 __all__ = ["WORKFLOWS", "build_worker", "sandbox_runner"]
 
-WORKFLOWS = [ReviewWorkflow]
+WORKFLOWS = [ReviewWorkflow, AuditWorkflow, ActionPlanWorkflow, ChildOfConcernWorkflow]
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
@@ -40,7 +44,10 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=review_activities(services.reviews),
+        activities=[
+            *review_activities(services.reviews),
+            *quality_activities(services.quality),
+        ],
         activity_executor=executor,
         max_concurrent_activities=limit,
         workflow_runner=sandbox_runner(),

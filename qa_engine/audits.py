@@ -1,0 +1,354 @@
+"""Application service for lifecycle 2: the only code that touches audit, action
+plan and child-of-concern events.
+
+Same discipline as ``qa_engine.reviews``: every write takes an idempotency key
+(``<workflow id>/<step id>``); a retried call whose key is already recorded
+appends nothing and returns the current state; concurrent writers are
+serialised by the store's optimistic concurrency (the loser reloads and
+re-checks). Clocks are computed here, with the working-day calendar, and
+recorded in the events; workflows only wait on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Literal, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import RecordConflictError
+
+from domain.action_plan import ActionPlan
+from domain.action_plan_model import (
+    ActionPlanState,
+    OpenActionPlan,
+    OpenPlanFromReview,
+    initial_plan_state,
+    plan_action_plan_clocks,
+    plan_opening_clocks,
+)
+from domain.audit import Audit
+from domain.audit_model import (
+    ActionSpec,
+    AuditState,
+    PlanAudit,
+    action_plan_ref,
+    initial_audit_state,
+    plan_audit_clocks,
+)
+from domain.calendar import WorkingDayCalendar
+from domain.chain import ChainBreak, verify_chain
+from domain.child_of_concern import ChildOfConcern
+from domain.child_of_concern_model import (
+    ConcernState,
+    OpenConcern,
+    initial_concern_state,
+    plan_after_missed_review,
+    plan_concern_clocks,
+    plan_opening_concern_clocks,
+)
+from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
+from domain.qa_clock import Clock, QaPolicy, QaState
+from domain.qa_record import QaRecord, record_id
+from domain.review_model import Recommendation
+from domain.values import Command
+from qa_engine.reviews import HistoryEntry, ReviewService, VerifyResult
+
+__all__ = ["KINDS", "QualityService", "RecordKind"]
+
+_RETRIES = 5
+RecordKind = Literal["audit", "actionplan", "childofconcern"]
+KINDS: dict[str, type[QaRecord]] = {
+    "audit": Audit,
+    "actionplan": ActionPlan,
+    "childofconcern": ChildOfConcern,
+}
+S = TypeVar("S", bound=QaState)
+
+
+class QualityService(Application[UUID]):
+    """Use cases of the quality-assurance lifecycle over the event store."""
+
+    name = "qa_engine_quality"
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        calendar: WorkingDayCalendar,
+        reviews: ReviewService,
+        policy: QaPolicy | None = None,
+    ) -> None:
+        super().__init__(env=env)
+        self.calendar = calendar
+        self.reviews = reviews
+        self.policy = policy or QaPolicy()
+
+    # ------------------------------------------------------------------ audits
+
+    def plan_audit(self, command: PlanAudit, *, key: str, today: date) -> AuditState:
+        """Open an audit. Retrying with the same key returns it unchanged."""
+        initial = initial_audit_state(
+            command, policy=self.policy, calendar_version=self.calendar.version, today=today
+        )
+        return self._open(Audit, command.audit_ref, command, key, initial, [])
+
+    def record_audit_step(
+        self, ref: str, step: str, command: Command, *, key: str, today: date
+    ) -> AuditState:
+        state: AuditState = self._step(Audit, ref, step, command, key, today, plan_audit_clocks)
+        return state
+
+    # ------------------------------------------------------------ action plans
+
+    def open_action_plan(
+        self, command: OpenActionPlan, *, key: str, today: date
+    ) -> ActionPlanState:
+        if command.opened_on > today:
+            raise RuleViolation(
+                f"{command.opened_on} is in the future", field="opened_on", rule="no_future_dates"
+            )
+        initial = initial_plan_state(
+            command, policy=self.policy, calendar_version=self.calendar.version, today=today
+        )
+        opened = plan_opening_clocks(initial, command, self.calendar)
+        return self._open(ActionPlan, command.plan_ref, command, key, initial, opened)
+
+    def review_recommendations(self, case_ref: str) -> list[Recommendation]:
+        """The recommendations a review case recorded, read from its event history."""
+        found = [
+            Recommendation.model_validate(r)
+            for entry in self.reviews.history(case_ref)
+            if entry.event == "RecommendationsRecorded"
+            for r in entry.data["command"]["recommendations"]
+        ]
+        if not found:
+            raise RuleViolation(
+                f"review case {case_ref} has no recorded recommendations",
+                field="case_ref",
+                rule="recommendations_recorded",
+            )
+        return found
+
+    def plan_from_review(self, command: OpenPlanFromReview) -> OpenActionPlan:
+        """The opening command of a review case's action plan: one action per recommendation."""
+        recommendations = self.review_recommendations(command.case_ref)
+        partnership = self.reviews.state(command.case_ref).partnership
+        return OpenActionPlan(
+            actor=command.actor,
+            plan_ref=action_plan_ref(command.case_ref),
+            partnership=partnership,
+            source="review",
+            source_ref=command.case_ref,
+            opened_on=command.opened_on,
+            actions=[
+                ActionSpec(
+                    owner_agency=r.owner_agency,
+                    text=r.text,
+                    due_on=command.due_on,
+                    success_measure=command.success_measure,
+                )
+                for r in recommendations
+            ],
+        )
+
+    def open_plan_from_review(
+        self, command: OpenPlanFromReview, *, key: str, today: date
+    ) -> ActionPlanState:
+        return self.open_action_plan(self.plan_from_review(command), key=key, today=today)
+
+    def record_plan_step(
+        self, ref: str, step: str, command: Command, *, key: str, today: date
+    ) -> ActionPlanState:
+        state: ActionPlanState = self._step(
+            ActionPlan, ref, step, command, key, today, plan_action_plan_clocks
+        )
+        return state
+
+    # --------------------------------------------------------- child of concern
+
+    def open_concern(self, command: OpenConcern, *, key: str, today: date) -> ConcernState:
+        initial = initial_concern_state(
+            command, policy=self.policy, calendar_version=self.calendar.version, today=today
+        )
+        opened = plan_opening_concern_clocks(initial, command, self.calendar)
+        return self._open(ChildOfConcern, command.concern_ref, command, key, initial, opened)
+
+    def record_concern_step(
+        self, ref: str, step: str, command: Command, *, key: str, today: date
+    ) -> ConcernState:
+        state: ConcernState = self._step(
+            ChildOfConcern, ref, step, command, key, today, plan_concern_clocks
+        )
+        return state
+
+    # ------------------------------------------------------------------ clocks
+
+    def send_reminder(
+        self, kind: RecordKind, ref: str, clock: str, index: int, *, key: str, at: datetime
+    ) -> QaState:
+        state: QaState = self._write(
+            KINDS[kind], ref, key, lambda r: r.send_reminder(clock, index, key=key, at=at)
+        )
+        return state
+
+    def escalate(
+        self, kind: RecordKind, ref: str, clock: str, index: int, *, key: str, at: datetime
+    ) -> QaState:
+        def act(record: QaRecord) -> None:
+            opened: list[Clock] = []
+            if isinstance(record, ChildOfConcern) and clock in record.state.clocks:
+                opened = plan_after_missed_review(record.state, clock, self.calendar)
+            record.escalate(clock, index, key=key, at=at, opened=opened)
+
+        state: QaState = self._write(KINDS[kind], ref, key, act)
+        return state
+
+    # ------------------------------------------------------------------- reads
+
+    def state(self, kind: RecordKind, ref: str) -> QaState:
+        state: QaState = self._load(KINDS[kind], ref).state
+        return state
+
+    def history(self, kind: RecordKind, ref: str) -> list[HistoryEntry]:
+        """Every fact recorded about the record, oldest first."""
+        entries = [_entry(ev) for ev in self.events.get(record_id(kind, ref))]
+        if not entries:
+            raise CaseNotFound(f"no {kind} {ref}", field="ref", rule="record_exists")
+        return entries
+
+    def read_history(
+        self, kind: RecordKind, ref: str, *, actor: dict[str, Any], purpose: str
+    ) -> list[HistoryEntry]:
+        """A person's read: recorded first (who, which record, why), then returned."""
+        key = f"read/{uuid4()}"
+        self._write(
+            KINDS[kind],
+            ref,
+            key,
+            lambda r: r.record_history_read(key=key, actor=actor, purpose=purpose),
+        )
+        return self.history(kind, ref)
+
+    def verify(self, kind: RecordKind, ref: str) -> VerifyResult:
+        events = list(self.events.get(record_id(kind, ref)))
+        if not events:
+            raise CaseNotFound(f"no {kind} {ref}", field="ref", rule="record_exists")
+        try:
+            count = verify_chain(events)
+        except ChainBreak as e:
+            return VerifyResult(
+                case_ref=ref,
+                ok=False,
+                records=len(events),
+                first_bad_version=e.version,
+                reason=e.reason,
+            )
+        return VerifyResult(case_ref=ref, ok=True, records=count)
+
+    # ---------------------------------------------------------------- internals
+
+    def _open(
+        self,
+        cls: type[QaRecord],
+        ref: str,
+        command: Command,
+        key: str,
+        initial: S,
+        opened: list[Clock],
+    ) -> S:
+        try:
+            existing = self._load(cls, ref)
+        except CaseNotFound:
+            pass
+        else:
+            if key in existing.applied_keys:
+                state: S = existing.state
+                return state
+            raise CaseAlreadyExists(
+                f"{cls.KIND} {ref} already exists", field="ref", rule="unique_ref"
+            )
+        record = cls.open_record(ref, command, key=key, initial=initial, opened=opened)
+        try:
+            self.save(record)
+        except RecordConflictError:
+            existing = self._load(cls, ref)
+            if key in existing.applied_keys:
+                state = existing.state
+                return state
+            raise CaseAlreadyExists(
+                f"{cls.KIND} {ref} already exists", field="ref", rule="unique_ref"
+            ) from None
+        state = record.state
+        return state
+
+    def _step(
+        self,
+        cls: type[QaRecord],
+        ref: str,
+        step: str,
+        command: Command,
+        key: str,
+        today: date,
+        plan: Callable[[Any, Command, WorkingDayCalendar], list[Clock]],
+    ) -> Any:
+        model = cls.STATE.COMMANDS.get(step)
+        if model is None or not isinstance(command, model):
+            raise TypeError(f"{step} is not a step of {cls.KIND} taking {type(command).__name__}")
+
+        def act(record: QaRecord) -> None:
+            record.state.check(command, today)
+            opened = plan(record.state, command, self.calendar)
+            record.record(step, command, key=key, today=today, opened=opened)
+
+        return self._write(cls, ref, key, act)
+
+    def _write(
+        self, cls: type[QaRecord], ref: str, key: str, act: Callable[[QaRecord], None]
+    ) -> Any:
+        for _attempt in range(_RETRIES):
+            record = self._load(cls, ref)
+            if key in record.applied_keys:
+                return record.state
+            act(record)
+            try:
+                self.save(record)
+            except RecordConflictError:
+                continue  # someone else wrote first: reload, re-check, retry
+            return record.state
+        raise RuntimeError(f"could not record {key} after {_RETRIES} concurrent conflicts")
+
+    def _load(self, cls: type[QaRecord], ref: str) -> QaRecord:
+        try:
+            record: QaRecord = self.repository.get(record_id(cls.KIND, ref))
+        except AggregateNotFoundError:
+            raise CaseNotFound(f"no {cls.KIND} {ref}", field="ref", rule="record_exists") from None
+        if not isinstance(record, cls):
+            raise CaseNotFound(f"no {cls.KIND} {ref}", field="ref", rule="record_exists")
+        return record
+
+
+_HIDDEN = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "actor",
+    "key",
+    "prev_hash",
+    "hash",
+    "originator_topic",
+    "initial",
+}
+
+
+def _entry(ev: Any) -> HistoryEntry:
+    data = {k: v for k, v in vars(ev).items() if k not in _HIDDEN}
+    return HistoryEntry(
+        version=ev.originator_version,
+        recorded_at=ev.timestamp,
+        event=type(ev).__name__,
+        actor=vars(ev).get("actor", {}),
+        data=data,
+        hash=vars(ev).get("hash", ""),
+    )

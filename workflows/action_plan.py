@@ -1,0 +1,84 @@
+"""The action plan workflow: one per plan, id ``actionplan-<plan ref>``.
+
+Started by the audit workflow (``raise_action_plan``) or by a client for a
+review case's recommendations. Every action's reminders and escalations (to
+the QA subgroup chair, then the executive) are durable timers; when every
+action is complete the impact check clock runs, and a "not improved" check
+opens new actions and the cycle runs again.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.action_plan_model import (
+        ActionPlanState,
+        CompleteAction,
+        RecordActionEvidence,
+        RecordActionProgress,
+        RecordImpactCheck,
+    )
+    from workflows.qa_common import ClockedWorkflow
+    from workflows.qa_contracts import OPEN_ACTION_PLAN, OpenPlanInput, StartActionPlan
+
+__all__ = ["ActionPlanWorkflow"]
+
+
+@workflow.defn(name="ActionPlanWorkflow")
+class ActionPlanWorkflow(ClockedWorkflow[ActionPlanState]):
+    KIND = "actionplan"
+    STATE = ActionPlanState
+
+    @workflow.run
+    async def run(self, start: StartActionPlan) -> ActionPlanState:
+        self._state = await self._activity(
+            OPEN_ACTION_PLAN,
+            OpenPlanInput(
+                open=start.open,
+                from_review=start.from_review,
+                key=f"{workflow.info().workflow_id}/opened",
+                today=self._today(),
+            ),
+        )
+        self._publish()
+        await self._run_clocks()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    @workflow.query
+    def state(self) -> ActionPlanState | None:
+        """The plan as the workflow last recorded it (None until it is recorded)."""
+        return self._state
+
+    @workflow.update
+    async def record_action_progress(self, c: RecordActionProgress) -> ActionPlanState:
+        return await self._step("record_action_progress", c)
+
+    @record_action_progress.validator
+    def _v_progress(self, c: RecordActionProgress) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_action_evidence(self, c: RecordActionEvidence) -> ActionPlanState:
+        return await self._step("record_action_evidence", c)
+
+    @record_action_evidence.validator
+    def _v_evidence(self, c: RecordActionEvidence) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def complete_action(self, c: CompleteAction) -> ActionPlanState:
+        return await self._step("complete_action", c)
+
+    @complete_action.validator
+    def _v_complete(self, c: CompleteAction) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_impact_check(self, c: RecordImpactCheck) -> ActionPlanState:
+        return await self._step("record_impact_check", c)
+
+    @record_impact_check.validator
+    def _v_impact(self, c: RecordImpactCheck) -> None:
+        self._validate(c)

@@ -1,0 +1,194 @@
+"""The audit workflow: one per audit, id ``audit-<ref>``.
+
+Plan → sample → agency returns (chasers before the due day, escalation after)
+→ moderation → findings → report and learning briefing → action plan (or close
+with reasons). Findings that grade a case Inadequate in a practice evaluation
+start a child-of-concern workflow per case; raising the action plan starts the
+plan's workflow. Both are started as children that outlive the audit
+(``ParentClosePolicy.ABANDON``): an audit is done when its report is, the plan
+and the concerns carry on.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.action_plan_model import OpenActionPlan
+    from domain.audit_model import (
+        AuditState,
+        CloseAudit,
+        DrawSample,
+        RaiseActionPlan,
+        RecordAuditReport,
+        RecordFindings,
+        RecordLearningBriefing,
+        RecordModeration,
+        RecordReturn,
+        RequestReturns,
+    )
+    from domain.child_of_concern_model import OpenConcern
+    from workflows.qa_common import ClockedWorkflow
+    from workflows.qa_contracts import (
+        PLAN_AUDIT,
+        PlanAuditInput,
+        StartActionPlan,
+        StartAudit,
+        StartConcern,
+        action_plan_workflow_id,
+        concern_workflow_id,
+    )
+
+__all__ = ["AuditWorkflow"]
+
+
+@workflow.defn(name="AuditWorkflow")
+class AuditWorkflow(ClockedWorkflow[AuditState]):
+    KIND = "audit"
+    STATE = AuditState
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._children: set[str] = set()
+
+    @workflow.run
+    async def run(self, start: StartAudit) -> AuditState:
+        self._state = await self._activity(
+            PLAN_AUDIT,
+            PlanAuditInput(
+                plan=start.plan,
+                key=f"{workflow.info().workflow_id}/planned",
+                today=self._today(),
+            ),
+        )
+        self._publish()
+        await self._run_clocks()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    async def _start_child(self, workflow_id: str, workflow_name: str, arg: object) -> None:
+        if workflow_id in self._children:
+            return
+        self._children.add(workflow_id)
+        try:
+            await workflow.start_child_workflow(
+                workflow_name,
+                arg,
+                id=workflow_id,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            workflow.logger.info("child already running", extra={"child": workflow_id})
+
+    @workflow.query
+    def state(self) -> AuditState | None:
+        """The audit as the workflow last recorded it (None until it is recorded)."""
+        return self._state
+
+    # --------------------------------------------------------------- updates
+
+    @workflow.update
+    async def draw_audit_sample(self, c: DrawSample) -> AuditState:
+        return await self._step("draw_audit_sample", c)
+
+    @draw_audit_sample.validator
+    def _v_sample(self, c: DrawSample) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def request_audit_returns(self, c: RequestReturns) -> AuditState:
+        return await self._step("request_audit_returns", c)
+
+    @request_audit_returns.validator
+    def _v_request(self, c: RequestReturns) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_audit_return(self, c: RecordReturn) -> AuditState:
+        return await self._step("record_audit_return", c)
+
+    @record_audit_return.validator
+    def _v_return(self, c: RecordReturn) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_audit_moderation(self, c: RecordModeration) -> AuditState:
+        return await self._step("record_audit_moderation", c)
+
+    @record_audit_moderation.validator
+    def _v_moderation(self, c: RecordModeration) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_audit_findings(self, c: RecordFindings) -> AuditState:
+        state = await self._step("record_audit_findings", c)
+        for concern in state.concerns:
+            await self._start_child(
+                concern_workflow_id(concern.concern_ref),
+                "ChildOfConcernWorkflow",
+                StartConcern(
+                    open=OpenConcern(
+                        actor=c.actor,
+                        concern_ref=concern.concern_ref,
+                        audit_ref=state.ref,
+                        sample_no=concern.sample_no,
+                        partnership=state.partnership,
+                        graded_on=concern.graded_on,
+                    )
+                ),
+            )
+        return state
+
+    @record_audit_findings.validator
+    def _v_findings(self, c: RecordFindings) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_audit_report(self, c: RecordAuditReport) -> AuditState:
+        return await self._step("record_audit_report", c)
+
+    @record_audit_report.validator
+    def _v_report(self, c: RecordAuditReport) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_learning_briefing(self, c: RecordLearningBriefing) -> AuditState:
+        return await self._step("record_learning_briefing", c)
+
+    @record_learning_briefing.validator
+    def _v_briefing(self, c: RecordLearningBriefing) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def raise_action_plan(self, c: RaiseActionPlan) -> AuditState:
+        state = await self._step("raise_action_plan", c)
+        assert state.action_plan_ref is not None
+        await self._start_child(
+            action_plan_workflow_id(state.action_plan_ref),
+            "ActionPlanWorkflow",
+            StartActionPlan(
+                open=OpenActionPlan(
+                    actor=c.actor,
+                    plan_ref=state.action_plan_ref,
+                    partnership=state.partnership,
+                    source="audit",
+                    source_ref=state.ref,
+                    opened_on=c.raised_on,
+                    actions=c.actions,
+                )
+            ),
+        )
+        return state
+
+    @raise_action_plan.validator
+    def _v_raise(self, c: RaiseActionPlan) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def close_audit(self, c: CloseAudit) -> AuditState:
+        return await self._step("close_audit", c)
+
+    @close_audit.validator
+    def _v_close(self, c: CloseAudit) -> None:
+        self._validate(c)

@@ -416,6 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     from qa_engine.cli_read import register_read_commands
 
     register_read_commands(sub, steps, common=common, actor=actor)
+    from qa_engine.cli_qa import register as register_qa_commands
+
+    register_qa_commands(sub, common=common, actor=actor)
     return parser
 
 

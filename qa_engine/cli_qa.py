@@ -1,0 +1,306 @@
+"""The lifecycle-2 commands of ``qa-engine``, with the review lifecycle's conventions.
+
+    qa-engine audit plan --audit-ref REF ...       plan an audit (starts audit-<REF>)
+    qa-engine audit <step> REF ...                 draw-sample, request-returns, record-return,
+                                                   record-moderation, record-findings,
+                                                   record-report, record-learning-briefing,
+                                                   raise-action-plan, close
+    qa-engine actionplan from-review CASE ...      action plan for a review's recommendations
+    qa-engine actionplan <step> REF ...            record-action-progress, record-action-evidence,
+                                                   complete-action, record-impact-check
+    qa-engine concern <step> REF ...               record-group-manager-review,
+                                                   record-assistant-director-review
+    qa-engine {audit,actionplan,concern} show|list|history|verify
+
+Human output by default; ``--json`` for machines; the same exit codes as ``case``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Literal
+
+from domain.action_plan_model import ActionPlanState, OpenPlanFromReview
+from domain.audit_model import AuditState, PlanAudit
+from domain.calendar import LONDON
+from domain.child_of_concern_model import ConcernState
+from domain.errors import DomainError
+from domain.qa_clock import QaState
+from qa_engine.cli import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    Output,
+    _actor,
+    _london_today,
+    add_model_options,
+    model_input,
+)
+from qa_engine.config import Settings
+
+__all__ = ["cli_step_name", "register", "render_qa_state"]
+
+Kind = Literal["audit", "actionplan", "childofconcern"]
+Handler = Callable[[argparse.Namespace, Settings, Output], Any]
+
+
+def cli_step_name(step: str) -> str:
+    """``record_audit_return`` → ``record-return``; ``close_audit`` → ``close``."""
+    return step.replace("_audit_", "_").removesuffix("_audit").replace("_", "-")
+
+
+# ----------------------------------------------------------------- rendering
+
+
+def render_qa_state(state: QaState, today: date) -> str:
+    from qa_engine.calendar import england_and_wales
+
+    cal = england_and_wales()
+    lines = [
+        f"{state.LABEL:<12}{state.ref}   partnership {state.partnership}",
+        f"stage       {state.stage}" + (f"   outcome: {state.outcome}" if state.outcome else ""),
+        f"opened      {state.opened_on}   calendar: {state.calendar_version}",
+    ]
+    if isinstance(state, AuditState):
+        lines.append(
+            f"audit       {state.kind.value}   period {state.period_start} to {state.period_end}"
+            f"   sample {len(state.sample)}/{state.sample_size}   standards {state.standards}"
+        )
+        if state.returns:
+            lines.append(
+                "returns     "
+                + ", ".join(f"{a}: {d or 'awaited'}" for a, d in sorted(state.returns.items()))
+            )
+        if state.overall_grades:
+            lines.append(
+                "grades      " + ", ".join(f"{g} {n}" for g, n in state.overall_grades.items())
+            )
+        for code, grades in state.standard_grades.items():
+            lines.append(f"  standard {code}: " + ", ".join(f"{g} {n}" for g, n in grades.items()))
+        if state.concerns:
+            lines.append("concerns    " + ", ".join(c.concern_ref for c in state.concerns))
+        if state.reported_on:
+            lines.append(f"report      {state.reported_on} to {', '.join(state.report_recipients)}")
+        if state.briefing_on:
+            lines.append(
+                f"briefing    {state.briefing_on} to {', '.join(state.briefing_recipients)}"
+            )
+        if state.action_plan_ref:
+            lines.append(f"action plan {state.action_plan_ref}")
+    elif isinstance(state, ActionPlanState):
+        lines.append(f"source      {state.source} {state.source_ref}   round {state.round}")
+        for a in state.actions.values():
+            status = (
+                f"complete {a.completed_on}" + (" (LATE)" if a.late else "")
+                if a.status == "complete"
+                else f"open, {a.last_progress or 'no progress yet'}, evidence {a.evidence}"
+            )
+            lines.append(f"  {a.id:<4} {a.owner_agency:<10} due {a.due_on}  {status}")
+        if state.impact_from:
+            lines.append(f"impact      check from {state.impact_from}")
+        for ic in state.impact_checks:
+            lines.append(f"  impact round {ic.round}: {ic.result} ({ic.method}, {ic.checked_on})")
+    elif isinstance(state, ConcernState):
+        lines.append(
+            f"concern     audit {state.audit_ref} sample {state.sample_no}"
+            f"   graded {state.graded_on}"
+            f"   GM review {state.gm_reviewed_on or 'awaited'}   AD reviews {state.ad_reviews}"
+        )
+        for m in state.missed:
+            lines.append(
+                f"  MISSED {m.clock} due {m.due_on}, escalated to {', '.join(m.escalated_to)}"
+            )
+    lines.append("clocks:")
+    for c in sorted(state.clocks.values(), key=lambda c: c.due_on):
+        if c.status == "open":
+            left = cal.working_days_between(today, c.due_on)
+            status = (
+                f"OVERDUE ({-left} working days), escalated {c.escalations_sent}x"
+                if c.overdue
+                else f"{left} working days left"
+            )
+        elif c.status == "met":
+            status = f"met {c.met_on}" + (" (LATE)" if c.late else "")
+        else:
+            status = c.status
+        lines.append(f"  {c.label:<40} due {c.due_on}  {status}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ commands
+
+
+async def _client(settings: Settings) -> Any:
+    from qa_engine.qa_client import QaClient
+    from qa_engine.temporal import connect
+
+    return QaClient(await connect(settings), settings.temporal_task_queue)
+
+
+def _show(out: Output, state: QaState, prefix: str = "") -> None:
+    out.data(state, lambda: prefix + render_qa_state(state, _london_today()))
+
+
+async def cmd_plan_audit(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    data = model_input(PlanAudit, ns)
+    data["actor"] = _actor(ns, settings)
+    plan = PlanAudit.model_validate(data)
+    state = await (await _client(settings)).plan_audit(plan)
+    _show(out, state, f"planned audit {state.ref}\n")
+    return EXIT_OK
+
+
+async def cmd_from_review(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    data = model_input(OpenPlanFromReview, ns)
+    data["actor"] = _actor(ns, settings)
+    command = OpenPlanFromReview.model_validate(data)
+    state = await (await _client(settings)).open_plan_from_review(command)
+    _show(out, state, f"opened action plan {state.ref} for review {command.case_ref}\n")
+    return EXIT_OK
+
+
+def make_step(kind: Kind, step: str, model: type[Any]) -> Handler:
+    async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+        data = model_input(model, ns)
+        data["actor"] = _actor(ns, settings)
+        command = model.model_validate(data)
+        state = await (await _client(settings)).record(kind, ns.ref, step, command)
+        _show(out, state, f"recorded {step} on {state.ref}\n")
+        return EXIT_OK
+
+    return run
+
+
+def make_show(kind: Kind) -> Handler:
+    async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+        _show(out, await (await _client(settings)).state(kind, ns.ref))
+        return EXIT_OK
+
+    return run
+
+
+def make_list(kind: Kind) -> Handler:
+    async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+        rows = await (await _client(settings)).list_records(kind, include_closed=ns.all)
+
+        def human() -> str:
+            if not rows:
+                return f"no {kind} records"
+            lines = [f"{'REF':<28} {'PARTNERSHIP':<12} {'STAGE':<28} {'NEXT DUE':<17} OVERDUE"]
+            for r in rows:
+                nd = (
+                    r.next_deadline.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+                    if r.next_deadline
+                    else "-"
+                )
+                lines.append(
+                    f"{r.ref:<28} {r.partnership:<12} {r.stage:<28} {nd:<17} "
+                    f"{'yes' if r.breached else 'no'}"
+                )
+            return "\n".join(lines)
+
+        out.data([r.model_dump(mode="json") for r in rows], human)
+        return EXIT_OK
+
+    return run
+
+
+def _service(settings: Settings) -> Any:
+    from qa_engine.bootstrap import bootstrap
+
+    return bootstrap(settings).quality
+
+
+def make_history(kind: Kind) -> Handler:
+    async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+        actor = _actor(ns, settings)
+        if not actor["name"] or not actor["role"]:
+            raise DomainError(
+                "a read is recorded: give --actor-name and --actor-role",
+                field="actor",
+                rule="reads_are_recorded",
+            )
+        entries = _service(settings).read_history(kind, ns.ref, actor=actor, purpose=ns.purpose)
+
+        def human() -> str:
+            return "\n".join(
+                f"{e.version:>3}  {e.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
+                f"{e.event:<28} {e.actor.get('name', '')} ({e.actor.get('role', '')})"
+                for e in entries
+            )
+
+        out.data({"events": [e.model_dump(mode="json") for e in entries]}, human)
+        return EXIT_OK
+
+    return run
+
+
+def make_verify(kind: Kind) -> Handler:
+    async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+        result = _service(settings).verify(kind, ns.ref)
+        out.data(
+            result,
+            lambda: (
+                f"{kind} {result.case_ref}: chain intact, {result.records} records"
+                if result.ok
+                else f"{kind} {result.case_ref}: TAMPERED at record "
+                f"{result.first_bad_version}: {result.reason}"
+            ),
+        )
+        return EXIT_OK if result.ok else EXIT_REJECTED
+
+    return run
+
+
+# -------------------------------------------------------------------- parser
+
+
+def register(sub: Any, *, common: argparse.ArgumentParser, actor: argparse.ArgumentParser) -> None:
+    """Add ``audit``, ``actionplan`` and ``concern`` to the ``qa-engine`` parser."""
+    from qa_engine.qa_client import LIFECYCLES
+
+    groups: list[tuple[str, Kind, str]] = [
+        ("audit", "audit", "audits: plan, sample, returns, moderation, findings, report"),
+        ("actionplan", "actionplan", "action plans: progress, evidence, completion, impact"),
+        ("concern", "childofconcern", "children of concern: Group Manager and AD reviews"),
+    ]
+    for name, kind, help_text in groups:
+        group = sub.add_parser(name, help=help_text)
+        steps = group.add_subparsers(dest="step", required=True, metavar="ACTION")
+        if kind == "audit":
+            p = steps.add_parser("plan", parents=[common, actor], help="plan an audit")
+            add_model_options(p, PlanAudit)
+            p.set_defaults(func=cmd_plan_audit)
+        if kind == "actionplan":
+            p = steps.add_parser(
+                "from-review",
+                parents=[common, actor],
+                help="open the action plan of a review case's recommendations",
+            )
+            add_model_options(p, OpenPlanFromReview)
+            p.set_defaults(func=cmd_from_review)
+        for step, model in LIFECYCLES[kind].commands.items():
+            p = steps.add_parser(
+                cli_step_name(step),
+                parents=[common, actor],
+                help=(model.__doc__ or step.replace("_", " ")).splitlines()[0],
+            )
+            p.add_argument("ref", help=f"{name} reference")
+            add_model_options(p, model)
+            p.set_defaults(func=make_step(kind, step, model))
+        show = steps.add_parser("show", parents=[common], help="stage, clocks, overdue items")
+        show.add_argument("ref")
+        show.set_defaults(func=make_show(kind))
+        lst = steps.add_parser("list", parents=[common], help="open records (Temporal visibility)")
+        lst.add_argument("--all", action="store_true", help="include closed records")
+        lst.set_defaults(func=make_list(kind))
+        hist = steps.add_parser(
+            "history", parents=[common, actor], help="the recorded events (your read is recorded)"
+        )
+        hist.add_argument("ref")
+        hist.add_argument("--purpose", default="quality assurance", help="why you are reading it")
+        hist.set_defaults(func=make_history(kind))
+        ver = steps.add_parser("verify", parents=[common], help="check the hash chain")
+        ver.add_argument("ref")
+        ver.set_defaults(func=make_verify(kind))

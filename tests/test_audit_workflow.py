@@ -207,3 +207,100 @@ async def test_inadequate_practice_evaluation_starts_child_of_concern(
     desc = await concern.describe()
     assert "C-1003" not in desc.id and "C-1003" not in str(await desc.memo())
     assert services.quality.state("childofconcern", f"{ref}-S03").sample_no == 3
+
+
+async def update_accepted_count(handle: Any) -> int:
+    history = await handle.fetch_history()
+    return sum(
+        1
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    )
+
+
+async def test_rejected_updates_record_nothing(
+    ts_env: WorkflowEnvironment, qa_worker: tuple[Client, str, Services]
+) -> None:
+    client, queue, services = qa_worker
+    qa = services.quality
+    t0 = await today_of(ts_env)
+    ref, h = await start_audit(client, queue, t0)
+    await step(h, "draw_audit_sample", AuditState, drawn_on=t0, case_refs=SAMPLE)
+    before, accepted = qa.history("audit", ref), await update_accepted_count(h)
+    rejected = [
+        ("record_audit_moderation", {"held_on": t0, "moderators": ["GM"]}, "stage_order"),
+        ("draw_audit_sample", {"drawn_on": t0, "case_refs": SAMPLE}, "stage_order"),
+        (
+            "request_audit_returns",
+            {"requested_on": t0, "requests": [{"agency": "CAFCASS", "due_on": t0 + timedelta(7)}]},
+            "audit_agency",
+        ),
+        (
+            "request_audit_returns",
+            {
+                "requested_on": t0 + timedelta(days=1),
+                "requests": [{"agency": "LA", "due_on": t0 + timedelta(7)}],
+            },
+            "no_future_dates",
+        ),
+        ("record_audit_return", {"agency": "LA", "received_on": t0}, "stage_order"),
+        ("close_audit", {"closed_on": t0, "reason": "no learning found"}, "stage_order"),
+    ]
+    for name, fields, rule in rejected:
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await step(h, name, AuditState, **fields)
+        assert err.value.cause.details[0]["rule"] == rule, (name, err.value.cause)
+    assert qa.history("audit", ref) == before
+    assert await update_accepted_count(h) == accepted  # validators kept them out of history
+    s = await wait_state(h, AuditState)
+    assert s.stage is AuditStage.SAMPLED and s.version == 2
+
+    # moderation waits for every agency: the message names the outstanding ones
+    t0 = await today_of(ts_env)
+    await step(h, "request_audit_returns", AuditState, requested_on=t0,
+               requests=[{"agency": "LA", "due_on": t0 + timedelta(7)},
+                         {"agency": "ICB", "due_on": t0 + timedelta(7)}])  # fmt: skip
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await step(h, "record_audit_moderation", AuditState, held_on=t0, moderators=["GM"])
+    assert err.value.cause.details[0]["rule"] == "returns_outstanding"
+    assert "LA, ICB" in str(err.value.cause)
+
+
+async def test_action_plan_for_review_recommendations(
+    ts_env: WorkflowEnvironment, qa_worker: tuple[Client, str, Services]
+) -> None:
+    from domain.action_plan_model import OpenPlanFromReview
+    from tests.conftest import actor
+    from tests.lifecycle import full_lifecycle
+    from workflows.qa_contracts import StartActionPlan
+
+    client, queue, services = qa_worker
+    case_ref = "GSCP-2025-011"
+    list(full_lifecycle(services.reviews, case_ref))
+    t0 = await today_of(ts_env)
+    handle = await client.start_workflow(
+        ActionPlanWorkflow.run,
+        StartActionPlan(
+            from_review=OpenPlanFromReview.model_validate(
+                {
+                    "actor": actor(),
+                    "case_ref": case_ref,
+                    "opened_on": t0,
+                    "due_on": t0 + timedelta(days=90),
+                    "success_measure": "Learning embedded: multi-agency audit",
+                }
+            )
+        ),
+        id=action_plan_workflow_id(f"{case_ref}-AP"),
+        task_queue=queue,
+    )
+    p: ActionPlanState = await wait_state(handle, ActionPlanState)
+    assert p.source == "review" and p.source_ref == case_ref and p.actions
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await step(handle, "complete_action", ActionPlanState, action_id="A1", completed_on=t0)
+    assert err.value.cause.details[0]["rule"] == "evidence_first"
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await step(handle, "record_action_evidence", ActionPlanState, action_id="A99",
+                   received_on=t0, evidence="Minutes of the briefing")  # fmt: skip
+    assert err.value.cause.details[0]["rule"] == "action_exists"
+    assert [e.event for e in services.quality.history("actionplan", p.ref)] == ["PlanOpened"]

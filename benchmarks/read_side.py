@@ -164,7 +164,7 @@ class RawDB:
                 user=settings.postgres_user,
                 dbname=settings.postgres_db,
             )
-            self.table, self.id_col, self.p = "qa_engine_reviews_events", "notification_id", "%s"
+            self.table, self.id_col, self.p = "qa_engine_events", "notification_id", "%s"
         else:
             import sqlite3
 

@@ -54,6 +54,7 @@ from domain.qa_record import QaRecord, record_id
 from domain.review_model import Recommendation
 from domain.values import Command
 from qa_engine.reviews import HistoryEntry, ReviewService, VerifyResult
+from qa_engine.store import EVENT_STORE
 
 __all__ = ["KINDS", "QualityService", "RecordKind"]
 
@@ -70,7 +71,7 @@ S = TypeVar("S", bound=QaState)
 class QualityService(Application[UUID]):
     """Use cases of the quality-assurance lifecycle over the event store."""
 
-    name = "qa_engine_quality"
+    name = EVENT_STORE
 
     def __init__(
         self,

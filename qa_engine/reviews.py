@@ -31,6 +31,7 @@ from domain.review_model import (
 )
 from domain.rules import LocalVariations, rule_set
 from domain.values import Command
+from qa_engine.store import EVENT_STORE
 
 __all__ = ["HistoryEntry", "ReviewService", "VerifyResult"]
 
@@ -59,7 +60,7 @@ class VerifyResult(BaseModel):
 class ReviewService(Application[UUID]):
     """Use cases of the review lifecycle over the event store."""
 
-    name = "qa_engine_reviews"
+    name = EVENT_STORE
 
     def __init__(
         self,

@@ -15,7 +15,11 @@ from eventsourcing.persistence import Transcoder
 
 from qa_engine.config import Settings
 
-__all__ = ["OrjsonTranscoder", "store_env"]
+__all__ = ["EVENT_STORE", "OrjsonTranscoder", "store_env"]
+
+#: Every lifecycle appends to ONE event store (one table, one notification log), so
+#: projections, ``verify`` and the audit trail see every case in a single order.
+EVENT_STORE = "qa_engine"
 
 _TYPE, _DATA = "_type_", "_data_"
 

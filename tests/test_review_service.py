@@ -164,7 +164,7 @@ def _stored_states(settings: Settings) -> list[bytes]:
         dbname=settings.postgres_db,
     ) as conn:
         rows = conn.execute(
-            f'SELECT state FROM "{settings.postgres_schema}".qa_engine_reviews_events'
+            f'SELECT state FROM "{settings.postgres_schema}".qa_engine_events'
         ).fetchall()
         return [bytes(r[0]) for r in rows]
 

@@ -33,7 +33,7 @@ class Raw:
         self.pg = settings.store == "postgres"
         self.conn = conn
         self.table = (
-            f'"{settings.postgres_schema}".qa_engine_reviews_events' if self.pg else "stored_events"
+            f'"{settings.postgres_schema}".qa_engine_events' if self.pg else "stored_events"
         )
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:

@@ -53,12 +53,12 @@ from domain.qa_clock import Clock, QaPolicy, QaState
 from domain.qa_record import QaRecord, record_id
 from domain.review_model import Recommendation
 from domain.values import Command
-from qa_engine.reviews import HistoryEntry, ReviewService, VerifyResult
+from qa_engine.recording import HistoryEntry, VerifyResult, history_entry, write_once
+from qa_engine.reviews import ReviewService
 from qa_engine.store import EVENT_STORE
 
 __all__ = ["KINDS", "QualityService", "RecordKind"]
 
-_RETRIES = 5
 RecordKind = Literal["audit", "actionplan", "childofconcern"]
 KINDS: dict[str, type[QaRecord]] = {
     "audit": Audit,
@@ -214,7 +214,7 @@ class QualityService(Application[UUID]):
 
     def history(self, kind: RecordKind, ref: str) -> list[HistoryEntry]:
         """Every fact recorded about the record, oldest first."""
-        entries = [_entry(ev) for ev in self.events.get(record_id(kind, ref))]
+        entries = [history_entry(ev) for ev in self.events.get(record_id(kind, ref))]
         if not entries:
             raise CaseNotFound(f"no {kind} {ref}", field="ref", rule="record_exists")
         return entries
@@ -308,17 +308,7 @@ class QualityService(Application[UUID]):
     def _write(
         self, cls: type[QaRecord], ref: str, key: str, act: Callable[[QaRecord], None]
     ) -> Any:
-        for _attempt in range(_RETRIES):
-            record = self._load(cls, ref)
-            if key in record.applied_keys:
-                return record.state
-            act(record)
-            try:
-                self.save(record)
-            except RecordConflictError:
-                continue  # someone else wrote first: reload, re-check, retry
-            return record.state
-        raise RuntimeError(f"could not record {key} after {_RETRIES} concurrent conflicts")
+        return write_once(lambda: self._load(cls, ref), self.save, key, act)
 
     def _load(self, cls: type[QaRecord], ref: str) -> QaRecord:
         try:
@@ -328,28 +318,3 @@ class QualityService(Application[UUID]):
         if not isinstance(record, cls):
             raise CaseNotFound(f"no {cls.KIND} {ref}", field="ref", rule="record_exists")
         return record
-
-
-_HIDDEN = {
-    "originator_id",
-    "originator_version",
-    "timestamp",
-    "actor",
-    "key",
-    "prev_hash",
-    "hash",
-    "originator_topic",
-    "initial",
-}
-
-
-def _entry(ev: Any) -> HistoryEntry:
-    data = {k: v for k, v in vars(ev).items() if k not in _HIDDEN}
-    return HistoryEntry(
-        version=ev.originator_version,
-        recorded_at=ev.timestamp,
-        event=type(ev).__name__,
-        actor=vars(ev).get("actor", {}),
-        data=data,
-        hash=vars(ev).get("hash", ""),
-    )

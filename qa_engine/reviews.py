@@ -15,7 +15,6 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
-from pydantic import BaseModel
 
 from domain.calendar import WorkingDayCalendar
 from domain.chain import ChainBreak, verify_chain
@@ -31,30 +30,10 @@ from domain.review_model import (
 )
 from domain.rules import LocalVariations, rule_set
 from domain.values import Command
+from qa_engine.recording import HistoryEntry, VerifyResult, history_entry, write_once
 from qa_engine.store import EVENT_STORE
 
 __all__ = ["HistoryEntry", "ReviewService", "VerifyResult"]
-
-_RETRIES = 5
-
-
-class HistoryEntry(BaseModel):
-    """One recorded fact, readable without knowing event classes."""
-
-    version: int
-    recorded_at: datetime
-    event: str
-    actor: dict[str, Any]
-    data: dict[str, Any]
-    hash: str
-
-
-class VerifyResult(BaseModel):
-    case_ref: str
-    ok: bool
-    records: int
-    first_bad_version: int | None = None
-    reason: str | None = None
 
 
 class ReviewService(Application[UUID]):
@@ -143,17 +122,8 @@ class ReviewService(Application[UUID]):
         return self._write(case_ref, key, lambda c: c.record_breach(deadline, key=key, at=at))
 
     def _write(self, case_ref: str, key: str, act: Callable[[ReviewCase], None]) -> ReviewState:
-        for _attempt in range(_RETRIES):
-            case = self._load(case_ref)
-            if key in case.applied_keys:
-                return case.state
-            act(case)
-            try:
-                self.save(case)
-            except RecordConflictError:
-                continue  # someone else wrote first: reload, re-check, retry
-            return case.state
-        raise RuntimeError(f"could not record {key} after {_RETRIES} concurrent conflicts")
+        state: ReviewState = write_once(lambda: self._load(case_ref), self.save, key, act)
+        return state
 
     # ------------------------------------------------------------------- reads
 
@@ -203,7 +173,7 @@ class ReviewService(Application[UUID]):
         for ev in self._events(case_ref):
             if as_at is not None and ev.timestamp > as_at:
                 break
-            entries.append(_entry(ev))
+            entries.append(history_entry(ev))
         if not entries:
             raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
         return entries
@@ -289,28 +259,3 @@ class ReviewService(Application[UUID]):
                 f"no case {case_ref}", field="case_ref", rule="case_exists"
             ) from None
         return case
-
-
-_HIDDEN = {
-    "originator_id",
-    "originator_version",
-    "timestamp",
-    "actor",
-    "key",
-    "prev_hash",
-    "hash",
-    "originator_topic",
-    "initial",
-}
-
-
-def _entry(ev: Any) -> HistoryEntry:
-    data = {k: v for k, v in vars(ev).items() if k not in _HIDDEN}
-    return HistoryEntry(
-        version=ev.originator_version,
-        recorded_at=ev.timestamp,
-        event=type(ev).__name__,
-        actor=vars(ev).get("actor", {}),
-        data=data,
-        hash=vars(ev).get("hash", ""),
-    )

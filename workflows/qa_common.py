@@ -16,14 +16,13 @@ from datetime import date, timedelta
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import LONDON
     from domain.errors import DomainError
     from domain.qa_clock import QaState, Timer
     from domain.values import Command
+    from workflows.common import execute, london_today, rejected
     from workflows.contracts import BREACHED, CASE_REF, NEXT_DEADLINE, PARTNERSHIP, STAGE
     from workflows.qa_contracts import (
         RECORD_QA_ESCALATION,
@@ -32,25 +31,9 @@ with workflow.unsafe.imports_passed_through():
         QaStepInput,
     )
 
-__all__ = ["ACTIVITY_TIMEOUT", "RETRY", "ClockedWorkflow"]
-
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["RuleViolation", "OutOfOrder", "CaseNotFound", "CaseAlreadyExists"],
-)
+__all__ = ["ClockedWorkflow"]
 
 S = TypeVar("S", bound=QaState)
-
-
-def rejected(err: DomainError) -> ApplicationError:
-    return ApplicationError(
-        str(err),
-        {"field": err.field, "rule": err.rule},
-        type=type(err).__name__,
-        non_retryable=True,
-    )
 
 
 class ClockedWorkflow(Generic[S]):
@@ -67,24 +50,10 @@ class ClockedWorkflow(Generic[S]):
     # --------------------------------------------------------------- helpers
 
     def _today(self) -> date:
-        return workflow.now().astimezone(LONDON).date()
+        return london_today()
 
     async def _activity(self, name: str, arg: Any) -> S:
-        try:
-            result: S = await workflow.execute_activity(
-                name,
-                arg,
-                result_type=self.STATE,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
-            )
-        except ActivityError as e:
-            cause = e.cause
-            if isinstance(cause, ApplicationError):
-                raise ApplicationError(
-                    cause.message, *cause.details, type=cause.type, non_retryable=True
-                ) from e
-            raise
+        result: S = await execute(name, arg, self.STATE)  # type: ignore[arg-type]
         return result
 
     async def _run_clocks(self, *, should_pause: Any = None) -> bool:

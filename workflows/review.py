@@ -11,15 +11,13 @@ recorded it, so the workflow never holds anything the event store does not.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import LONDON
     from domain.errors import DomainError
     from domain.review_model import (
         AgreeTermsOfReference,
@@ -49,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         SubmitRapidReviewReport,
     )
     from domain.values import Command
+    from workflows.common import execute, london_today, rejected
     from workflows.contracts import (
         BREACHED,
         NEXT_DEADLINE,
@@ -64,22 +63,6 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["ReviewWorkflow"]
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["RuleViolation", "OutOfOrder", "CaseNotFound", "CaseAlreadyExists"],
-)
-
-
-def _rejected(err: DomainError) -> ApplicationError:
-    return ApplicationError(
-        str(err),
-        {"field": err.field, "rule": err.rule},
-        type=type(err).__name__,
-        non_retryable=True,
-    )
-
 
 @workflow.defn(name="ReviewWorkflow")
 class ReviewWorkflow:
@@ -93,14 +76,12 @@ class ReviewWorkflow:
     @workflow.run
     async def run(self, start: StartReview) -> ReviewState:
         info = workflow.info()
-        self._state = await workflow.execute_activity(
+        self._state = await execute(
             REPORT_INCIDENT,
             ReportInput(
-                report=start.report, key=f"{info.workflow_id}/reported", today=self._today()
+                report=start.report, key=f"{info.workflow_id}/reported", today=london_today()
             ),
-            result_type=ReviewState,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
+            ReviewState,
         )
         self._publish()
         while self._state.stage is not Stage.CLOSED:
@@ -155,14 +136,12 @@ class ReviewWorkflow:
             key = (
                 f"{workflow.info().workflow_id}/{kind}/{deadline.key}/{deadline.due_on.isoformat()}"
             )
-            self._state = await workflow.execute_activity(
+            self._state = await execute(
                 RECORD_DEADLINE_REMINDER if kind == "remind" else RECORD_DEADLINE_BREACH,
                 ClockInput(
                     case_ref=self._state.case_ref, deadline=deadline.key, key=key, at=workflow.now()
                 ),
-                result_type=ReviewState,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
+                ReviewState,
             )
             self._publish()
 
@@ -174,27 +153,17 @@ class ReviewWorkflow:
             assert self._state is not None
             update = workflow.current_update_info()
             step_id = update.id if update is not None else str(workflow.uuid4())
-            try:
-                self._state = await workflow.execute_activity(
-                    step,
-                    StepInput(
-                        case_ref=self._state.case_ref,
-                        step=step,
-                        command=command.model_dump(mode="json"),
-                        key=f"{workflow.info().workflow_id}/{step_id}",
-                        today=self._today(),
-                    ),
-                    result_type=ReviewState,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=RETRY,
-                )
-            except ActivityError as e:
-                cause = e.cause
-                if isinstance(cause, ApplicationError):
-                    raise ApplicationError(
-                        cause.message, *cause.details, type=cause.type, non_retryable=True
-                    ) from e
-                raise
+            self._state = await execute(
+                step,
+                StepInput(
+                    case_ref=self._state.case_ref,
+                    step=step,
+                    command=command.model_dump(mode="json"),
+                    key=f"{workflow.info().workflow_id}/{step_id}",
+                    today=london_today(),
+                ),
+                ReviewState,
+            )
             self._publish()
             return self._state
 
@@ -204,12 +173,9 @@ class ReviewWorkflow:
                 "the case is still being recorded; try again", type="NotReady", non_retryable=True
             )
         try:
-            self._state.check(command, self._today())
+            self._state.check(command, london_today())
         except DomainError as e:
-            raise _rejected(e) from None
-
-    def _today(self) -> date:
-        return workflow.now().astimezone(LONDON).date()
+            raise rejected(e) from None
 
     def _publish(self) -> None:
         """Search attributes and memo for the Temporal UI: no personal data."""

@@ -26,13 +26,13 @@ from workflows.contracts import (
     StepInput,
 )
 
-__all__ = ["review_activities"]
+__all__ = ["domain_call", "review_activities"]
 
 log = structlog.get_logger("qa_engine.activities")
 T = TypeVar("T")
 
 
-def _domain_call(fn: Callable[[], T], **context: Any) -> T:
+def domain_call(fn: Callable[[], T], **context: Any) -> T:
     info = activity.info()
     bound = log.bind(
         workflow_id=info.workflow_id,
@@ -57,14 +57,14 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
 
     @activity.defn(name=REPORT_INCIDENT)
     def report_incident(inp: ReportInput) -> ReviewState:
-        return _domain_call(
+        return domain_call(
             lambda: service.report_incident(inp.report, key=inp.key, today=inp.today),
             case_ref=inp.report.case_ref,
         )
 
     @activity.defn(name=RECORD_DEADLINE_REMINDER)
     def record_deadline_reminder(inp: ClockInput) -> ReviewState:
-        return _domain_call(
+        return domain_call(
             lambda: service.send_reminder(inp.case_ref, inp.deadline, key=inp.key),
             case_ref=inp.case_ref,
             deadline=inp.deadline,
@@ -72,7 +72,7 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
 
     @activity.defn(name=RECORD_DEADLINE_BREACH)
     def record_deadline_breach(inp: ClockInput) -> ReviewState:
-        return _domain_call(
+        return domain_call(
             lambda: service.record_breach(inp.case_ref, inp.deadline, key=inp.key, at=inp.at),
             case_ref=inp.case_ref,
             deadline=inp.deadline,
@@ -83,7 +83,7 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
 
         def run(inp: StepInput) -> ReviewState:
             command = model.model_validate(inp.command)
-            return _domain_call(
+            return domain_call(
                 lambda: service.record_step(
                     inp.case_ref, step, command, key=inp.key, today=inp.today
                 ),

@@ -19,7 +19,7 @@ from domain.child_of_concern_model import CONCERN_COMMANDS, ConcernState
 from domain.qa_clock import QaState
 from domain.values import Command
 from qa_engine.audits import QualityService
-from workers.activities import _domain_call
+from workers.activities import domain_call
 from workflows.qa_contracts import (
     OPEN_ACTION_PLAN,
     OPEN_CHILD_OF_CONCERN,
@@ -41,7 +41,7 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
 
     @activity.defn(name=PLAN_AUDIT)
     def plan_audit(inp: PlanAuditInput) -> AuditState:
-        return _domain_call(
+        return domain_call(
             lambda: service.plan_audit(inp.plan, key=inp.key, today=inp.today),
             ref=inp.plan.audit_ref,
         )
@@ -50,27 +50,27 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
     def open_action_plan(inp: OpenPlanInput) -> ActionPlanState:
         if inp.open is not None:
             command = inp.open
-            return _domain_call(
+            return domain_call(
                 lambda: service.open_action_plan(command, key=inp.key, today=inp.today),
                 ref=command.plan_ref,
             )
         assert inp.from_review is not None
         from_review = inp.from_review
-        return _domain_call(
+        return domain_call(
             lambda: service.open_plan_from_review(from_review, key=inp.key, today=inp.today),
             ref=from_review.case_ref,
         )
 
     @activity.defn(name=OPEN_CHILD_OF_CONCERN)
     def open_child_of_concern(inp: OpenConcernInput) -> ConcernState:
-        return _domain_call(
+        return domain_call(
             lambda: service.open_concern(inp.open, key=inp.key, today=inp.today),
             ref=inp.open.concern_ref,
         )
 
     @activity.defn(name=RECORD_QA_REMINDER)
     def record_qa_reminder(inp: ClockFireInput) -> QaState:
-        return _domain_call(
+        return domain_call(
             lambda: service.send_reminder(
                 inp.kind, inp.ref, inp.clock, inp.index, key=inp.key, at=inp.at
             ),
@@ -80,7 +80,7 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
 
     @activity.defn(name=RECORD_QA_ESCALATION)
     def record_qa_escalation(inp: ClockFireInput) -> QaState:
-        return _domain_call(
+        return domain_call(
             lambda: service.escalate(
                 inp.kind, inp.ref, inp.clock, inp.index, key=inp.key, at=inp.at
             ),
@@ -93,7 +93,7 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
     ) -> Callable[[QaStepInput], QaState]:
         def run(inp: QaStepInput) -> QaState:
             command = model.model_validate(inp.command)
-            return _domain_call(
+            return domain_call(
                 lambda: record(inp.ref, step, command, key=inp.key, today=inp.today),
                 ref=inp.ref,
             )

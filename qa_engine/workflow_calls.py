@@ -1,0 +1,179 @@
+"""Client-side calls every lifecycle makes: start and wait, send a step, query, list.
+
+Temporal's errors are translated into the domain's: a duplicate workflow id is
+``CaseAlreadyExists``, a refused update is ``RuleViolation`` with the field and
+rule the workflow named, an unknown workflow is ``CaseNotFound``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
+from workflows.contracts import BREACHED, CASE_REF, NEXT_DEADLINE, PARTNERSHIP, STAGE
+
+__all__ = ["WorkflowRow", "list_rows", "query_state", "send_step", "start_and_wait"]
+
+T = TypeVar("T")
+
+
+class WorkflowRow(BaseModel):
+    """One workflow as the Temporal visibility store sees it (no personal data)."""
+
+    ref: str
+    partnership: str
+    stage: str
+    next_deadline: datetime | None
+    breached: bool
+    workflow_id: str
+
+
+async def start_and_wait(
+    client: Client,
+    workflow: str,
+    arg: Any,
+    *,
+    workflow_id: str,
+    task_queue: str,
+    ref: str,
+    partnership: str,
+    what: str,
+    state_type: type[T],
+    wait_seconds: float,
+    ref_field: str = "ref",
+) -> T:
+    """Start a lifecycle's workflow, then wait until its first fact is recorded."""
+    attrs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(CASE_REF, ref),
+        SearchAttributePair(STAGE, "opening"),
+    ]
+    if partnership:
+        attrs.append(SearchAttributePair(PARTNERSHIP, partnership))
+    try:
+        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+            workflow,
+            arg,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(attrs),
+            memo={"summary": f"{what} {ref} being recorded"},
+        )
+    except Exception as e:
+        if type(e).__name__ == "WorkflowAlreadyStartedError":
+            raise CaseAlreadyExists(
+                f"{what} {ref} already exists", field=ref_field, rule=f"unique_{ref_field}"
+            ) from None
+        raise
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    while loop.time() < deadline:
+        state = await handle.query("state", result_type=state_type | None)  # type: ignore[arg-type]
+        if state is not None:
+            result: T = state
+            return result
+        desc = await handle.describe()
+        if desc.status != WorkflowExecutionStatus.RUNNING:
+            try:
+                await handle.result()
+            except Exception as e:
+                raise RuleViolation(_cause_message(e), rule="open_rejected") from None
+        await asyncio.sleep(0.1)
+    raise TimeoutError(
+        f"{what} {ref} was not recorded within {wait_seconds}s: is a worker running?"
+    )
+
+
+async def send_step(
+    client: Client,
+    workflow_id: str,
+    step: str,
+    command: BaseModel,
+    state_type: type[T],
+    what: str,
+    ref_field: str = "ref",
+) -> T:
+    """Send one step as a Temporal update; a refusal raises ``RuleViolation``."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        result: T = await handle.execute_update(step, command, result_type=state_type)
+    except WorkflowUpdateFailedError as e:
+        cause = e.cause
+        if isinstance(cause, ApplicationError):
+            details = cause.details[0] if cause.details else {}
+            err = RuleViolation(_strip_prefix(cause.message))
+            if isinstance(details, dict):
+                err.field, err.rule = details.get("field"), details.get("rule")
+            raise err from None
+        raise
+    except RPCError as e:
+        if "not found" in str(e).lower():
+            raise CaseNotFound(f"no open {what}", field=ref_field, rule="exists") from None
+        raise
+    return result
+
+
+async def query_state(
+    client: Client, workflow_id: str, state_type: type[T], what: str, ref_field: str = "ref"
+) -> T:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        state = await handle.query("state", result_type=state_type | None)  # type: ignore[arg-type]
+    except RPCError as e:
+        if "not found" in str(e).lower():
+            raise CaseNotFound(f"no {what}", field=ref_field, rule="exists") from None
+        raise
+    if state is None:
+        raise CaseNotFound(f"{what} is still being recorded", field=ref_field, rule="exists")
+    result: T = state
+    return result
+
+
+async def list_rows(
+    client: Client, workflow_types: Sequence[str], *, include_closed: bool = False
+) -> list[WorkflowRow]:
+    """Workflows of the given types, soonest next deadline first."""
+    types = " OR ".join(f"WorkflowType = '{t}'" for t in workflow_types)
+    query = f"({types})" + ("" if include_closed else " AND ExecutionStatus = 'Running'")
+    rows = []
+    async for wf in client.list_workflows(query):
+        sa = wf.typed_search_attributes
+        rows.append(
+            WorkflowRow(
+                ref=sa.get(CASE_REF) or wf.id.split("-", 1)[-1],
+                partnership=sa.get(PARTNERSHIP) or "",
+                stage=sa.get(STAGE) or "",
+                next_deadline=sa.get(NEXT_DEADLINE),
+                breached=bool(sa.get(BREACHED)),
+                workflow_id=wf.id,
+            )
+        )
+    rows.sort(key=lambda r: (r.next_deadline is None, r.next_deadline or datetime.max, r.ref))
+    return rows
+
+
+def _strip_prefix(message: str) -> str:
+    if message.startswith("[") and "] " in message:
+        return message.split("] ", 1)[1]
+    return message
+
+
+def _cause_message(e: BaseException) -> str:
+    seen: Any = e
+    while getattr(seen, "cause", None) is not None:
+        seen = seen.cause
+    return str(getattr(seen, "message", seen))

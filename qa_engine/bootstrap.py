@@ -35,5 +35,5 @@ def bootstrap(settings: Settings) -> Services:
     return Services(
         settings=settings,
         reviews=reviews,
-        quality=QualityService(env, calendar=calendar, reviews=reviews),
+        quality=QualityService(env, calendar=calendar, reviews=reviews, policy=settings.qa_policy),
     )

@@ -6,14 +6,19 @@ Tests construct ``Settings(...)`` directly; nothing mutates ``os.environ``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.qa_clock import QaPolicy
 from domain.rules import ClockStart, LocalVariations
 
 __all__ = ["Settings"]
+
+_MAX_LEAD = 60
+#: working days before a due day, from the environment as ``10,2`` (or JSON)
+WorkingDayList = Annotated[tuple[int, ...], NoDecode, Field(max_length=5)]
 
 
 class Settings(BaseSettings):
@@ -59,6 +64,32 @@ class Settings(BaseSettings):
     reminder_lead_working_days: int = Field(default=2, ge=0, le=20)
     lcspr_checkpoint_weeks: int = Field(default=6, ge=1, le=26)
 
+    # quality assurance (lifecycle 2): local practice, recorded on each audit, plan, concern
+    audit_return_chaser_working_days: WorkingDayList = Field(
+        default=(3, 1), description="chasers this many working days before a return is due"
+    )
+    audit_return_second_escalation_working_days: int = Field(
+        default=5, ge=1, le=60, description="overdue return: second escalation after this many"
+    )
+    action_reminder_working_days: WorkingDayList = Field(
+        default=(10, 2), description="reminders this many working days before an action is due"
+    )
+    action_executive_escalation_working_days: int = Field(
+        default=10, ge=1, le=120, description="overdue action: chair at once, executive after"
+    )
+    impact_check_months: int = Field(
+        default=3, ge=1, le=24, description="impact check this many months after completion"
+    )
+    impact_check_window_working_days: int = Field(
+        default=20, ge=1, le=120, description="working days the impact check window stays open"
+    )
+    concern_group_manager_working_days: int = Field(
+        default=2, ge=1, le=20, description="child of concern: Group Manager review due within"
+    )
+    concern_review_interval_days: int = Field(
+        default=7, ge=1, le=31, description="child of concern: Assistant Director review interval"
+    )
+
     # read models (projections)
     amber_working_days: int = Field(
         default=3, ge=0, le=60, description="oversight RAG: amber when due within this many"
@@ -77,6 +108,26 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    @field_validator(
+        "audit_return_chaser_working_days", "action_reminder_working_days", mode="before"
+    )
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """``QA_..._WORKING_DAYS=3,1`` (or JSON ``[3, 1]``, or empty for none)."""
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            return tuple(int(part) for part in text.split(",") if part.strip())
+        return value
+
+    @field_validator("audit_return_chaser_working_days", "action_reminder_working_days")
+    @classmethod
+    def _working_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 1 <= n <= _MAX_LEAD for n in value):
+            raise ValueError(f"each must be between 1 and {_MAX_LEAD} working days")
+        if len(set(value)) != len(value):
+            raise ValueError("each working day may appear once")
+        return tuple(sorted(value, reverse=True))
+
     @property
     def sqlite_file(self) -> Path:
         return self.sqlite_path or self.data_dir / "events.sqlite3"
@@ -88,4 +139,18 @@ class Settings(BaseSettings):
             start_day_counts_as_day_one=self.start_day_counts_as_day_one,
             reminder_lead_working_days=self.reminder_lead_working_days,
             lcspr_checkpoint_weeks=self.lcspr_checkpoint_weeks,
+        )
+
+    @property
+    def qa_policy(self) -> QaPolicy:
+        """Local practice for new audits, action plans and children of concern."""
+        return QaPolicy(
+            return_chaser_working_days=self.audit_return_chaser_working_days,
+            return_second_escalation_working_days=self.audit_return_second_escalation_working_days,
+            action_reminder_working_days=self.action_reminder_working_days,
+            escalate_to_executive_after_working_days=self.action_executive_escalation_working_days,
+            impact_check_months=self.impact_check_months,
+            impact_check_window_working_days=self.impact_check_window_working_days,
+            concern_group_manager_working_days=self.concern_group_manager_working_days,
+            concern_review_interval_days=self.concern_review_interval_days,
         )

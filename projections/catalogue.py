@@ -1,6 +1,6 @@
 """Which lifecycles feed the read models, and the projections built over them.
 
-A new lifecycle (audits, action plans) adds its ``Lifecycle`` to ``lifecycles()``;
+A new lifecycle adds its ``Lifecycle`` to ``lifecycles()``;
 then ``qa-engine projections rebuild`` fills its rows from the existing log.
 """
 
@@ -11,6 +11,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from projections.lifecycles import Lifecycle
+from projections.quality import ActionPlanLifecycle, AuditLifecycle, ChildOfConcernLifecycle
 from projections.review import ReviewLifecycle
 from projections.runner import Projection, ProjectionRunner
 from projections.views import (
@@ -25,7 +26,12 @@ __all__ = ["build_projections", "build_runner", "lifecycles", "sealer_for"]
 
 def lifecycles() -> list[Lifecycle]:
     """Every lifecycle that feeds the read models."""
-    return [ReviewLifecycle()]
+    return [
+        ReviewLifecycle(),
+        AuditLifecycle(),
+        ActionPlanLifecycle(),
+        ChildOfConcernLifecycle(),
+    ]
 
 
 def sealer_for(app: Application[Any]) -> Sealer:

@@ -1,12 +1,14 @@
 """The registry through which each lifecycle feeds the shared read models.
 
-A lifecycle (reviews now; audits and action plans later) provides one
-``Lifecycle``: which event topics are its own, how to fold its events into a
-state, and what that state contributes to each read model. The projections know
-nothing about event classes; adding a lifecycle is one line in
-``projections.catalogue.lifecycles`` (then ``qa-engine projections rebuild``):
+A lifecycle (review cases in ``projections.review``; audits, action plans and
+children of concern in ``projections.quality``) provides one ``Lifecycle``: which
+event topics are its own, how to fold its events into a state, and what that
+state contributes to each read model. The projections know nothing about event
+classes; adding a lifecycle is one line in ``projections.catalogue.lifecycles``,
+then ``qa-engine projections rebuild`` (positions already past its events would
+otherwise skip them):
 
-    return [ReviewLifecycle(), AuditLifecycle()]   # rows of kind "audit" appear
+    return [ReviewLifecycle(), AuditLifecycle(), ...]   # rows of kind "audit" appear
 
 Every method is pure (no I/O); the projections do the storage.
 """

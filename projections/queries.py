@@ -37,6 +37,7 @@ MEASURE_LABELS = {
     "rapid_review": "rapid reviews within 15 working days",
     "lcspr": "LCSPRs within 6 months",
     "publication_notice": "publications with 7 working days' notice",
+    "concern_gm_review": "Group Manager concern reviews on time",
 }
 
 

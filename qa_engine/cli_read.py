@@ -5,8 +5,10 @@
     qa-engine projections status         position, head and lag of each read model
     qa-engine oversight [filters]        every open case: stage, next deadline, RAG, owner
     qa-engine timeliness [filters]       per partnership and quarter: statutory timeliness
-    qa-engine case trail REF             the case's audit trail in plain words (read recorded)
-    qa-engine verify [REF]               check one case's hash chain, or every case's
+    qa-engine case trail REF [--kind K]  a case's (or audit's, plan's, concern's) audit trail
+                                         in plain words (the read is recorded)
+    qa-engine verify [REF]               check one case's hash chain, or every record's
+                                         (reviews, audits, action plans, children of concern)
 
 Queries catch the read models up first (``--no-catch-up`` to skip). Human output
 by default; ``--json`` for machines.
@@ -20,26 +22,43 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from domain.calendar import LONDON
 from domain.errors import DomainError
 from qa_engine import cli
 from qa_engine.config import Settings
 
-__all__ = ["register_read_commands", "run_projections_forever"]
+if TYPE_CHECKING:
+    from qa_engine.audits import QualityService
+    from qa_engine.bootstrap import Services
+    from qa_engine.reviews import VerifyResult
+
+__all__ = ["KINDS", "register_read_commands", "run_projections_forever", "verify_every_record"]
+
+
+#: the ``kind`` of each lifecycle's rows (``projections.catalogue.lifecycles``)
+KINDS = ("review", "audit", "actionplan", "childofconcern")
 
 
 @contextmanager
-def _runner(settings: Settings) -> Iterator[Any]:
+def _services(settings: Settings) -> Iterator[tuple[Services, Any]]:
+    """Every service, and the projection runner over the (one) event store."""
     from projections.catalogue import build_runner
     from qa_engine.bootstrap import bootstrap
 
     services = bootstrap(settings)
     try:
-        yield build_runner(services.reviews, batch_size=settings.projection_batch_size)
+        yield services, build_runner(services.reviews, batch_size=settings.projection_batch_size)
     finally:
         services.close()
+
+
+@contextmanager
+def _runner(settings: Settings) -> Iterator[Any]:
+    with _services(settings) as (_, runner):
+        yield runner
 
 
 async def run_projections_forever(settings: Settings, stop: asyncio.Event) -> None:
@@ -163,7 +182,7 @@ async def cmd_oversight(ns: argparse.Namespace, settings: Settings, out: cli.Out
             return f"no open cases match (as at {today})"
         lines = [
             f"as at {today}; amber = due within {settings.amber_working_days} working days",
-            f"{'RAG':<6}{'KIND':<8}{'REF':<18}{'PARTNER':<9}{'STAGE':<24}{'NEXT DEADLINE':<44}"
+            f"{'RAG':<6}{'KIND':<15}{'REF':<18}{'PARTNER':<9}{'STAGE':<27}{'NEXT DEADLINE':<44}"
             f"{'DUE':<11}{'WD LEFT':>8}  OWNER",
         ]
         for r in rows:
@@ -171,7 +190,7 @@ async def cmd_oversight(ns: argparse.Namespace, settings: Settings, out: cli.Out
             left = "-" if r.working_days_left is None else str(r.working_days_left)
             due = r.next_due_on.isoformat() if r.next_due_on else "-"
             lines.append(
-                f"{r.rag.upper():<6}{r.kind:<8}{r.ref:<18}{r.partnership:<9}{r.stage:<24}"
+                f"{r.rag.upper():<6}{r.kind:<15}{r.ref:<18}{r.partnership:<9}{r.stage:<27}"
                 f"{label:<44}{due:<11}{left:>8}  {r.owner}"
             )
         return "\n".join(lines)
@@ -228,13 +247,19 @@ async def cmd_trail(ns: argparse.Namespace, settings: Settings, out: cli.Output)
             field="actor",
             rule="reads_are_recorded",
         )
-    with _runner(settings) as runner:
-        runner.app.record_history_read(ns.ref, actor=actor, purpose=ns.purpose)
+    with _services(settings) as (services, runner):
+        if ns.kind == "review":
+            services.reviews.record_history_read(ns.ref, actor=actor, purpose=ns.purpose)
+        else:
+            services.quality.read_history(ns.kind, ns.ref, actor=actor, purpose=ns.purpose)
         runner.catch_up()
-        rows = queries.trail(runner.db, ns.ref, sealer=sealer_for(runner.app))
+        rows = queries.trail(runner.db, ns.ref, sealer=sealer_for(runner.app), kind=ns.kind)
 
     def human() -> str:
-        lines = [f"audit trail of {ns.ref.upper()}: {len(rows)} entries (your read is recorded)"]
+        lines = [
+            f"audit trail of {ns.kind} {ns.ref.upper()}: {len(rows)} entries "
+            "(your read is recorded)"
+        ]
         for r in rows:
             when = r.when.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
             lines.append(f"{r.version:>4}  {when}  {r.who} ({r.role})")
@@ -247,6 +272,67 @@ async def cmd_trail(ns: argparse.Namespace, settings: Settings, out: cli.Output)
     return cli.EXIT_OK
 
 
+def verify_every_record(services: Services) -> list[tuple[str, VerifyResult]]:
+    """Every hash chain in the event log, as ``(kind, result)``: review cases, then the
+    quality-assurance records (audits, action plans, children of concern) in log order."""
+    results: list[tuple[str, VerifyResult]] = [("review", r) for r in services.reviews.verify_all()]
+    quality = services.quality
+    for aggregate_id, kind in _quality_records(quality).items():
+        results.append((kind, _verify_record(quality, aggregate_id)))
+    return results
+
+
+def _quality_records(quality: QualityService) -> dict[UUID, str]:
+    """Aggregate id -> kind of every QA record found in the notification log (not a view)."""
+    from qa_engine.audits import KINDS as RECORD_KINDS
+
+    prefixes = {f"{c.__module__}:{c.__qualname__}.": k for k, c in RECORD_KINDS.items()}
+    found: dict[UUID, str] = {}
+    recorder: Any = quality.recorder
+    start = 0
+    while batch := recorder.select_notifications(start=start, limit=1000, inclusive_of_start=False):
+        for n in batch:
+            kind = next((k for p, k in prefixes.items() if n.topic.startswith(p)), None)
+            if kind is not None:
+                found.setdefault(UUID(str(n.originator_id)), kind)
+        start = batch[-1].id
+    return found
+
+
+def _verify_record(quality: QualityService, aggregate_id: UUID) -> VerifyResult:
+    """One QA record's chain from the stored records; an undecodable record is tampering."""
+    from domain.chain import ChainBreak, verify_chain
+    from qa_engine.reviews import VerifyResult
+
+    recorder: Any = quality.recorder
+    stored = recorder.select_events(aggregate_id)
+    events: list[Any] = []
+    undecodable: int | None = None
+    for record in stored:
+        try:
+            events.append(quality.mapper.to_domain_event(record))
+        except Exception:  # edited ciphertext fails authentication; a mangled payload fails too
+            undecodable = record.originator_version
+            break
+    first = vars(events[0]) if events and events[0].originator_version == 1 else {}
+    ref = str((first.get("initial") or {}).get("ref") or f"aggregate {aggregate_id}")
+    try:
+        count = verify_chain(events)
+        if undecodable is not None:
+            raise ChainBreak(
+                undecodable, "cannot be decrypted or decoded: the stored record was altered"
+            )
+    except ChainBreak as e:
+        return VerifyResult(
+            case_ref=ref,
+            ok=False,
+            records=len(stored),
+            first_bad_version=e.version,
+            reason=e.reason,
+        )
+    return VerifyResult(case_ref=ref, ok=True, records=count)
+
+
 async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:
     if ns.ref:
         return int(await cli.cmd_verify(ns, settings, out))
@@ -254,25 +340,25 @@ async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: cli.Output
 
     services = bootstrap(settings)
     try:
-        results = services.reviews.verify_all()
+        results = verify_every_record(services)
     finally:
         services.close()
-    bad = [r for r in results if not r.ok]
+    bad = [r for _, r in results if not r.ok]
 
     def human() -> str:
         lines = [
-            f"{r.case_ref}: chain intact, {r.records} records"
+            f"{kind} {r.case_ref}: chain intact, {r.records} records"
             if r.ok
-            else f"{r.case_ref}: TAMPERED at record {r.first_bad_version}: {r.reason}"
-            for r in results
+            else f"{kind} {r.case_ref}: TAMPERED at record {r.first_bad_version}: {r.reason}"
+            for kind, r in results
         ]
         lines.append(
-            f"{len(results)} cases checked: "
+            f"{len(results)} records checked: "
             + (f"{len(bad)} TAMPERED" if bad else "every chain intact")
         )
         return "\n".join(lines)
 
-    out.data([r.model_dump(mode="json") for r in results], human)
+    out.data([{"kind": kind, **r.model_dump(mode="json")} for kind, r in results], human)
     return cli.EXIT_REJECTED if bad else cli.EXIT_OK
 
 
@@ -310,7 +396,7 @@ def register_read_commands(
     ov = sub.add_parser(
         "oversight", parents=[common, query], help="open cases: stage, next deadline, RAG, owner"
     )
-    ov.add_argument("--kind", help="lifecycle (review, ...)")
+    ov.add_argument("--kind", choices=KINDS, help="lifecycle")
     ov.add_argument("--stage")
     ov.add_argument("--rag", help="comma-separated: red,amber,green")
     ov.add_argument("--partnership")
@@ -333,4 +419,7 @@ def register_read_commands(
     )
     trail.add_argument("ref")
     trail.add_argument("--purpose", default="case review", help="why you are reading it")
+    trail.add_argument(
+        "--kind", choices=KINDS, default="review", help="whose trail: a review case by default"
+    )
     trail.set_defaults(func=cmd_trail)

@@ -1,7 +1,9 @@
 """Committed workflow histories must replay against today's workflow code.
 
-A failure here means a change is not deterministic for running workflows: gate it
-with ``workflow.patched`` (or re-record on purpose: tests/histories/record.py).
+A failure here means a change is not deterministic for running workflows: gate
+it with ``workflow.patched`` (or re-record on purpose: tests/histories/record.py
+for the review, tests/histories/record_qa.py for audit, action plan and child
+of concern).
 """
 
 from __future__ import annotations
@@ -30,5 +32,20 @@ async def test_committed_history_replays(path: Path) -> None:
     assert result.replay_failure is None
 
 
-def test_there_is_a_committed_history() -> None:
-    assert any(p.stem == "review_full_path" for p in HISTORIES)
+def test_every_workflow_has_a_committed_history() -> None:
+    """Each workflow class the worker runs is covered, and a continued-as-new run too."""
+    covered = {
+        WorkflowHistory.from_json(p.stem, p.read_text())
+        .events[0]
+        .workflow_execution_started_event_attributes.workflow_type.name
+        for p in HISTORIES
+    }
+    assert covered >= {w.__name__ for w in WORKFLOWS}  # each is registered under its class name
+    continued = [
+        p.stem
+        for p in HISTORIES
+        if WorkflowHistory.from_json(p.stem, p.read_text())
+        .events[-1]
+        .HasField("workflow_execution_continued_as_new_event_attributes")
+    ]
+    assert "childofconcern_run1_continued" in continued

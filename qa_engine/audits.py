@@ -38,7 +38,6 @@ from domain.audit_model import (
     plan_audit_clocks,
 )
 from domain.calendar import WorkingDayCalendar
-from domain.chain import ChainBreak, verify_chain
 from domain.child_of_concern import ChildOfConcern
 from domain.child_of_concern_model import (
     ConcernState,
@@ -53,7 +52,15 @@ from domain.qa_clock import Clock, QaPolicy, QaState
 from domain.qa_record import QaRecord, record_id
 from domain.review_model import Recommendation
 from domain.values import Command
-from qa_engine.recording import HistoryEntry, VerifyResult, history_entry, write_once
+from qa_engine.recording import (
+    HistoryEntry,
+    VerifyResult,
+    aggregates_in_log,
+    history_entry,
+    topic_prefix,
+    verify_stored,
+    write_once,
+)
 from qa_engine.reviews import ReviewService
 from qa_engine.store import EVENT_STORE
 
@@ -233,20 +240,13 @@ class QualityService(Application[UUID]):
         return self.history(kind, ref)
 
     def verify(self, kind: RecordKind, ref: str) -> VerifyResult:
-        events = list(self.events.get(record_id(kind, ref)))
-        if not events:
-            raise CaseNotFound(f"no {kind} {ref}", field="ref", rule="record_exists")
-        try:
-            count = verify_chain(events)
-        except ChainBreak as e:
-            return VerifyResult(
-                case_ref=ref,
-                ok=False,
-                records=len(events),
-                first_bad_version=e.version,
-                reason=e.reason,
-            )
-        return VerifyResult(case_ref=ref, ok=True, records=count)
+        """Check the record's hash chain, naming the first bad record."""
+        return verify_stored(self, record_id(kind, ref), ref, _ref_of)
+
+    def verify_all(self) -> list[tuple[str, VerifyResult]]:
+        """Check every audit, action plan and child-of-concern record in the event log."""
+        kinds = aggregates_in_log(self, {topic_prefix(c): k for k, c in KINDS.items()})
+        return [(k, verify_stored(self, i, None, _ref_of)) for i, k in kinds.items()]
 
     # ---------------------------------------------------------------- internals
 
@@ -318,3 +318,8 @@ class QualityService(Application[UUID]):
         if not isinstance(record, cls):
             raise CaseNotFound(f"no {cls.KIND} {ref}", field="ref", rule="record_exists")
         return record
+
+
+def _ref_of(first: dict[str, Any]) -> str | None:
+    initial = first.get("initial") or {}
+    return str(initial["ref"]) if "ref" in initial else None

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from domain.calendar import LONDON
 from domain.errors import DomainError
@@ -31,7 +30,6 @@ from qa_engine import cli
 from qa_engine.config import Settings
 
 if TYPE_CHECKING:
-    from qa_engine.audits import QualityService
     from qa_engine.bootstrap import Services
     from qa_engine.reviews import VerifyResult
 
@@ -276,61 +274,8 @@ def verify_every_record(services: Services) -> list[tuple[str, VerifyResult]]:
     """Every hash chain in the event log, as ``(kind, result)``: review cases, then the
     quality-assurance records (audits, action plans, children of concern) in log order."""
     results: list[tuple[str, VerifyResult]] = [("review", r) for r in services.reviews.verify_all()]
-    quality = services.quality
-    for aggregate_id, kind in _quality_records(quality).items():
-        results.append((kind, _verify_record(quality, aggregate_id)))
+    results.extend(services.quality.verify_all())
     return results
-
-
-def _quality_records(quality: QualityService) -> dict[UUID, str]:
-    """Aggregate id -> kind of every QA record found in the notification log (not a view)."""
-    from qa_engine.audits import KINDS as RECORD_KINDS
-
-    prefixes = {f"{c.__module__}:{c.__qualname__}.": k for k, c in RECORD_KINDS.items()}
-    found: dict[UUID, str] = {}
-    recorder: Any = quality.recorder
-    start = 0
-    while batch := recorder.select_notifications(start=start, limit=1000, inclusive_of_start=False):
-        for n in batch:
-            kind = next((k for p, k in prefixes.items() if n.topic.startswith(p)), None)
-            if kind is not None:
-                found.setdefault(UUID(str(n.originator_id)), kind)
-        start = batch[-1].id
-    return found
-
-
-def _verify_record(quality: QualityService, aggregate_id: UUID) -> VerifyResult:
-    """One QA record's chain from the stored records; an undecodable record is tampering."""
-    from domain.chain import ChainBreak, verify_chain
-    from qa_engine.reviews import VerifyResult
-
-    recorder: Any = quality.recorder
-    stored = recorder.select_events(aggregate_id)
-    events: list[Any] = []
-    undecodable: int | None = None
-    for record in stored:
-        try:
-            events.append(quality.mapper.to_domain_event(record))
-        except Exception:  # edited ciphertext fails authentication; a mangled payload fails too
-            undecodable = record.originator_version
-            break
-    first = vars(events[0]) if events and events[0].originator_version == 1 else {}
-    ref = str((first.get("initial") or {}).get("ref") or f"aggregate {aggregate_id}")
-    try:
-        count = verify_chain(events)
-        if undecodable is not None:
-            raise ChainBreak(
-                undecodable, "cannot be decrypted or decoded: the stored record was altered"
-            )
-    except ChainBreak as e:
-        return VerifyResult(
-            case_ref=ref,
-            ok=False,
-            records=len(stored),
-            first_bad_version=e.version,
-            reason=e.reason,
-        )
-    return VerifyResult(case_ref=ref, ok=True, records=count)
 
 
 async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:

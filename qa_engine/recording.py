@@ -11,11 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel
 
-__all__ = ["RETRIES", "HistoryEntry", "VerifyResult", "history_entry", "write_once"]
+from domain.chain import ChainBreak, verify_chain
+from domain.errors import CaseNotFound
+
+__all__ = [
+    "RETRIES",
+    "HistoryEntry",
+    "VerifyResult",
+    "aggregates_in_log",
+    "history_entry",
+    "topic_prefix",
+    "verify_stored",
+    "write_once",
+]
 
 RETRIES = 5
 
@@ -38,6 +51,9 @@ class VerifyResult(BaseModel):
     first_bad_version: int | None = None
     reason: str | None = None
 
+
+#: Names a record from the state of its first event.
+RefOf = Callable[[dict[str, Any]], str | None]
 
 #: An aggregate with ``applied_keys`` (key -> version) and ``state``.
 A = TypeVar("A")
@@ -86,3 +102,65 @@ def history_entry(ev: Any) -> HistoryEntry:
         data={k: v for k, v in state.items() if k not in _HIDDEN},
         hash=state.get("hash", ""),
     )
+
+
+def verify_stored(app: Any, aggregate_id: UUID, ref: str | None, ref_of: RefOf) -> VerifyResult:
+    """Check one aggregate's hash chain from its stored records, naming the first bad one.
+
+    A record that cannot be decoded (edited ciphertext fails authentication; an
+    edited topic or mangled payload fails too) is tampering, reported, never raised.
+    ``ref_of`` names the record from its first event when ``ref`` is not known.
+    """
+    stored = app.recorder.select_events(aggregate_id)
+    if not stored:
+        raise CaseNotFound(f"no record {ref or aggregate_id}", field="ref", rule="exists")
+    events: list[Any] = []
+    undecodable: int | None = None
+    for record in stored:
+        try:
+            events.append(app.mapper.to_domain_event(record))
+        except Exception:  # any undecodable record is reported, not raised
+            undecodable = record.originator_version
+            break
+    if ref is None:
+        first = vars(events[0]) if events and events[0].originator_version == 1 else {}
+        ref = ref_of(first) or f"aggregate {aggregate_id}"
+    try:
+        count = verify_chain(events)
+        if undecodable is not None:
+            raise ChainBreak(
+                undecodable, "cannot be decrypted or decoded: the stored record was altered"
+            )
+    except ChainBreak as e:
+        return VerifyResult(
+            case_ref=ref,
+            ok=False,
+            records=len(stored),
+            first_bad_version=e.version,
+            reason=e.reason,
+        )
+    return VerifyResult(case_ref=ref, ok=True, records=count)
+
+
+K = TypeVar("K")
+
+
+def aggregates_in_log(app: Any, prefixes: dict[str, K]) -> dict[UUID, K]:
+    """Aggregate id -> label of every aggregate whose event topics start with a prefix,
+    read from the notification log itself (not from a view), in log order."""
+    found: dict[UUID, K] = {}
+    start = 0
+    while batch := app.recorder.select_notifications(
+        start=start, limit=1000, inclusive_of_start=False
+    ):
+        for n in batch:
+            label = next((k for p, k in prefixes.items() if n.topic.startswith(p)), None)
+            if label is not None:
+                found.setdefault(UUID(str(n.originator_id)), label)
+        start = batch[-1].id
+    return found
+
+
+def topic_prefix(cls: type) -> str:
+    """The topic prefix shared by every event nested in aggregate class ``cls``."""
+    return f"{cls.__module__}:{cls.__qualname__}."

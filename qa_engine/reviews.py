@@ -17,7 +17,6 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
 
 from domain.calendar import WorkingDayCalendar
-from domain.chain import ChainBreak, verify_chain
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 from domain.review import ReviewCase, review_id
 from domain.review_model import (
@@ -30,7 +29,15 @@ from domain.review_model import (
 )
 from domain.rules import LocalVariations, rule_set
 from domain.values import Command
-from qa_engine.recording import HistoryEntry, VerifyResult, history_entry, write_once
+from qa_engine.recording import (
+    HistoryEntry,
+    VerifyResult,
+    aggregates_in_log,
+    history_entry,
+    topic_prefix,
+    verify_stored,
+    write_once,
+)
 from qa_engine.store import EVENT_STORE
 
 __all__ = ["HistoryEntry", "ReviewService", "VerifyResult"]
@@ -195,58 +202,12 @@ class ReviewService(Application[UUID]):
 
     def verify(self, case_ref: str) -> VerifyResult:
         """Check the case's hash chain, naming the first bad record."""
-        return self._verify(review_id(case_ref), case_ref)
+        return verify_stored(self, review_id(case_ref), case_ref, _case_ref_of)
 
     def verify_all(self) -> list[VerifyResult]:
         """Check every review case found in the event log (not in a view)."""
-        prefix = f"{ReviewCase.__module__}:{ReviewCase.__qualname__}."
-        ids: dict[UUID, None] = {}
-        start = 0
-        while True:
-            batch = self.recorder.select_notifications(
-                start=start, limit=1000, inclusive_of_start=False
-            )
-            if not batch:
-                break
-            for n in batch:
-                if n.topic.startswith(prefix):
-                    ids.setdefault(UUID(str(n.originator_id)), None)
-            start = batch[-1].id
-        return [self._verify(aggregate_id, None) for aggregate_id in ids]
-
-    def _verify(self, aggregate_id: UUID, case_ref: str | None) -> VerifyResult:
-        stored = self.recorder.select_events(aggregate_id)
-        if not stored:
-            raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
-        events: list[Any] = []
-        undecodable: int | None = None
-        for record in stored:
-            try:
-                events.append(self.mapper.to_domain_event(record))
-            except Exception:  # any undecodable record is reported, not raised
-                # With a cipher, edited ciphertext fails authentication: that is tampering.
-                # An edited topic or mangled payload fails here too.
-                undecodable = record.originator_version
-                break
-        if case_ref is None:
-            first = events[0] if events and events[0].originator_version == 1 else None
-            report = getattr(first, "report", None) or {}
-            case_ref = str(report.get("case_ref") or f"aggregate {aggregate_id}")
-        try:
-            count = verify_chain(events)
-            if undecodable is not None:
-                raise ChainBreak(
-                    undecodable, "cannot be decrypted or decoded: the stored record was altered"
-                )
-        except ChainBreak as e:
-            return VerifyResult(
-                case_ref=case_ref,
-                ok=False,
-                records=len(stored),
-                first_bad_version=e.version,
-                reason=e.reason,
-            )
-        return VerifyResult(case_ref=case_ref, ok=True, records=count)
+        ids = aggregates_in_log(self, {topic_prefix(ReviewCase): "review"})
+        return [verify_stored(self, i, None, _case_ref_of) for i in ids]
 
     def _events(self, case_ref: str) -> list[Any]:
         return list(self.events.get(review_id(case_ref)))
@@ -259,3 +220,8 @@ class ReviewService(Application[UUID]):
                 f"no case {case_ref}", field="case_ref", rule="case_exists"
             ) from None
         return case
+
+
+def _case_ref_of(first: dict[str, Any]) -> str | None:
+    report = first.get("report") or {}
+    return str(report["case_ref"]) if "case_ref" in report else None

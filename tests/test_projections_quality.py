@@ -794,5 +794,7 @@ def test_verify_all_reports_edited_qa_ciphertext(settings: Settings) -> None:
             2,
         )
         assert result.reason is not None and "decrypted" in result.reason
+        # The single-record check reports it too (it used to raise while decoding).
+        assert services.quality.verify("actionplan", PLAN) == result
     finally:
         services.close()

@@ -2,6 +2,10 @@
 
 All references are invented and pseudonymous. Seeding is idempotent: a case that
 already exists is left alone.
+
+``seed_quality_demo`` adds lifecycle 2: an audit waiting on agency returns (one
+overdue), and a practice evaluation already through to its action plan (an action
+due soon) with a child of concern for the case it graded Inadequate.
 """
 
 from __future__ import annotations
@@ -9,12 +13,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.calendar import LONDON
-from domain.errors import CaseAlreadyExists
+from domain.audit_model import AUDIT_COMMANDS, PlanAudit
+from domain.calendar import LONDON, WorkingDayCalendar
+from domain.errors import CaseAlreadyExists, CaseNotFound
+from domain.qa_clock import next_working_day
 from domain.review_model import COMMANDS, ReportIncident
+from qa_engine.audits import QualityService
+from qa_engine.qa_client import QaClient
 from qa_engine.review_client import ReviewClient
 
-__all__ = ["seed_demo"]
+__all__ = ["QA_DEMO", "seed_demo", "seed_quality_demo"]
 
 DEMO_ACTOR = {"name": "Demo Business Manager", "role": "partnership business manager"}
 
@@ -150,3 +158,165 @@ async def seed_demo(client: ReviewClient, today: date | None = None) -> list[str
         await _steps(client, report.case_ref, steps)
         created.append(report.case_ref)
     return created
+
+
+# ------------------------------------------------------------ lifecycle 2
+
+#: the lifecycle-2 demo records: (CLI kind, ref) -> what it shows
+QA_DEMO: dict[tuple[str, str], str] = {
+    ("audit", "DEMO-A01"): "agency returns requested, one overdue and escalated",
+    ("audit", "DEMO-A02"): "practice evaluation graded, reported, action plan raised",
+    ("actionplan", "DEMO-A02-AP"): "an action due soon",
+    ("concern", "DEMO-A02-S02"): "child of concern: Group Manager review due",
+}
+
+
+def _plan(ref: str, t: date, kind: str, theme: str, agencies: list[str]) -> PlanAudit:
+    return PlanAudit.model_validate(
+        {
+            "actor": DEMO_ACTOR,
+            "audit_ref": ref,
+            "partnership": "DEMO",
+            "kind": kind,
+            "theme": theme,
+            "period_start": t - timedelta(days=120),
+            "period_end": t - timedelta(days=30),
+            "sample_size": 3,
+            "lead": "Head of Quality Assurance",
+            "agencies": agencies,
+        }
+    )
+
+
+def _audit_step(step: str, **fields: Any) -> Any:
+    return AUDIT_COMMANDS[step].model_validate({"actor": DEMO_ACTOR, **fields})
+
+
+async def seed_quality_demo(
+    client: QaClient,
+    quality: QualityService,
+    calendar: WorkingDayCalendar,
+    today: date | None = None,
+) -> list[str]:
+    """Create the lifecycle-2 demo records; return the references created now."""
+    t = today or datetime.now(LONDON).date()
+    created = []
+    if await _returns_overdue(client, quality, calendar, t):
+        created.append("DEMO-A01")
+    if await _evaluation_to_action_plan(client, calendar, t):
+        created += ["DEMO-A02", "DEMO-A02-AP", "DEMO-A02-S02"]
+    return created
+
+
+async def _returns_overdue(
+    client: QaClient, quality: QualityService, calendar: WorkingDayCalendar, t: date
+) -> bool:
+    """DEMO-A01, planned four weeks ago: POLICE returned, LA overdue, ICB due next week.
+
+    An audit opens on the day it is planned, so a back-dated one cannot be driven
+    through its workflow. Its first steps are recorded through the service, on the
+    days they happened, under the key the workflow uses for the plan
+    (``audit-DEMO-A01/planned``); the workflow then starts, finds the plan already
+    recorded (idempotent by key) and fires the chasers and escalations now due.
+    """
+    ref = "DEMO-A01"
+    plan = _plan(ref, t, "multi_agency_thematic", "Neglect: chronologies", ["LA", "POLICE", "ICB"])
+    try:
+        await client.state("audit", ref)
+        return False  # already seeded
+    except CaseNotFound:
+        pass
+    planned = calendar.subtract_working_days(t, 20)
+
+    def record(step: str, day: date, **fields: Any) -> None:
+        quality.record_audit_step(
+            ref, step, _audit_step(step, **fields), key=f"demo/{ref}/{step}/{day}", today=day
+        )
+
+    quality.plan_audit(plan, key=f"audit-{ref}/planned", today=planned)
+    record(
+        "draw_audit_sample", planned, drawn_on=planned, case_refs=["C-A0101", "C-A0102", "C-A0103"]
+    )
+    record(
+        "request_audit_returns",
+        planned,
+        requested_on=planned,
+        requests=[
+            {"agency": "LA", "due_on": calendar.add_working_days(planned, 10)},
+            {"agency": "POLICE", "due_on": calendar.add_working_days(planned, 10)},
+            {"agency": "ICB", "due_on": next_working_day(calendar, t + timedelta(days=7))},
+        ],
+    )
+    returned = calendar.add_working_days(planned, 8)
+    record("record_audit_return", returned, agency="POLICE", received_on=returned)
+    try:
+        await client.plan_audit(plan)
+    except CaseAlreadyExists:
+        return False
+    return True
+
+
+async def _evaluation_to_action_plan(
+    client: QaClient, calendar: WorkingDayCalendar, t: date
+) -> bool:
+    """DEMO-A02, a practice evaluation taken through its workflow today."""
+    ref = "DEMO-A02"
+    plan = _plan(ref, t, "practice_evaluation", "CP and CiN 11-18", ["LA", "ICB"])
+    try:
+        await client.plan_audit(plan)
+    except CaseAlreadyExists:
+        return False
+    due = next_working_day(calendar, t + timedelta(days=14))
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("draw_audit_sample", {"drawn_on": t, "case_refs": ["C-A0201", "C-A0202", "C-A0203"]}),
+        (
+            "request_audit_returns",
+            {
+                "requested_on": t,
+                "requests": [{"agency": "LA", "due_on": due}, {"agency": "ICB", "due_on": due}],
+            },
+        ),
+        ("record_audit_return", {"agency": "LA", "received_on": t}),
+        ("record_audit_return", {"agency": "ICB", "received_on": t}),
+        ("record_audit_moderation", {"held_on": t, "moderators": ["QA officer"]}),
+        (
+            "record_audit_findings",
+            {
+                "recorded_on": t,
+                "findings": [
+                    {"case_ref": "C-A0201", "overall": "good", "standards": {"01": "good"}},
+                    {
+                        "case_ref": "C-A0202",
+                        "overall": "inadequate",
+                        "standards": {"04": "inadequate", "10": "requires_improvement"},
+                    },
+                    {"case_ref": "C-A0203", "overall": "requires_improvement", "standards": {}},
+                ],
+            },
+        ),
+        ("record_audit_report", {"reported_on": t, "recipients": ["QiiP steering group"]}),
+        ("record_learning_briefing", {"issued_on": t, "recipients": ["all social work staff"]}),
+        (
+            "raise_action_plan",
+            {
+                "raised_on": t,
+                "actions": [
+                    {
+                        "owner_agency": "LA",
+                        "text": "Reissue the supervision recording guidance",
+                        "due_on": calendar.add_working_days(t, 3),
+                        "success_measure": "Guidance acknowledged by every team manager",
+                    },
+                    {
+                        "owner_agency": "ICB",
+                        "text": "Health attends every strategy discussion",
+                        "due_on": calendar.add_working_days(t, 40),
+                        "success_measure": "Dip audit: health at 9 of 10 strategy discussions",
+                    },
+                ],
+            },
+        ),
+    ]
+    for step, fields in steps:
+        await client.record("audit", ref, step, _audit_step(step, **fields))
+    return True

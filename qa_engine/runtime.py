@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
+from qa_engine.demo import QA_DEMO
 from workers.main import build_worker
 
 __all__ = ["run_dev", "run_worker_forever"]
@@ -83,9 +84,11 @@ async def run_dev(
 
         projections_task = asyncio.create_task(run_projections_forever(settings, stop))
         seeded: list[str] = []
+        seeded_qa: list[str] = []
         if demo:
             seeded = await seed_demo(ReviewClient(env.client, settings.temporal_task_queue))
-        print(banner(settings, seeded), flush=True)
+            seeded_qa = await _seed_quality(env.client, settings)
+        print(banner(settings, seeded, seeded_qa), flush=True)
         if stop_after is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), stop_after)
@@ -98,20 +101,42 @@ async def run_dev(
             codec_server.shutdown()
 
 
-def banner(settings: Settings, seeded: list[str]) -> str:
+async def _seed_quality(client: Client, settings: Settings) -> list[str]:
+    """Lifecycle-2 demo records; some of their first steps are back-dated through the
+    service, so it gets its own (short-lived) services next to the worker's."""
+    from qa_engine.calendar import england_and_wales
+    from qa_engine.demo import seed_quality_demo
+    from qa_engine.qa_client import QaClient
+
+    services = bootstrap(settings)
+    try:
+        return await seed_quality_demo(
+            QaClient(client, settings.temporal_task_queue), services.quality, england_and_wales()
+        )
+    finally:
+        services.close()
+
+
+def banner(settings: Settings, seeded: list[str], seeded_qa: list[str] | None = None) -> str:
     ui = f"http://localhost:{settings.dev_server_ui_port}"
     store = (
         settings.sqlite_file if settings.store == "sqlite" else f"postgres {settings.postgres_db}"
     )
     demo = ", ".join(seeded) if seeded else "none (already seeded or --no-demo)"
+    qa_demo = ", ".join(seeded_qa) if seeded_qa else "none (already seeded or --no-demo)"
+    qa_lines = "\n".join(f"    {kind:<11}{ref:<14}{what}" for (kind, ref), what in QA_DEMO.items())
     return f"""
 qa-engine is running.
   Temporal UI      {ui}/namespaces/{settings.temporal_namespace}/workflows
   Temporal server  localhost:{settings.dev_server_port} (namespace {settings.temporal_namespace})
   event store      {store}
   demo cases       {demo}
+  demo QA records  {qa_demo}
+{qa_lines}
 In another terminal (after `source .venv/bin/activate`):
   qa-engine case list
   qa-engine case show DEMO-003
+  qa-engine audit show DEMO-A01
+  qa-engine actionplan list
 Press Ctrl-C to stop.
 """.rstrip()

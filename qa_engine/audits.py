@@ -52,6 +52,7 @@ from domain.qa_clock import Clock, QaPolicy, QaState
 from domain.qa_record import QaRecord, record_id
 from domain.review_model import Recommendation
 from domain.values import Command
+from qa_engine.due_days import check_agreed_due_days
 from qa_engine.recording import (
     HistoryEntry,
     VerifyResult,
@@ -117,6 +118,7 @@ class QualityService(Application[UUID]):
             raise RuleViolation(
                 f"{command.opened_on} is in the future", field="opened_on", rule="no_future_dates"
             )
+        check_agreed_due_days(command, self.calendar)
         initial = initial_plan_state(
             command, policy=self.policy, calendar_version=self.calendar.version, today=today
         )
@@ -164,6 +166,7 @@ class QualityService(Application[UUID]):
     def open_plan_from_review(
         self, command: OpenPlanFromReview, *, key: str, today: date
     ) -> ActionPlanState:
+        check_agreed_due_days(command, self.calendar)
         return self.open_action_plan(self.plan_from_review(command), key=key, today=today)
 
     def record_plan_step(
@@ -300,6 +303,7 @@ class QualityService(Application[UUID]):
 
         def act(record: QaRecord) -> None:
             record.state.check(command, today)
+            check_agreed_due_days(command, self.calendar)
             opened = plan(record.state, command, self.calendar)
             record.record(step, command, key=key, today=today, opened=opened)
 

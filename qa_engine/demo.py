@@ -19,6 +19,7 @@ from domain.errors import CaseAlreadyExists, CaseNotFound
 from domain.qa_clock import next_working_day
 from domain.review_model import COMMANDS, ReportIncident
 from qa_engine.audits import QualityService
+from qa_engine.calendar import england_and_wales
 from qa_engine.qa_client import QaClient
 from qa_engine.review_client import ReviewClient
 
@@ -50,10 +51,17 @@ async def _steps(client: ReviewClient, ref: str, steps: list[tuple[str, dict[str
         )
 
 
-async def seed_demo(client: ReviewClient, today: date | None = None) -> list[str]:
+async def seed_demo(
+    client: ReviewClient, today: date | None = None, calendar: WorkingDayCalendar | None = None
+) -> list[str]:
     """Create the demo cases; return the references created now."""
     t = today or datetime.now(LONDON).date()
     d = timedelta
+    cal = calendar or england_and_wales()
+
+    def w(day: date) -> date:  # agreed due days are working days
+        return next_working_day(cal, day)
+
     plans: list[tuple[ReportIncident, list[tuple[str, dict[str, Any]]]]] = [
         # Just reported: the Panel notification clock is running.
         (_report("DEMO-001", t), []),
@@ -78,8 +86,8 @@ async def seed_demo(client: ReviewClient, today: date | None = None) -> list[str
                     {
                         "requested_on": t - d(days=4),
                         "requests": [
-                            {"agency": "POLICE", "due_on": t + d(days=3)},
-                            {"agency": "ICB", "due_on": t + d(days=4)},
+                            {"agency": "POLICE", "due_on": w(t + d(days=3))},
+                            {"agency": "ICB", "due_on": w(t + d(days=4))},
                         ],
                     },
                 ),
@@ -104,7 +112,7 @@ async def seed_demo(client: ReviewClient, today: date | None = None) -> list[str
                     "request_agency_summaries",
                     {
                         "requested_on": t - d(days=68),
-                        "requests": [{"agency": "POLICE", "due_on": t - d(days=62)}],
+                        "requests": [{"agency": "POLICE", "due_on": w(t - d(days=62))}],
                     },
                 ),
                 ("record_agency_summary", {"agency": "POLICE", "received_on": t - d(days=63)}),

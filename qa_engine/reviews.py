@@ -29,6 +29,7 @@ from domain.review_model import (
 )
 from domain.rules import LocalVariations, rule_set
 from domain.values import Command
+from qa_engine.due_days import check_agreed_due_days
 from qa_engine.recording import (
     HistoryEntry,
     VerifyResult,
@@ -109,6 +110,7 @@ class ReviewService(Application[UUID]):
 
         def act(case: ReviewCase) -> None:
             case.state.check(command, today)
+            check_agreed_due_days(command, self.calendar)
             opened = plan_deadlines(case.state, command, self.rules, self.calendar)
             notice = next((d for d in opened if d.key == "publication_notice"), None)
             if notice is not None and notice.due_on < today and case.state.report_sent_on is None:

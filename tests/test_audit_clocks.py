@@ -15,6 +15,7 @@ from domain.child_of_concern_model import ConcernStage, ConcernState, OpenConcer
 from qa_engine.bootstrap import Services
 from tests.conftest import actor
 from tests.qa_support import SAMPLE, new_ref, start_audit, step, today_of, wait_state
+from tests.working_days import working_day
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.child_of_concern import ChildOfConcernWorkflow
 from workflows.qa_contracts import (
@@ -42,7 +43,7 @@ async def test_agency_return_chasers_then_escalation_to_lead_then_subgroup_chair
     t0 = await today_of(ts_env)
     ref, h = await start_audit(client, queue, t0)
     await step(h, "draw_audit_sample", AuditState, drawn_on=t0, case_refs=SAMPLE)
-    due = t0 + timedelta(days=14)
+    due = working_day(t0 + timedelta(days=14))
     s = await step(
         h,
         "request_audit_returns",
@@ -91,7 +92,7 @@ async def test_overdue_action_reminded_then_escalated_to_chair_then_executive(
                 {
                     "owner_agency": "POLICE",
                     "text": "Train custody sergeants on referral thresholds",
-                    "due_on": t0 + timedelta(days=35),
+                    "due_on": working_day(t0 + timedelta(days=35)),
                     "success_measure": "All custody sergeants trained",
                 }
             ],

@@ -15,6 +15,7 @@ from domain.audit_model import AuditStage, AuditState
 from domain.child_of_concern_model import ConcernStage, ConcernState
 from qa_engine.bootstrap import Services
 from tests.qa_support import SAMPLE, events, start_audit, step, today_of, wait_state
+from tests.working_days import working_day
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.qa_contracts import action_plan_workflow_id, concern_workflow_id
 
@@ -27,7 +28,7 @@ def action(agency: str, due: Any, text: str = "Refresh supervision guidance") ->
     return {
         "owner_agency": agency,
         "text": text,
-        "due_on": due.isoformat(),
+        "due_on": working_day(due).isoformat(),
         "success_measure": "Dip audit shows supervision recorded monthly in 9 of 10 files",
     }
 
@@ -38,7 +39,7 @@ async def graded_audit(
     t0 = await today_of(env)
     ref, h = await start_audit(client, queue, t0)
     await step(h, "draw_audit_sample", AuditState, drawn_on=t0, case_refs=SAMPLE)
-    due = t0 + timedelta(days=14)
+    due = working_day(t0 + timedelta(days=14))
     await step(
         h,
         "request_audit_returns",
@@ -258,8 +259,8 @@ async def test_rejected_updates_record_nothing(
     # moderation waits for every agency: the message names the outstanding ones
     t0 = await today_of(ts_env)
     await step(h, "request_audit_returns", AuditState, requested_on=t0,
-               requests=[{"agency": "LA", "due_on": t0 + timedelta(7)},
-                         {"agency": "ICB", "due_on": t0 + timedelta(7)}])  # fmt: skip
+               requests=[{"agency": "LA", "due_on": working_day(t0 + timedelta(7))},
+                         {"agency": "ICB", "due_on": working_day(t0 + timedelta(7))}])  # fmt: skip
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await step(h, "record_audit_moderation", AuditState, held_on=t0, moderators=["GM"])
     assert err.value.cause.details[0]["rule"] == "returns_outstanding"
@@ -286,7 +287,7 @@ async def test_action_plan_for_review_recommendations(
                     "actor": actor(),
                     "case_ref": case_ref,
                     "opened_on": t0,
-                    "due_on": t0 + timedelta(days=90),
+                    "due_on": working_day(t0 + timedelta(days=90)),
                     "success_measure": "Learning embedded: multi-agency audit",
                 }
             )

@@ -1,10 +1,11 @@
-"""The lifecycle-2 demo records `qa-engine dev` seeds, on the time-skipping server
+"""The demo records `qa-engine dev` seeds, on the time-skipping server
 with real activities over a real SQLite store: what each shows, and seeding twice
 creates nothing more."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -16,10 +17,13 @@ from qa_engine.audits import RecordKind
 from qa_engine.bootstrap import Services
 from qa_engine.calendar import england_and_wales
 from qa_engine.config import Settings
-from qa_engine.demo import QA_DEMO, seed_quality_demo
+from qa_engine.demo import QA_DEMO, seed_demo, seed_quality_demo
 from qa_engine.qa_client import QaClient
+from qa_engine.review_client import ReviewClient
+from qa_engine.reviews import ReviewService
 from qa_engine.runtime import banner
 from tests.qa_support import events, today_of, wait_state
+from tests.working_days import working_day
 
 
 async def test_quality_demo_is_seeded_once_with_an_overdue_return_and_a_plan_due_soon(
@@ -69,6 +73,21 @@ async def test_quality_demo_is_seeded_once_with_an_overdue_return_and_a_plan_due
     before = [len(services.quality.history(kind, ref)) for kind, ref in records]
     assert await seed_quality_demo(qa_client, services.quality, calendar, today) == []
     assert [len(services.quality.history(kind, ref)) for kind, ref in records] == before
+
+
+async def test_review_demo_seeds_when_its_due_days_would_fall_on_a_weekend(
+    ts_env: WorkflowEnvironment, review_worker: tuple[Client, str, ReviewService]
+) -> None:
+    """Seeded on a Wednesday, DEMO-003's POLICE summary (3 days on) would be due on a
+    Saturday: the demo agrees the next working day instead of being rejected."""
+    client, queue, reviews = review_worker
+    today = await today_of(ts_env)
+    wednesday = today - timedelta(days=(today.weekday() - 2) % 7)
+    created = await seed_demo(ReviewClient(client, queue), wednesday)
+    assert created == ["DEMO-001", "DEMO-002", "DEMO-003", "DEMO-004"]
+    police = reviews.state("DEMO-003").deadlines["agency_summary:POLICE"]
+    assert police.due_on == working_day(wednesday + timedelta(days=3)) > wednesday + timedelta(3)
+    assert await seed_demo(ReviewClient(client, queue), wednesday) == []
 
 
 def test_banner_lists_the_quality_demo_records() -> None:

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.review_model import ReviewState, Stage
 from qa_engine.reviews import ReviewService
 from tests.wf_helpers import start_case, step, today_of
+from tests.working_days import working_day
 from workflows.contracts import BREACHED
 from workflows.review import ReviewWorkflow
 
@@ -37,7 +38,7 @@ async def to_lcspr(h: WorkflowHandle[Any, Any], t0: date) -> ReviewState:
         h,
         "request_agency_summaries",
         requested_on=t0,
-        requests=[{"agency": "POLICE", "due_on": t0}],
+        requests=[{"agency": "POLICE", "due_on": working_day(t0)}],
     )
     await step(h, "record_agency_summary", agency="POLICE", received_on=t0)
     await step(h, "record_rapid_review_meeting", held_on=t0, agencies_present=["LA", "POLICE"])
@@ -111,7 +112,7 @@ async def test_rapid_review_and_agency_summary_breaches(
         h,
         "request_agency_summaries",
         requested_on=t0,
-        requests=[{"agency": "ICB", "due_on": t0 + timedelta(days=3)}],
+        requests=[{"agency": "ICB", "due_on": working_day(t0 + timedelta(days=3))}],
     )
     await ts_env.sleep(timedelta(days=28))
     s = await h.query(ReviewWorkflow.state)
@@ -286,7 +287,7 @@ async def test_a_challenged_decision_is_revised_and_resubmitted(
         h,
         "request_agency_summaries",
         requested_on=t0,
-        requests=[{"agency": "POLICE", "due_on": t0}],
+        requests=[{"agency": "POLICE", "due_on": working_day(t0)}],
     )
     await step(h, "record_rapid_review_meeting", held_on=t0, agencies_present=["LA", "POLICE"])
     await step(

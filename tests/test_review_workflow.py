@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.review_model import Stage
 from qa_engine.reviews import ReviewService
 from tests.wf_helpers import start_case, step, today_of
+from tests.working_days import working_day
 
 
 async def test_full_path_to_publication(
@@ -36,8 +37,8 @@ async def test_full_path_to_publication(
         "request_agency_summaries",
         requested_on=t0,
         requests=[
-            {"agency": "POLICE", "due_on": t0 + timedelta(days=5)},
-            {"agency": "ICB", "due_on": t0 + timedelta(days=6)},
+            {"agency": "POLICE", "due_on": working_day(t0 + timedelta(days=5))},
+            {"agency": "ICB", "due_on": working_day(t0 + timedelta(days=6))},
         ],
     )
     await step(h, "record_agency_summary", agency="POLICE", received_on=t0)

@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
 from tests.wf_helpers import start_case, step, today_of
+from tests.working_days import working_day
 from workers.main import build_worker
 
 HERE = Path(__file__).parent
@@ -63,7 +64,7 @@ async def record() -> None:
                 h,
                 "request_agency_summaries",
                 requested_on=t1,
-                requests=[{"agency": "POLICE", "due_on": t1 + timedelta(days=2)}],
+                requests=[{"agency": "POLICE", "due_on": working_day(t1 + timedelta(days=2))}],
             )
             await step(h, "record_agency_summary", agency="POLICE", received_on=t1)
             await step(h, "record_rapid_review_meeting", held_on=t1, agencies_present=["LA"])

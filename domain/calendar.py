@@ -22,6 +22,7 @@ __all__ = [
     "CalendarRangeError",
     "WorkingDayCalendar",
     "add_calendar_months",
+    "due_day",
     "end_of_day",
 ]
 
@@ -92,6 +93,11 @@ def end_of_day(day: date) -> datetime:
     """The instant a deadline day ends in Europe/London, as an aware UTC datetime."""
     local_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON)
     return local_midnight.astimezone(ZoneInfo("UTC"))
+
+
+def due_day(deadline_end: datetime) -> date:
+    """The day a deadline falls on, from the instant it ends (inverse of ``end_of_day``)."""
+    return (deadline_end - timedelta(microseconds=1)).astimezone(LONDON).date()
 
 
 def add_calendar_months(start: date, months: int) -> date:

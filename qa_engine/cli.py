@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from domain.calendar import LONDON
+from domain.calendar import LONDON, due_day
 from domain.errors import CaseNotFound, DomainError
 from domain.review_model import COMMANDS, ReportIncident, ReviewState
 from qa_engine.config import Settings
@@ -235,15 +235,11 @@ async def cmd_list(ns: argparse.Namespace, settings: Settings, out: Output) -> i
     def human() -> str:
         if not rows:
             return "no cases"
-        lines = [f"{'CASE':<20} {'PARTNERSHIP':<12} {'STAGE':<24} {'NEXT DEADLINE':<17} BREACHED"]
+        lines = [f"{'CASE':<20} {'PARTNERSHIP':<12} {'STAGE':<24} {'NEXT DUE DAY':<13} BREACHED"]
         for r in rows:
-            nd = (
-                r.next_deadline.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
-                if r.next_deadline
-                else "-"
-            )
+            nd = due_day(r.next_deadline).isoformat() if r.next_deadline else "-"
             lines.append(
-                f"{r.case_ref:<20} {r.partnership:<12} {r.stage:<24} {nd:<17} "
+                f"{r.case_ref:<20} {r.partnership:<12} {r.stage:<24} {nd:<13} "
                 f"{'yes' if r.breached else 'no'}"
             )
         return "\n".join(lines)

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from domain.action_plan_model import ActionPlanState, OpenPlanFromReview
 from domain.audit_model import AuditState, PlanAudit
-from domain.calendar import LONDON
+from domain.calendar import LONDON, due_day
 from domain.child_of_concern_model import ConcernState
 from domain.errors import DomainError
 from domain.qa_clock import QaState
@@ -58,7 +58,7 @@ def render_qa_state(state: QaState, today: date) -> str:
 
     cal = england_and_wales()
     lines = [
-        f"{state.LABEL:<12}{state.ref}   partnership {state.partnership}",
+        f"{state.LABEL:<11} {state.ref}   partnership {state.partnership}",
         f"stage       {state.stage}" + (f"   outcome: {state.outcome}" if state.outcome else ""),
         f"opened      {state.opened_on}   calendar: {state.calendar_version}",
     ]
@@ -187,15 +187,11 @@ def make_list(kind: Kind) -> Handler:
         def human() -> str:
             if not rows:
                 return f"no {kind} records"
-            lines = [f"{'REF':<28} {'PARTNERSHIP':<12} {'STAGE':<28} {'NEXT DUE':<17} OVERDUE"]
+            lines = [f"{'REF':<28} {'PARTNERSHIP':<12} {'STAGE':<28} {'NEXT DUE DAY':<13} OVERDUE"]
             for r in rows:
-                nd = (
-                    r.next_deadline.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
-                    if r.next_deadline
-                    else "-"
-                )
+                nd = due_day(r.next_deadline).isoformat() if r.next_deadline else "-"
                 lines.append(
-                    f"{r.ref:<28} {r.partnership:<12} {r.stage:<28} {nd:<17} "
+                    f"{r.ref:<28} {r.partnership:<12} {r.stage:<28} {nd:<13} "
                     f"{'yes' if r.breached else 'no'}"
                 )
             return "\n".join(lines)

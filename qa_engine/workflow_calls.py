@@ -69,7 +69,8 @@ async def start_and_wait(
             arg,
             id=workflow_id,
             task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # A reference is used once; only an opening that failed may be tried again.
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             search_attributes=TypedSearchAttributes(attrs),
             memo={"summary": f"{what} {ref} being recorded"},
         )

@@ -98,3 +98,10 @@ def test_local_variation_start_day_counts_as_day_one() -> None:
 def test_unknown_rule_set_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown rule set 'wt1999'"):
         rule_set("wt1999")
+
+
+@pytest.mark.parametrize("day", [date(2025, 7, 1), date(2025, 1, 6), date(2025, 3, 30)])
+def test_due_day_is_the_inverse_of_end_of_day(day: date) -> None:
+    from domain.calendar import due_day
+
+    assert due_day(end_of_day(day)) == day

@@ -63,3 +63,11 @@ def test_dockerfile_installs_every_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for package in ("qa_engine", "domain", "workflows", "workers", "projections"):
         assert f"COPY {package} " in dockerfile
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [
+        f"QA_{name.upper()}" for name in Settings.model_fields if f"QA_{name.upper()}" not in readme
+    ]
+    assert not missing, f"README's Configuration table lacks {missing}"

@@ -176,8 +176,21 @@ class RecordRapidReviewDecision(Command):
     rationale: FreeText
 
 
+class Recommendation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    owner_agency: AgencyCode
+    text: FreeText
+
+
 class SubmitRapidReviewReport(Command):
+    """The rapid review report goes to the Panel (with any immediate recommendations)."""
+
     submitted_on: date
+    recommendations: list[Recommendation] = Field(
+        default_factory=list,
+        max_length=50,
+        description="learning for agencies now, whatever the decision (OWNER=text)",
+    )
 
 
 class RecordPanelResponse(Command):
@@ -249,12 +262,6 @@ class RecordDecisionNotToPublish(Command):
     decided_on: date
     reasons: FreeText
     improvements_published: bool
-
-
-class Recommendation(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    owner_agency: AgencyCode
-    text: FreeText
 
 
 class RecordRecommendations(Command):
@@ -401,6 +408,7 @@ class ReviewState(BaseModel):
     published_on: date | None = None
     publication_declined: bool = False
     recommendations: int = 0
+    rapid_review_recommendations: int = 0
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
 
     # ----------------------------------------------------------------- queries
@@ -736,6 +744,8 @@ class ReviewState(BaseModel):
 
     def _on_submit_rapid_review_report(self, c: SubmitRapidReviewReport) -> None:
         self.report_submitted_on = c.submitted_on
+        # A report resubmitted after a challenge replaces the earlier one's list.
+        self.rapid_review_recommendations = len(c.recommendations)
         self.meet("rapid_review", c.submitted_on)
         self.stage = Stage.AWAITING_PANEL_RESPONSE
 

@@ -126,12 +126,16 @@ class QualityService(Application[UUID]):
         return self._open(ActionPlan, command.plan_ref, command, key, initial, opened)
 
     def review_recommendations(self, case_ref: str) -> list[Recommendation]:
-        """The recommendations a review case recorded, read from its event history."""
+        """The recommendations a review case recorded, read from its event history:
+        the rapid review report's immediate ones, then the LCSPR's (or closing) ones."""
+        history = self.reviews.history(case_ref)
+        reports = [e for e in history if e.event == "RapidReviewReportSubmitted"]
+        # Only the latest rapid review report counts: a resubmission replaces the list.
+        chosen = reports[-1:] + [e for e in history if e.event == "RecommendationsRecorded"]
         found = [
             Recommendation.model_validate(r)
-            for entry in self.reviews.history(case_ref)
-            if entry.event == "RecommendationsRecorded"
-            for r in entry.data["command"]["recommendations"]
+            for entry in chosen
+            for r in entry.data["command"].get("recommendations", [])
         ]
         if not found:
             raise RuleViolation(

@@ -144,3 +144,74 @@ def test_history_reads_are_recorded(quality: QualityService) -> None:
     entries = quality.read_history("audit", "AUD-2025-01", actor=who, purpose="inspection")
     assert [e.event for e in entries] == ["Planned", "HistoryRead"]
     assert entries[-1].actor == who and isinstance(entries[-1].recorded_at, datetime)
+
+
+def test_rapid_review_recommendations_open_a_plan_without_an_lcspr(
+    quality: QualityService,
+) -> None:
+    """A rapid review that ends in 'no further review' still has learning to follow up."""
+    from tests.review_data import cmd as review_cmd
+    from tests.review_data import report as review_report
+
+    d = date(2025, 4, 11)
+    reviews = quality.reviews
+    reviews.report_incident(review_report("GSCP-2025-031", aware=d), key="r/0", today=d)
+    steps = [
+        ("record_panel_notification", {"notified_on": d}),
+        ("record_threshold_decision", {"met": True, "decided_on": d, "rationale": "met"}),
+        (
+            "request_agency_summaries",
+            {"requested_on": d, "requests": [{"agency": "POLICE", "due_on": d}]},
+        ),
+        ("record_rapid_review_meeting", {"held_on": d, "agencies_present": ["LA", "POLICE"]}),
+        (
+            "record_rapid_review_decision",
+            {
+                "decision": "no_further_review",
+                "decided_on": d,
+                "rationale": "learning captured here",
+            },
+        ),
+        (
+            "submit_rapid_review_report",
+            {
+                "submitted_on": d,
+                "recommendations": [
+                    {"owner_agency": "POLICE", "text": "Share DA notifications with schools"}
+                ],
+            },
+        ),
+        (
+            "record_panel_response",
+            {"response": "challenges", "received_on": d, "notes": "Recommendations too narrow"},
+        ),
+        (
+            "record_rapid_review_decision",
+            {
+                "decision": "no_further_review",
+                "decided_on": d,
+                "rationale": "revised recommendations",
+            },
+        ),
+        (
+            "submit_rapid_review_report",
+            {
+                "submitted_on": d,
+                "recommendations": [
+                    {"owner_agency": "POLICE", "text": "Share DA notifications with schools daily"},
+                    {
+                        "owner_agency": "EDUCATION",
+                        "text": "DSLs record and act on DA notifications",
+                    },
+                ],
+            },
+        ),
+        ("record_panel_response", {"response": "agrees", "received_on": d}),
+    ]
+    for i, (step, fields) in enumerate(steps):
+        state = reviews.record_step(
+            "GSCP-2025-031", step, review_cmd(step, **fields), key=f"r/{i + 1}", today=d
+        )
+    assert state.stage.value == "closed" and state.rapid_review_recommendations == 2
+    recs = quality.review_recommendations("GSCP-2025-031")
+    assert [r.owner_agency for r in recs] == ["POLICE", "EDUCATION"]

@@ -17,7 +17,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-__all__ = ["GENESIS", "ChainBreak", "ChainedAggregate", "event_hash", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "ChainBreak",
+    "ChainedAggregate",
+    "KeyedAggregate",
+    "event_hash",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 _SKIP = {"hash", "prev_hash", "originator_id"}
@@ -72,6 +79,20 @@ class ChainedAggregate(Aggregate):
         kwargs["hash"] = event_hash(self.chain_head, _topic(event_class), kwargs)
         kwargs.pop("originator_version")
         super().trigger_event(event_class, **kwargs)
+
+
+class KeyedAggregate(ChainedAggregate):
+    """A chained aggregate whose every event records who acted (``actor``) and the
+    idempotency key of the step that caused it (``key``), so a retry is recognised."""
+
+    class Event(ChainedAggregate.Event):
+        key: str
+        actor: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.applied_keys[self.key] = self.originator_version
+            aggregate.state.version = self.originator_version
 
 
 class ChainBreak(Exception):

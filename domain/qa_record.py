@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.chain import ChainedAggregate
+from domain.chain import ChainedAggregate, KeyedAggregate
 from domain.errors import RuleViolation
 from domain.qa_clock import Clock, QaState
 from domain.values import Command
@@ -29,7 +29,7 @@ def record_id(kind: str, ref: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"qa-engine:{kind}:{ref.upper()}")
 
 
-class QaRecord(ChainedAggregate):
+class QaRecord(KeyedAggregate):
     """A lifecycle-2 record and the facts recorded about it."""
 
     KIND: ClassVar[str] = ""
@@ -40,14 +40,8 @@ class QaRecord(ChainedAggregate):
     state: ClassVar[Any]
     applied_keys: ClassVar[dict[str, int]]
 
-    class Event(ChainedAggregate.Event):
-        key: str
-        actor: dict[str, Any]
-
-        def apply(self, aggregate: Any) -> None:
-            super().apply(aggregate)
-            aggregate.applied_keys[self.key] = self.originator_version
-            aggregate.state.version = self.originator_version
+    class Event(KeyedAggregate.Event):
+        pass
 
     class Opened(Event, ChainedAggregate.Created):
         command: dict[str, Any]

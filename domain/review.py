@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.chain import ChainedAggregate
+from domain.chain import ChainedAggregate, KeyedAggregate
 from domain.errors import RuleViolation
 from domain.review_model import (
     COMMANDS,
@@ -31,21 +31,15 @@ def review_id(case_ref: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"qa-engine:review:{case_ref.upper()}")
 
 
-class ReviewCase(ChainedAggregate):
+class ReviewCase(KeyedAggregate):
     """A statutory review case and the facts recorded about it."""
 
     # Set by the events' apply methods (not dataclass fields of the aggregate).
     state: ClassVar[ReviewState]
     applied_keys: ClassVar[dict[str, int]]
 
-    class Event(ChainedAggregate.Event):
-        key: str
-        actor: dict[str, Any]
-
-        def apply(self, aggregate: Any) -> None:
-            super().apply(aggregate)
-            aggregate.applied_keys[self.key] = self.originator_version
-            aggregate.state.version = self.originator_version
+    class Event(KeyedAggregate.Event):
+        pass
 
     class IncidentReported(Event, ChainedAggregate.Created):
         report: dict[str, Any]

@@ -56,6 +56,25 @@ class TrailItem(BaseModel):
     why: str | None = None
 
 
+def words(camel: str) -> str:
+    """``PanelNotified`` -> ``Panel notified``: the fallback wording of an event."""
+    out = "".join(f" {c.lower()}" if c.isupper() else c for c in camel).strip()
+    return out[:1].upper() + out[1:]
+
+
+def trail_item(event: Any, described: tuple[str, str | None] | None) -> TrailItem:
+    """The trail entry of ``event``: who and when from the event, what and why as described."""
+    what, why = described or (f"{words(type(event).__name__)} recorded", None)
+    actor = getattr(event, "actor", {}) or {}
+    return TrailItem(
+        when=event.timestamp,
+        who_name=str(actor.get("name", "")),
+        who_role=str(actor.get("role", "")),
+        what=what,
+        why=why,
+    )
+
+
 class ClockFact(BaseModel):
     """One statutory clock that the quarterly timeliness figures count."""
 

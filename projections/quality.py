@@ -27,7 +27,13 @@ from domain.child_of_concern_model import ConcernState
 from domain.qa_clock import Clock, QaState
 from domain.qa_record import QaRecord
 from domain.standards import Grade
-from projections.lifecycles import ClockFact, Lifecycle, OversightItem, TrailItem
+from projections.lifecycles import (
+    ClockFact,
+    Lifecycle,
+    OversightItem,
+    TrailItem,
+    trail_item,
+)
 
 __all__ = [
     "QA_MEASURES",
@@ -110,26 +116,10 @@ class QaLifecycle(Lifecycle):
     def describe(self, state: Any, event: Any) -> TrailItem:
         name = type(event).__name__
         describer = self.describers.get(name) or _COMMON.get(name)
-        if describer is None:
-            what, why = f"{_words(name)} recorded", None
-        else:
-            what, why = describer(state, event)
-        actor = getattr(event, "actor", {}) or {}
-        return TrailItem(
-            when=event.timestamp,
-            who_name=str(actor.get("name", "")),
-            who_role=str(actor.get("role", "")),
-            what=what,
-            why=why,
-        )
+        return trail_item(event, describer(state, event) if describer else None)
 
 
 # ------------------------------------------------------------------ plain words
-
-
-def _words(camel: str) -> str:
-    out = "".join(f" {c.lower()}" if c.isupper() else c for c in camel).strip()
-    return out[:1].upper() + out[1:]
 
 
 def _plain(value: str) -> str:

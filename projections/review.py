@@ -11,7 +11,13 @@ from types import SimpleNamespace
 from typing import Any
 
 from domain.review_model import ReviewState
-from projections.lifecycles import ClockFact, Lifecycle, OversightItem, TrailItem
+from projections.lifecycles import (
+    ClockFact,
+    Lifecycle,
+    OversightItem,
+    TrailItem,
+    trail_item,
+)
 
 __all__ = ["MEASURES", "ReviewLifecycle"]
 
@@ -89,28 +95,11 @@ class ReviewLifecycle(Lifecycle):
         ]
 
     def describe(self, state: Any, event: Any) -> TrailItem:
-        name = type(event).__name__
-        describer = _DESCRIBE.get(name)
-        if describer is None:
-            what, why = f"{_words(name)} recorded", None
-        else:
-            what, why = describer(state, event)
-        actor = getattr(event, "actor", {}) or {}
-        return TrailItem(
-            when=event.timestamp,
-            who_name=str(actor.get("name", "")),
-            who_role=str(actor.get("role", "")),
-            what=what,
-            why=why,
-        )
+        describer = _DESCRIBE.get(type(event).__name__)
+        return trail_item(event, describer(state, event) if describer else None)
 
 
 # ------------------------------------------------------------------ plain words
-
-
-def _words(camel: str) -> str:
-    out = "".join(f" {c.lower()}" if c.isupper() else c for c in camel).strip()
-    return out[:1].upper() + out[1:]
 
 
 def _met(state: ReviewState, key: str) -> str:

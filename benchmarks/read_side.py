@@ -41,13 +41,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from domain.review import ReviewCase, review_id  # noqa: E402
-from domain.review_model import (  # noqa: E402
+from domain.review import (  # noqa: E402  # noqa: E402
     COMMANDS,
     ReportIncident,
-    initial_state,
+    ReviewCase,
     plan_deadlines,
     plan_report_deadlines,
+    review_id,
 )
 from projections.catalogue import build_projections  # noqa: E402
 from projections.runner import ProjectionRunner  # noqa: E402
@@ -109,15 +109,16 @@ def build_case(svc: ReviewService, ref: str, *, checkpoints: int, partnership: s
             "harm": "seriously_harmed",
         }
     )
-    initial = initial_state(
+    opened = plan_report_deadlines(report, svc.rules, svc.calendar, svc.variations)
+    case = ReviewCase.report(
         report,
+        key=f"{ref}/report",
         rule_set=svc.rules.label,
         variations=svc.variations,
         calendar_version=svc.calendar.version,
         reported_on=AWARE,
+        opened=opened,
     )
-    opened = plan_report_deadlines(report, svc.rules, svc.calendar, svc.variations)
-    case = ReviewCase.report(report, key=f"{ref}/report", initial=initial, opened=opened)
     plan = list(TO_LCSPR)
     held = AWARE + timedelta(days=30)
     plan += [
@@ -127,7 +128,7 @@ def build_case(svc: ReviewService, ref: str, *, checkpoints: int, partnership: s
         command = COMMANDS[step].model_validate({"actor": ACTOR, **fields})
         today = AWARE + timedelta(days=offset)
         opened = plan_deadlines(case.state, command, svc.rules, svc.calendar)
-        case.record(step, command, key=f"{ref}/{i}", today=today, opened=opened)
+        case.record(command, key=f"{ref}/{i}", today=today, opened=opened)
     svc.save(case)
     return 1 + len(plan)
 

@@ -32,7 +32,7 @@ from temporalio.worker import Worker
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from domain.calendar import LONDON
-from domain.review_model import COMMANDS, ReportIncident
+from domain.review import COMMANDS, ReportIncident
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
 from qa_engine.review_client import ReviewClient

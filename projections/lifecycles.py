@@ -92,8 +92,9 @@ class Lifecycle(ABC):
 
     #: the ``kind`` column of every row it contributes (e.g. "review", "audit")
     kind: str
-    #: event topics starting with this prefix belong to this lifecycle
-    topic_prefix: str
+    #: event topics starting with one of these prefixes belong to this lifecycle
+    #: (the current module and any module earlier releases stored them under)
+    topic_prefixes: tuple[str, ...]
 
     @abstractmethod
     def fold(self, state: Any | None, event: Any) -> Any:
@@ -127,6 +128,6 @@ class Lifecycle(ABC):
 def by_topic(lifecycles: list[Lifecycle], topic: str) -> Lifecycle | None:
     """The lifecycle that owns events of ``topic``, if any."""
     for lc in lifecycles:
-        if topic.startswith(lc.topic_prefix):
+        if topic.startswith(lc.topic_prefixes):
             return lc
     return None

@@ -58,7 +58,7 @@ class QaLifecycle(Lifecycle):
     describers: ClassVar[dict[str, Describer]] = {}
 
     def __init__(self) -> None:
-        self.topic_prefix = f"{self.record.__module__}:{self.record.__qualname__}."
+        self.topic_prefixes = (f"{self.record.__module__}:{self.record.__qualname__}.",)
         self._holder = type(
             f"{self.record.__name__}Fold", (SimpleNamespace,), {"STATE": self.record.STATE}
         )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-from domain.review_model import ReviewState
+from domain.review import TOPIC_PREFIXES, ReviewState
 from projections.lifecycles import (
     ClockFact,
     Lifecycle,
@@ -41,7 +41,7 @@ _BODIES = {"panel": "the national Panel", "ofsted": "Ofsted", "dfe": "the DfE"}
 
 class ReviewLifecycle(Lifecycle):
     kind = "review"
-    topic_prefix = "domain.review:ReviewCase."
+    topic_prefixes = TOPIC_PREFIXES
 
     def fold(self, state: Any | None, event: Any) -> ReviewState:
         holder = SimpleNamespace(state=state, applied_keys={}, chain_head="")
@@ -125,7 +125,7 @@ Describer = Callable[[ReviewState, Any], tuple[str, str | None]]
 
 
 def _incident(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    r = e.report
+    r = vars(e)
     harm = "child died" if r.get("harm") == "died" else "child seriously harmed"
     abuse = "abuse or neglect known or suspected" if r.get("abuse_or_neglect") else "no abuse"
     lac = "; looked-after child" if r.get("looked_after") else ""
@@ -140,13 +140,13 @@ def _incident(s: ReviewState, e: Any) -> tuple[str, str | None]:
 
 def _simple(template: str, key: str | None = None) -> Describer:
     def describe(s: ReviewState, e: Any) -> tuple[str, str | None]:
-        return template.format(**e.command) + (_met(s, key) if key else "") + _opened(e), None
+        return template.format(**vars(e)) + (_met(s, key) if key else "") + _opened(e), None
 
     return describe
 
 
 def _threshold(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     if c["met"]:
         what = f"Threshold decision on {c['decided_on']}: met; a rapid review starts"
     else:
@@ -160,13 +160,13 @@ def _threshold(s: ReviewState, e: Any) -> tuple[str, str | None]:
 
 
 def _requested(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     asks = ", ".join(f"{r['agency']} (due {r['due_on']})" for r in c["requests"])
     return f"Agency summaries requested on {c['requested_on']} from {asks}", None
 
 
 def _summary(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     return (
         f"Summary from {c['agency']} received on {c['received_on']}"
         + _met(s, f"agency_summary:{c['agency']}"),
@@ -175,7 +175,7 @@ def _summary(s: ReviewState, e: Any) -> tuple[str, str | None]:
 
 
 def _meeting(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     return (
         f"Rapid review meeting held on {c['held_on']} with " + ", ".join(c["agencies_present"]),
         None,
@@ -183,13 +183,13 @@ def _meeting(s: ReviewState, e: Any) -> tuple[str, str | None]:
 
 
 def _decision(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     decision = _DECISIONS.get(c["decision"], c["decision"])
     return f"Rapid review decision on {c['decided_on']}: {decision}", c.get("rationale")
 
 
 def _panel(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     verb = "agrees with" if c["response"] == "agrees" else "challenges"
     what = f"The national Panel {verb} the rapid review decision (received {c['received_on']})"
     if c["response"] == "challenges":
@@ -198,7 +198,7 @@ def _panel(s: ReviewState, e: Any) -> tuple[str, str | None]:
 
 
 def _tor(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     n = len(c["lines_of_enquiry"])
     return (
         f"Terms of reference agreed on {c['agreed_on']} ({n} line{'s' if n != 1 else ''} "
@@ -208,13 +208,13 @@ def _tor(s: ReviewState, e: Any) -> tuple[str, str | None]:
 
 
 def _bodies(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     who = ", ".join(_BODIES.get(b, b) for b in c["bodies"])
     return f"LCSPR notified to {who} on {c['informed_on']}", None
 
 
 def _checkpoint(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     return (
         f"LCSPR progress checkpoint on {c['held_on']}: {c['status'].replace('_', ' ')}"
         + _opened(e),
@@ -223,7 +223,7 @@ def _checkpoint(s: ReviewState, e: Any) -> tuple[str, str | None]:
 
 
 def _pause(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     return (
         f"Clock paused on {c['paused_on']}: {_label(s, c['clock'])} "
         f"({c['reason'].replace('_', ' ')})",
@@ -232,27 +232,27 @@ def _pause(s: ReviewState, e: Any) -> tuple[str, str | None]:
 
 
 def _resume(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     d = s.deadlines.get(c["clock"])
     due = f"; now due {d.due_on}" if d else ""
     return f"Clock resumed on {c['resumed_on']}: {_label(s, c['clock'])}{due}", c.get("note")
 
 
 def _plan(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     d = s.deadlines.get("publication_notice")
     notice = f" (final report to the Panel and Secretary of State by {d.due_on})" if d else ""
     return f"Publication planned for {c['planned_on']}{notice}", None
 
 
 def _declined(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     imp = "improvements published" if c["improvements_published"] else "improvements not published"
     return f"Decision on {c['decided_on']} not to publish the report ({imp})", c.get("reasons")
 
 
 def _recs(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     recs = c["recommendations"]
     owners = ", ".join(sorted({r["owner_agency"] for r in recs}))
     return (

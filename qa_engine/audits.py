@@ -50,7 +50,7 @@ from domain.child_of_concern_model import (
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 from domain.qa_clock import Clock, QaPolicy, QaState
 from domain.qa_record import QaRecord, record_id
-from domain.review_model import Recommendation
+from domain.review import Recommendation
 from domain.values import Command
 from qa_engine.due_days import check_agreed_due_days
 from qa_engine.recording import (
@@ -135,7 +135,7 @@ class QualityService(Application[UUID]):
         found = [
             Recommendation.model_validate(r)
             for entry in chosen
-            for r in entry.data["command"].get("recommendations", [])
+            for r in entry.data.get("recommendations", [])
         ]
         if not found:
             raise RuleViolation(

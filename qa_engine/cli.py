@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from domain.calendar import LONDON, due_day
 from domain.errors import CaseNotFound, DomainError
-from domain.review_model import COMMANDS, ReportIncident, ReviewState
+from domain.review import COMMANDS, ReportIncident, ReviewState
 from qa_engine.config import Settings
 
 __all__ = ["main"]

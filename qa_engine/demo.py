@@ -17,7 +17,7 @@ from domain.audit_model import AUDIT_COMMANDS, PlanAudit
 from domain.calendar import LONDON, WorkingDayCalendar
 from domain.errors import CaseAlreadyExists, CaseNotFound
 from domain.qa_clock import next_working_day
-from domain.review_model import COMMANDS, ReportIncident
+from domain.review import COMMANDS, ReportIncident
 from qa_engine.audits import QualityService
 from qa_engine.calendar import england_and_wales
 from qa_engine.qa_client import QaClient

@@ -23,7 +23,7 @@ from domain.audit_model import ActionSpec, RaiseActionPlan, RequestReturns
 from domain.calendar import WorkingDayCalendar
 from domain.errors import RuleViolation
 from domain.qa_clock import next_working_day
-from domain.review_model import RequestAgencySummaries
+from domain.review import RequestAgencySummaries
 
 __all__ = ["RULE", "agreed_due_days", "check_agreed_due_days"]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from domain.review_model import COMMANDS, ReportIncident, ReviewState
+from domain.review import COMMANDS, ReportIncident, ReviewState
 from domain.values import Command
 from qa_engine.workflow_calls import list_rows, query_state, send_step, start_and_wait
 from workflows.contracts import StartReview, review_workflow_id

@@ -18,14 +18,15 @@ from eventsourcing.persistence import RecordConflictError
 
 from domain.calendar import WorkingDayCalendar
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
-from domain.review import ReviewCase, review_id
-from domain.review_model import (
+from domain.review import (
     COMMANDS,
+    TOPIC_PREFIXES,
     ReportIncident,
+    ReviewCase,
     ReviewState,
-    initial_state,
     plan_deadlines,
     plan_report_deadlines,
+    review_id,
 )
 from domain.rules import LocalVariations, rule_set
 from domain.values import Command
@@ -35,7 +36,6 @@ from qa_engine.recording import (
     VerifyResult,
     aggregates_in_log,
     history_entry,
-    topic_prefix,
     verify_stored,
     write_once,
 )
@@ -80,15 +80,16 @@ class ReviewService(Application[UUID]):
             raise CaseAlreadyExists(
                 f"case {command.case_ref} already exists", field="case_ref", rule="unique_case_ref"
             )
-        initial = initial_state(
+        opened = plan_report_deadlines(command, self.rules, self.calendar, self.variations)
+        case = ReviewCase.report(
             command,
+            key=key,
             rule_set=self.rules.label,
             variations=self.variations,
             calendar_version=self.calendar.version,
             reported_on=today,
+            opened=opened,
         )
-        opened = plan_report_deadlines(command, self.rules, self.calendar, self.variations)
-        case = ReviewCase.report(command, key=key, initial=initial, opened=opened)
         try:
             self.save(case)
         except RecordConflictError:
@@ -120,7 +121,7 @@ class ReviewService(Application[UUID]):
                     field="planned_on",
                     rule="publication_notice",
                 )
-            case.record(step, command, key=key, today=today, opened=opened)
+            case.record(command, key=key, today=today, opened=opened)
 
         return self._write(case_ref, key, act)
 
@@ -208,7 +209,7 @@ class ReviewService(Application[UUID]):
 
     def verify_all(self) -> list[VerifyResult]:
         """Check every review case found in the event log (not in a view)."""
-        ids = aggregates_in_log(self, {topic_prefix(ReviewCase): "review"})
+        ids = aggregates_in_log(self, dict.fromkeys(TOPIC_PREFIXES, "review"))
         return [verify_stored(self, i, None, _case_ref_of) for i in ids]
 
     def _events(self, case_ref: str) -> list[Any]:
@@ -225,5 +226,5 @@ class ReviewService(Application[UUID]):
 
 
 def _case_ref_of(first: dict[str, Any]) -> str | None:
-    report = first.get("report") or {}
-    return str(report["case_ref"]) if "case_ref" in report else None
+    ref = first.get("case_ref")
+    return str(ref) if ref else None

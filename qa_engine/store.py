@@ -6,16 +6,17 @@ encrypted at rest with AES-GCM (eventsourcing's cipher).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Transcoder
+from eventsourcing.utils import register_topic
 
 from qa_engine.config import Settings
 
-__all__ = ["EVENT_STORE", "OrjsonTranscoder", "store_env"]
+__all__ = ["EVENT_STORE", "OrjsonTranscoder", "register_legacy_topics", "store_env"]
 
 #: Every lifecycle appends to ONE event store (one table, one notification log), so
 #: projections, ``verify`` and the audit trail see every case in a single order.
@@ -27,6 +28,8 @@ _TYPE, _DATA = "_type_", "_data_"
 def _default(obj: Any) -> Any:
     if isinstance(obj, datetime):
         return {_TYPE: "datetime_iso", _DATA: obj.isoformat()}
+    if isinstance(obj, date):
+        return {_TYPE: "date_iso", _DATA: obj.isoformat()}
     if isinstance(obj, UUID):
         return {_TYPE: "uuid_hex", _DATA: obj.hex}
     raise TypeError(f"cannot store {type(obj).__name__}")
@@ -38,6 +41,8 @@ def _revive(obj: Any) -> Any:
             kind, data = obj[_TYPE], obj[_DATA]
             if kind == "datetime_iso":
                 return datetime.fromisoformat(data)
+            if kind == "date_iso":
+                return date.fromisoformat(data)
             if kind == "uuid_hex":
                 return UUID(data)
         return {k: _revive(v) for k, v in obj.items()}
@@ -56,8 +61,21 @@ class OrjsonTranscoder(Transcoder):
         return _revive(orjson.loads(data))
 
 
+def register_legacy_topics() -> None:
+    """Make the topics earlier releases stored events under resolve to today's classes.
+
+    A moved or renamed event class keeps loading: its old topic is registered here
+    (idempotent: registering the same class twice is a no-op).
+    """
+    from domain.review import LEGACY_TOPICS as REVIEW_TOPICS
+
+    for topic, cls in REVIEW_TOPICS.items():
+        register_topic(topic, cls)
+
+
 def store_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing environment for ``settings`` (never read from os.environ)."""
+    register_legacy_topics()
     env: dict[str, str] = {
         "TRANSCODER_TOPIC": "qa_engine.store:OrjsonTranscoder",
     }

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from domain.review_model import COMMANDS, ReportIncident, ReviewState
+from domain.review import COMMANDS, ReportIncident, ReviewState
 from qa_engine.reviews import ReviewService
 from tests.conftest import actor
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from domain.review_model import COMMANDS, ReportIncident
+from domain.review import COMMANDS, ReportIncident
 from domain.values import Command
 
 ACTOR = {"name": "Alex Morgan", "role": "partnership business manager"}

@@ -17,7 +17,7 @@ from domain.action_plan_model import ACTION_PLAN_COMMANDS, OpenActionPlan, OpenP
 from domain.audit_model import AUDIT_COMMANDS
 from domain.errors import CaseNotFound, RuleViolation
 from domain.qa_clock import next_working_day
-from domain.review_model import COMMANDS
+from domain.review import COMMANDS
 from qa_engine.audits import QualityService
 from qa_engine.bootstrap import Services
 from qa_engine.calendar import england_and_wales

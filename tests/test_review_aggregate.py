@@ -9,8 +9,13 @@ from pydantic import ValidationError
 
 from domain.chain import ChainBreak, verify_chain
 from domain.errors import OutOfOrder, RuleViolation
-from domain.review import ReviewCase, review_id
-from domain.review_model import Stage, initial_state, plan_deadlines, plan_report_deadlines
+from domain.review import (
+    ReviewCase,
+    Stage,
+    plan_deadlines,
+    plan_report_deadlines,
+    review_id,
+)
 from domain.rules import LocalVariations, rule_set
 from qa_engine.calendar import england_and_wales
 from tests.review_data import cmd, path_to_lcspr, report
@@ -21,18 +26,21 @@ D = date(2025, 4, 11)
 
 def given_reported(**kw: object) -> ReviewCase:
     r = report(aware=D, **kw)  # type: ignore[arg-type]
-    init = initial_state(
-        r, rule_set=RULES.label, variations=VAR, calendar_version=CAL.version, reported_on=D
-    )
     return ReviewCase.report(
-        r, key="k/report", initial=init, opened=plan_report_deadlines(r, RULES, CAL, VAR)
+        r,
+        key="k/report",
+        rule_set=RULES.label,
+        variations=VAR,
+        calendar_version=CAL.version,
+        reported_on=D,
+        opened=plan_report_deadlines(r, RULES, CAL, VAR),
     )
 
 
 def when(case: ReviewCase, step: str, command: object, key: str, today: date = D) -> None:
     case.state.check(command, today)  # type: ignore[arg-type]
     opened = plan_deadlines(case.state, command, RULES, CAL)  # type: ignore[arg-type]
-    case.record(step, command, key=key, today=today, opened=opened)  # type: ignore[arg-type]
+    case.record(command, key=key, today=today, opened=opened)  # type: ignore[arg-type]
 
 
 def rebuilt(case: ReviewCase) -> ReviewCase:
@@ -84,11 +92,14 @@ def test_threshold_met_opens_rapid_review_counted_from_notification() -> None:
 def test_local_variation_counts_rapid_review_from_the_incident() -> None:
     r = report(aware=D)
     v = LocalVariations(rapid_review_clock_from="incident")
-    init = initial_state(
-        r, rule_set=RULES.label, variations=v, calendar_version=CAL.version, reported_on=D
-    )
     case = ReviewCase.report(
-        r, key="k", initial=init, opened=plan_report_deadlines(r, RULES, CAL, v)
+        r,
+        key="k",
+        rule_set=RULES.label,
+        variations=v,
+        calendar_version=CAL.version,
+        reported_on=D,
+        opened=plan_report_deadlines(r, RULES, CAL, v),
     )
     when(case, "record_panel_notification", cmd("record_panel_notification", notified_on=D), "k1")
     when(
@@ -224,7 +235,7 @@ def test_every_event_is_chained_and_tampering_is_named() -> None:
         verify_chain([events[0], *events[2:]])
     assert err.value.version == 3
     forged = events[4]
-    object.__setattr__(forged, "command", {**forged.command, "agency": "ICB"})  # type: ignore[attr-defined]
+    object.__setattr__(forged, "agency", "ICB")
     with pytest.raises(ChainBreak, match="content") as err:
         verify_chain(events)
     assert err.value.version == 5

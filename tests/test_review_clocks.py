@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.review_model import ReviewState, Stage
+from domain.review import ReviewState, Stage
 from qa_engine.reviews import ReviewService
 from tests.wf_helpers import start_case, step, today_of
 from tests.working_days import working_day
@@ -184,7 +184,7 @@ async def test_paused_lcspr_clock_does_not_breach_and_resumes_extended(
     s = await step(h, "resume_clock", resumed_on=resumed_on, note="verdict delivered")
     assert s.deadlines["lcspr_final_report"].due_on == original_due + (resumed_on - t0)
     pause = next(e for e in svc.history(ref) if e.event == "ClockPaused")
-    assert pause.data["command"]["reason"] == "criminal_proceedings"
+    assert pause.data["reason"] == "criminal_proceedings"
     assert pause.actor["role"] == "partnership business manager"
 
 
@@ -316,9 +316,7 @@ async def test_a_challenged_decision_is_revised_and_resubmitted(
     await step(h, "submit_rapid_review_report", submitted_on=t0)
     s = await step(h, "record_panel_response", response="agrees", received_on=t0)
     assert s.stage is Stage.LCSPR
-    decisions = [
-        e.data["command"]["decision"] for e in svc.history(ref) if e.event == "RapidReviewDecided"
-    ]
+    decisions = [e.data["decision"] for e in svc.history(ref) if e.event == "RapidReviewDecided"]
     assert decisions == ["no_further_review", "lcspr"]
 
 

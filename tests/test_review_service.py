@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from domain.errors import CaseAlreadyExists, CaseNotFound, OutOfOrder
-from domain.review_model import Stage
+from domain.review import Stage
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
 from qa_engine.reviews import ReviewService
@@ -123,7 +123,7 @@ def test_concurrent_writers_lose_nothing_and_duplicate_nothing(
     assert not errors
     history = service.history("GSCP-2025-001")
     received = [e for e in history if e.event == "AgencySummaryReceived"]
-    assert sorted(e.data["command"]["agency"] for e in received) == sorted(agencies)
+    assert sorted(e.data["agency"] for e in received) == sorted(agencies)
     assert all(v is not None for v in service.state("GSCP-2025-001").agencies.values())
 
 

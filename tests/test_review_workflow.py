@@ -8,7 +8,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.review_model import Stage
+from domain.review import Stage
 from qa_engine.reviews import ReviewService
 from tests.wf_helpers import start_case, step, today_of
 from tests.working_days import working_day

@@ -93,7 +93,7 @@ def test_an_edited_row_is_named(settings: Settings, service: ReviewService) -> N
     _case(service)
     with raw_db(settings) as db:
         state = json.loads(db.state("TAMPER-1", 2))
-        state["command"]["notified_on"] = "2025-01-07"  # backdate the Panel notification
+        state["notified_on"]["_data_"] = "2025-01-07"  # backdate the Panel notification
         db.set_state("TAMPER-1", 2, orjson.dumps(state))
     result = service.verify("TAMPER-1")
     assert not result.ok
@@ -111,9 +111,13 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(
             (db.oid("TAMPER-1"),),
         )[0][0]
         state = json.loads(db.state("TAMPER-1", 9))
-        state["command"]["rationale"] = "no learning identified"
-        content = {**state, "originator_version": 9}
-        content["timestamp"] = state["timestamp"]["_data_"]
+        state["rationale"] = "no learning identified"
+        content = {
+            k: v["_data_"] if isinstance(v, dict) and "_data_" in v else v
+            for k, v in state.items()
+            if k != "class_version"
+        }
+        content["originator_version"] = 9
         state["hash"] = event_hash(state["prev_hash"], topic, content)
         db.set_state("TAMPER-1", 9, orjson.dumps(state))
     result = service.verify("TAMPER-1")

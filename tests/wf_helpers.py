@@ -10,7 +10,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from domain.review_model import COMMANDS, ReportIncident, ReviewState
+from domain.review import COMMANDS, ReportIncident, ReviewState
 from tests.conftest import actor, london_today
 from workflows.contracts import StartReview, review_workflow_id
 from workflows.review import ReviewWorkflow

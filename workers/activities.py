@@ -15,7 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.errors import DomainError
-from domain.review_model import COMMANDS, ReviewState
+from domain.review import COMMANDS, ReviewState
 from qa_engine.reviews import ReviewService
 from workflows.contracts import (
     RECORD_DEADLINE_BREACH,

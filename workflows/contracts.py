@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from temporalio.common import SearchAttributeKey
 
-from domain.review_model import ReportIncident
+from domain.review import ReportIncident
 
 __all__ = [
     "BREACHED",

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
-    from domain.review_model import (
+    from domain.review import (
         AgreeTermsOfReference,
         AppointReviewer,
         Deadline,

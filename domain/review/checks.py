@@ -1,0 +1,325 @@
+"""The rules a step must pass before it is recorded: one function per command type.
+
+Called by the aggregate before it triggers an event and by the workflow's update
+validators (so a refused step never enters Temporal's history). Typed dispatch:
+``CHECKS`` maps each command class to its rule; a command without one is a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from domain.errors import OutOfOrder, RuleViolation
+from domain.review.commands import (
+    COMMANDS,
+    AgreeTermsOfReference,
+    AppointReviewer,
+    PauseClock,
+    PlanPublication,
+    RecordAgencySummary,
+    RecordBodiesInformed,
+    RecordDecisionNotToPublish,
+    RecordFinalReport,
+    RecordPanelNotification,
+    RecordPanelResponse,
+    RecordPartnersInformed,
+    RecordProgressCheckpoint,
+    RecordPublication,
+    RecordRapidReviewDecision,
+    RecordRapidReviewMeeting,
+    RecordRecommendations,
+    RecordReportSent,
+    RecordSosOfstedNotification,
+    RecordThresholdDecision,
+    RequestAgencySummaries,
+    ResumeClock,
+    SubmitRapidReviewReport,
+)
+from domain.review.state import ReviewState, Stage
+from domain.values import Command
+
+__all__ = ["CHECKS", "check"]
+
+
+def check(s: ReviewState, command: Command, today: date) -> None:
+    """Raise ``RuleViolation`` if ``command`` may not be applied to ``s`` now."""
+    if s.stage is Stage.CLOSED:
+        raise RuleViolation(
+            f"case {s.case_ref} is closed ({s.outcome}); nothing more can be recorded",
+            rule="case_closed",
+        )
+    for name, value in command:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            if value > today and not isinstance(command, PlanPublication):
+                raise RuleViolation(
+                    f"{value.isoformat()} is in the future (today is {today.isoformat()})",
+                    field=name,
+                    rule="no_future_dates",
+                )
+            if value < s.aware_on and name != "due_on":
+                raise RuleViolation(
+                    f"{value.isoformat()} is before the local authority became aware "
+                    f"({s.aware_on.isoformat()})",
+                    field=name,
+                    rule="not_before_awareness",
+                )
+    CHECKS[type(command)](s, command, today)
+
+
+def _need_stage(s: ReviewState, step: str, *stages: Stage) -> None:
+    if s.stage not in stages:
+        wanted = " or ".join(st.value for st in stages)
+        raise OutOfOrder(
+            f"{step} is only possible at stage {wanted}; case {s.case_ref} is at "
+            f"stage {s.stage.value}",
+            rule="stage_order",
+        )
+
+
+def _record_panel_notification(s: ReviewState, c: RecordPanelNotification, today: date) -> None:
+    _need_stage(s, "the Panel notification", Stage.NOTIFICATION)
+    if s.notified_on is not None:
+        raise RuleViolation("the Panel notification is already recorded", rule="once_only")
+
+
+def _record_partners_informed(s: ReviewState, c: RecordPartnersInformed, today: date) -> None:
+    if s.partners_informed_on is not None:
+        raise RuleViolation("the partners are already recorded as informed", rule="once_only")
+    if "partners_informed" not in s.deadlines:
+        raise OutOfOrder("this case has no partners-informed clock", rule="stage_order")
+
+
+def _record_sos_ofsted_notification(
+    s: ReviewState, c: RecordSosOfstedNotification, today: date
+) -> None:
+    if "sos_ofsted_notification" not in s.deadlines:
+        raise RuleViolation(
+            "only the death of a looked-after child is notified to the Secretary of State "
+            "and Ofsted",
+            rule="lac_death_only",
+        )
+    if s.sos_ofsted_notified_on is not None:
+        raise RuleViolation(
+            "the Secretary of State and Ofsted are already notified", rule="once_only"
+        )
+
+
+def _record_threshold_decision(s: ReviewState, c: RecordThresholdDecision, today: date) -> None:
+    _need_stage(s, "the threshold decision", Stage.NOTIFICATION)
+    if s.notified_on is None:
+        raise OutOfOrder(
+            "the threshold decision follows the Panel notification; record the notification first",
+            rule="notify_before_threshold",
+        )
+    if c.decided_on < s.notified_on:
+        raise RuleViolation(
+            "the threshold decision cannot predate the Panel notification",
+            field="decided_on",
+            rule="chronology",
+        )
+
+
+def _request_agency_summaries(s: ReviewState, c: RequestAgencySummaries, today: date) -> None:
+    _need_stage(s, "requesting agency summaries", Stage.RAPID_REVIEW)
+    for r in c.requests:
+        if r.agency in s.agencies and s.agencies[r.agency] is None:
+            raise RuleViolation(
+                f"{r.agency} already has an outstanding summary request",
+                field="requests",
+                rule="one_open_request_per_agency",
+            )
+
+
+def _record_agency_summary(s: ReviewState, c: RecordAgencySummary, today: date) -> None:
+    _need_stage(s, "receiving an agency summary", Stage.RAPID_REVIEW)
+    if c.agency not in s.agencies:
+        raise OutOfOrder(
+            f"no summary was requested from {c.agency}", field="agency", rule="requested_first"
+        )
+    if s.agencies[c.agency] is not None:
+        raise RuleViolation(f"{c.agency}'s summary is already received", rule="once_only")
+
+
+def _record_rapid_review_meeting(s: ReviewState, c: RecordRapidReviewMeeting, today: date) -> None:
+    _need_stage(s, "the rapid review meeting", Stage.RAPID_REVIEW)
+    if not s.agencies:
+        raise OutOfOrder(
+            "request agency summaries before the rapid review meeting", rule="summaries_first"
+        )
+
+
+def _record_rapid_review_decision(
+    s: ReviewState, c: RecordRapidReviewDecision, today: date
+) -> None:
+    _need_stage(s, "the rapid review decision", Stage.RAPID_REVIEW)
+    if s.meeting_on is None:
+        raise OutOfOrder(
+            "the decision is made at the rapid review meeting; record it first",
+            rule="meeting_first",
+        )
+    if s.decision is not None:
+        raise RuleViolation("the decision is already recorded", rule="once_only")
+    if c.decided_on < s.meeting_on:
+        raise RuleViolation(
+            "the decision cannot predate the meeting", field="decided_on", rule="chronology"
+        )
+
+
+def _submit_rapid_review_report(s: ReviewState, c: SubmitRapidReviewReport, today: date) -> None:
+    _need_stage(s, "submitting the rapid review report", Stage.RAPID_REVIEW)
+    if s.decision is None or s.decision_on is None:
+        raise OutOfOrder(
+            "the rapid review report carries the decision; record the decision first",
+            rule="decision_first",
+        )
+    if c.submitted_on < s.decision_on:
+        raise RuleViolation(
+            "the report cannot predate the decision", field="submitted_on", rule="chronology"
+        )
+
+
+def _record_panel_response(s: ReviewState, c: RecordPanelResponse, today: date) -> None:
+    _need_stage(s, "the Panel's response", Stage.AWAITING_PANEL_RESPONSE)
+    if c.response == "challenges" and not c.notes:
+        raise RuleViolation(
+            "a challenge needs the Panel's notes", field="notes", rule="challenge_reasons"
+        )
+
+
+def _appoint_reviewer(s: ReviewState, c: AppointReviewer, today: date) -> None:
+    _need_stage(s, "appointing a reviewer", Stage.LCSPR)
+
+
+def _agree_terms_of_reference(s: ReviewState, c: AgreeTermsOfReference, today: date) -> None:
+    _need_stage(s, "agreeing terms of reference", Stage.LCSPR)
+    if s.reviewer_appointed_on is None:
+        raise OutOfOrder(
+            "appoint the reviewer before agreeing terms of reference", rule="reviewer_first"
+        )
+
+
+def _record_bodies_informed(s: ReviewState, c: RecordBodiesInformed, today: date) -> None:
+    _need_stage(s, "informing the Panel, Ofsted and DfE", Stage.LCSPR, Stage.PUBLICATION)
+
+
+def _record_progress_checkpoint(s: ReviewState, c: RecordProgressCheckpoint, today: date) -> None:
+    _need_stage(s, "a progress checkpoint", Stage.LCSPR)
+
+
+def _pause_clock(s: ReviewState, c: PauseClock, today: date) -> None:
+    d = s.deadlines.get(c.clock)
+    if d is None or d.status != "open":
+        raise RuleViolation(
+            f"there is no open clock {c.clock!r} to pause", field="clock", rule="open_clock"
+        )
+    if d.paused_on is not None:
+        raise RuleViolation(
+            f"clock {c.clock!r} is already paused", field="clock", rule="already_paused"
+        )
+
+
+def _resume_clock(s: ReviewState, c: ResumeClock, today: date) -> None:
+    d = s.deadlines.get(c.clock)
+    if d is None or d.paused_on is None:
+        raise RuleViolation(f"clock {c.clock!r} is not paused", field="clock", rule="not_paused")
+    if c.resumed_on < d.paused_on:
+        raise RuleViolation(
+            "a clock cannot resume before it was paused", field="resumed_on", rule="chronology"
+        )
+
+
+def _record_final_report(s: ReviewState, c: RecordFinalReport, today: date) -> None:
+    _need_stage(s, "the final report", Stage.LCSPR)
+    if s.tor_agreed_on is None:
+        raise OutOfOrder(
+            "the final report needs a reviewer and agreed terms of reference",
+            rule="terms_of_reference_first",
+        )
+    d = s.deadlines.get("lcspr_final_report")
+    if d is not None and d.paused_on is not None:
+        raise OutOfOrder(
+            "the LCSPR clock is paused; resume it before recording the final report",
+            rule="clock_paused",
+        )
+
+
+def _plan_publication(s: ReviewState, c: PlanPublication, today: date) -> None:
+    _need_stage(s, "planning publication", Stage.PUBLICATION)
+    if s.published_on is not None or s.publication_declined:
+        raise RuleViolation("publication is already decided", rule="once_only")
+    if s.report_sent_on is None and c.planned_on <= today:
+        raise RuleViolation(
+            "the planned publication date must be in the future",
+            field="planned_on",
+            rule="future_publication",
+        )
+
+
+def _record_report_sent(s: ReviewState, c: RecordReportSent, today: date) -> None:
+    _need_stage(s, "sending the final report", Stage.PUBLICATION)
+    if s.report_sent_on is not None:
+        raise RuleViolation("the report is already recorded as sent", rule="once_only")
+
+
+def _record_publication(s: ReviewState, c: RecordPublication, today: date) -> None:
+    _need_stage(s, "publication", Stage.PUBLICATION)
+    if s.report_sent_on is None:
+        raise OutOfOrder(
+            "send the final report to the Panel and the Secretary of State before publishing",
+            rule="notice_before_publication",
+        )
+    if s.published_on is not None or s.publication_declined:
+        raise RuleViolation("publication is already decided", rule="once_only")
+    if c.published_on < s.report_sent_on:
+        raise RuleViolation(
+            "publication cannot predate the notice", field="published_on", rule="chronology"
+        )
+
+
+def _record_decision_not_to_publish(
+    s: ReviewState, c: RecordDecisionNotToPublish, today: date
+) -> None:
+    _need_stage(s, "a decision not to publish", Stage.PUBLICATION)
+    if s.published_on is not None or s.publication_declined:
+        raise RuleViolation("publication is already decided", rule="once_only")
+
+
+def _record_recommendations(s: ReviewState, c: RecordRecommendations, today: date) -> None:
+    _need_stage(s, "recording recommendations", Stage.PUBLICATION)
+    if s.published_on is None and not s.publication_declined:
+        raise OutOfOrder(
+            "record publication (or the decision not to publish) first",
+            rule="publication_first",
+        )
+
+
+#: command class -> its rule (every command has exactly one)
+CHECKS: dict[type[Any], Callable[[ReviewState, Any, date], None]] = {
+    RecordPanelNotification: _record_panel_notification,
+    RecordPartnersInformed: _record_partners_informed,
+    RecordThresholdDecision: _record_threshold_decision,
+    RequestAgencySummaries: _request_agency_summaries,
+    RecordAgencySummary: _record_agency_summary,
+    RecordRapidReviewMeeting: _record_rapid_review_meeting,
+    SubmitRapidReviewReport: _submit_rapid_review_report,
+    RecordPanelResponse: _record_panel_response,
+    AppointReviewer: _appoint_reviewer,
+    AgreeTermsOfReference: _agree_terms_of_reference,
+    RecordBodiesInformed: _record_bodies_informed,
+    RecordProgressCheckpoint: _record_progress_checkpoint,
+    PauseClock: _pause_clock,
+    ResumeClock: _resume_clock,
+    RecordFinalReport: _record_final_report,
+    PlanPublication: _plan_publication,
+    RecordReportSent: _record_report_sent,
+    RecordPublication: _record_publication,
+    RecordRecommendations: _record_recommendations,
+    RecordSosOfstedNotification: _record_sos_ofsted_notification,
+    RecordRapidReviewDecision: _record_rapid_review_decision,
+    RecordDecisionNotToPublish: _record_decision_not_to_publish,
+}
+
+if set(CHECKS) != set(COMMANDS.values()):  # pragma: no cover - a programming error
+    raise TypeError(f"commands without a rule: {set(COMMANDS.values()) ^ set(CHECKS)}")

@@ -1,0 +1,276 @@
+"""What a person asks to record in a review case: strict input models.
+
+Commands are validated where they enter (CLI, API, the workflow's update
+validators). They are never stored: an accepted command becomes an event with
+its own typed fields (``domain.review.events``), so tightening a rule here never
+stops an existing case from loading.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.values import AgencyCode, CaseRef, ChildRef, Command, FreeText, PartnershipCode
+
+__all__ = [
+    "COMMANDS",
+    "STEP_OF",
+    "AgencyRequest",
+    "AgreeTermsOfReference",
+    "AppointReviewer",
+    "Harm",
+    "PauseClock",
+    "PlanPublication",
+    "RapidReviewDecision",
+    "Recommendation",
+    "RecordAgencySummary",
+    "RecordBodiesInformed",
+    "RecordDecisionNotToPublish",
+    "RecordFinalReport",
+    "RecordPanelNotification",
+    "RecordPanelResponse",
+    "RecordPartnersInformed",
+    "RecordProgressCheckpoint",
+    "RecordPublication",
+    "RecordRapidReviewDecision",
+    "RecordRapidReviewMeeting",
+    "RecordRecommendations",
+    "RecordReportSent",
+    "RecordSosOfstedNotification",
+    "RecordThresholdDecision",
+    "ReportIncident",
+    "RequestAgencySummaries",
+    "ResumeClock",
+    "SubmitRapidReviewReport",
+]
+
+
+class Harm(StrEnum):
+    DIED = "died"
+    SERIOUSLY_HARMED = "seriously_harmed"
+
+
+class RapidReviewDecision(StrEnum):
+    NO_FURTHER_REVIEW = "no_further_review"
+    LCSPR = "lcspr"
+    NATIONAL_REVIEW = "national_review"
+
+
+class ReportIncident(Command):
+    """A serious incident notification: the case is opened."""
+
+    case_ref: CaseRef
+    partnership: PartnershipCode
+    incident_on: date = Field(description="date of the incident")
+    aware_on: date = Field(description="date the local authority became aware")
+    child_refs: list[ChildRef] = Field(min_length=1, max_length=4)
+    abuse_or_neglect: bool = Field(description="abuse or neglect known or suspected")
+    harm: Harm
+    looked_after: bool = False
+
+    @model_validator(mode="after")
+    def _rules(self) -> ReportIncident:
+        if self.aware_on < self.incident_on:
+            raise ValueError(
+                "aware_on: the local authority cannot become aware before the incident"
+            )
+        if len(set(self.child_refs)) != len(self.child_refs):
+            raise ValueError("child_refs: each child reference may appear once")
+        if not self.abuse_or_neglect and not (self.looked_after and self.harm is Harm.DIED):
+            raise ValueError(
+                "abuse_or_neglect: a serious incident notification needs abuse or neglect known "
+                "or suspected (only the death of a looked-after child is reported without it)"
+            )
+        return self
+
+
+class RecordPanelNotification(Command):
+    notified_on: date
+
+
+class RecordPartnersInformed(Command):
+    informed_on: date
+
+
+class RecordSosOfstedNotification(Command):
+    notified_on: date
+
+
+class RecordThresholdDecision(Command):
+    met: bool
+    decided_on: date
+    rationale: FreeText
+    outcome_if_not_met: Literal["case_based_review", "close"] | None = None
+
+    @model_validator(mode="after")
+    def _outcome(self) -> RecordThresholdDecision:
+        if self.met and self.outcome_if_not_met is not None:
+            raise ValueError("outcome_if_not_met: only allowed when the threshold is not met")
+        if not self.met and self.outcome_if_not_met is None:
+            raise ValueError(
+                "outcome_if_not_met: required when the threshold is not met "
+                "(case_based_review or close)"
+            )
+        return self
+
+
+class AgencyRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    agency: AgencyCode
+    due_on: date
+
+
+class RequestAgencySummaries(Command):
+    requested_on: date
+    requests: list[AgencyRequest] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _unique(self) -> RequestAgencySummaries:
+        agencies = [r.agency for r in self.requests]
+        if len(set(agencies)) != len(agencies):
+            raise ValueError("requests: each agency may be asked once per request")
+        for r in self.requests:
+            if r.due_on < self.requested_on:
+                raise ValueError(f"requests: {r.agency} is due before the request was made")
+        return self
+
+
+class RecordAgencySummary(Command):
+    agency: AgencyCode
+    received_on: date
+
+
+class RecordRapidReviewMeeting(Command):
+    held_on: date
+    agencies_present: list[AgencyCode] = Field(min_length=1)
+
+
+class RecordRapidReviewDecision(Command):
+    decision: RapidReviewDecision
+    decided_on: date
+    rationale: FreeText
+
+
+class Recommendation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    owner_agency: AgencyCode
+    text: FreeText
+
+
+class SubmitRapidReviewReport(Command):
+    """The rapid review report goes to the Panel (with any immediate recommendations)."""
+
+    submitted_on: date
+    recommendations: list[Recommendation] = Field(
+        default_factory=list,
+        max_length=50,
+        description="learning for agencies now, whatever the decision (OWNER=text)",
+    )
+
+
+class RecordPanelResponse(Command):
+    response: Literal["agrees", "challenges"]
+    received_on: date
+    notes: FreeText | None = None
+
+
+class AppointReviewer(Command):
+    reviewer: Annotated[str, Field(min_length=2, max_length=120)]
+    appointed_on: date
+
+
+class AgreeTermsOfReference(Command):
+    agreed_on: date
+    lines_of_enquiry: list[FreeText] = Field(min_length=1, max_length=30)
+
+
+class RecordBodiesInformed(Command):
+    informed_on: date
+    bodies: list[Literal["panel", "ofsted", "dfe"]] = Field(min_length=1)
+
+
+class RecordProgressCheckpoint(Command):
+    held_on: date
+    status: Literal["on_track", "at_risk", "delayed"]
+    note: FreeText | None = None
+
+
+class PauseClock(Command):
+    clock: str = "lcspr_final_report"
+    paused_on: date
+    reason: Literal["criminal_proceedings", "inquest", "other"]
+    detail: FreeText
+
+
+class ResumeClock(Command):
+    clock: str = "lcspr_final_report"
+    resumed_on: date
+    note: FreeText | None = None
+
+
+class RecordFinalReport(Command):
+    completed_on: date
+
+
+class PlanPublication(Command):
+    planned_on: date
+
+
+class RecordReportSent(Command):
+    sent_on: date
+    recipients: list[Literal["panel", "secretary_of_state"]] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _both(self) -> RecordReportSent:
+        if set(self.recipients) != {"panel", "secretary_of_state"}:
+            raise ValueError(
+                "recipients: the report goes to both the panel and the secretary_of_state"
+            )
+        return self
+
+
+class RecordPublication(Command):
+    published_on: date
+
+
+class RecordDecisionNotToPublish(Command):
+    decided_on: date
+    reasons: FreeText
+    improvements_published: bool
+
+
+class RecordRecommendations(Command):
+    recorded_on: date
+    recommendations: list[Recommendation] = Field(min_length=1, max_length=50)
+
+
+#: update / activity name -> command model. The names read as the domain.
+COMMANDS: dict[str, type[Command]] = {
+    "record_panel_notification": RecordPanelNotification,
+    "record_partners_informed": RecordPartnersInformed,
+    "record_sos_ofsted_notification": RecordSosOfstedNotification,
+    "record_threshold_decision": RecordThresholdDecision,
+    "request_agency_summaries": RequestAgencySummaries,
+    "record_agency_summary": RecordAgencySummary,
+    "record_rapid_review_meeting": RecordRapidReviewMeeting,
+    "record_rapid_review_decision": RecordRapidReviewDecision,
+    "submit_rapid_review_report": SubmitRapidReviewReport,
+    "record_panel_response": RecordPanelResponse,
+    "appoint_reviewer": AppointReviewer,
+    "agree_terms_of_reference": AgreeTermsOfReference,
+    "record_bodies_informed": RecordBodiesInformed,
+    "record_progress_checkpoint": RecordProgressCheckpoint,
+    "pause_clock": PauseClock,
+    "resume_clock": ResumeClock,
+    "record_final_report": RecordFinalReport,
+    "plan_publication": PlanPublication,
+    "record_report_sent": RecordReportSent,
+    "record_publication": RecordPublication,
+    "record_decision_not_to_publish": RecordDecisionNotToPublish,
+    "record_recommendations": RecordRecommendations,
+}
+STEP_OF: dict[type[Command], str] = {cls: name for name, cls in COMMANDS.items()}

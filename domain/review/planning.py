@@ -1,0 +1,133 @@
+"""Deadline planning: which clocks a step opens, computed before its event is triggered.
+
+Runs in the application service (never in workflow code) with the partnership's
+rule set and the working-day calendar; the result is recorded in the event, so a
+later change to the holiday table or the rules never changes a recorded deadline.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from domain.calendar import WorkingDayCalendar
+from domain.review.commands import (
+    Harm,
+    PlanPublication,
+    RapidReviewDecision,
+    RecordPanelResponse,
+    RecordProgressCheckpoint,
+    RecordPublication,
+    RecordThresholdDecision,
+    ReportIncident,
+    RequestAgencySummaries,
+    ResumeClock,
+    SubmitRapidReviewReport,
+)
+from domain.review.state import Deadline, ReviewState, make_deadline
+from domain.rules import LocalVariations, RuleSet
+from domain.values import Command
+
+__all__ = ["plan_deadlines", "plan_report_deadlines"]
+
+
+def plan_report_deadlines(
+    c: ReportIncident, rules: RuleSet, calendar: WorkingDayCalendar, variations: LocalVariations
+) -> list[Deadline]:
+    """Deadlines opened by the incident report."""
+    kw: dict[str, Any] = {"rules": rules, "calendar": calendar, "variations": variations}
+    opened = []
+    lac_death = c.looked_after and c.harm is Harm.DIED
+    if c.abuse_or_neglect:
+        opened.append(make_deadline(key="panel_notification", start=c.aware_on, **kw))
+        opened.append(make_deadline(key="partners_informed", start=c.aware_on, **kw))
+    if lac_death:
+        opened.append(make_deadline(key="sos_ofsted_notification", start=c.incident_on, **kw))
+    return opened
+
+
+def plan_deadlines(
+    state: ReviewState,
+    command: Command,
+    rules: RuleSet,
+    calendar: WorkingDayCalendar,
+) -> list[Deadline]:
+    """The deadlines ``command`` opens (or replaces), computed before the event is triggered."""
+    v = state.variations
+    kw: dict[str, Any] = {"rules": rules, "calendar": calendar, "variations": v}
+    if isinstance(command, RecordThresholdDecision) and command.met:
+        assert state.notified_on is not None
+        start = {
+            "notification": state.notified_on,
+            "incident": state.incident_on,
+            "awareness": state.aware_on,
+        }[v.rapid_review_clock_from.value]
+        return [make_deadline(key="rapid_review", start=start, **kw)]
+    if isinstance(command, RequestAgencySummaries):
+        return [
+            make_deadline(
+                key=f"agency_summary:{r.agency}",
+                start=command.requested_on,
+                due_on=r.due_on,
+                label_suffix=f" ({r.agency})",
+                **kw,
+            )
+            for r in command.requests
+        ]
+    if isinstance(command, SubmitRapidReviewReport):
+        return [make_deadline(key="panel_response", start=command.submitted_on, **kw)]
+    if (
+        isinstance(command, RecordPanelResponse)
+        and command.response == "agrees"
+        and state.decision is RapidReviewDecision.LCSPR
+        and state.decision_on is not None
+    ):
+        return [
+            make_deadline(key="lcspr_final_report", start=state.decision_on, **kw),
+            _checkpoint(state.decision_on, **kw),
+        ]
+    if isinstance(command, RecordProgressCheckpoint):
+        return [_checkpoint(command.held_on, **kw)]
+    if isinstance(command, ResumeClock):
+        paused = state.deadlines[command.clock]
+        assert paused.paused_on is not None
+        if rules.clock(command.clock).kind.value == "calendar_months":
+            new_due = paused.due_on + (command.resumed_on - paused.paused_on)
+        else:
+            lost = calendar.working_days_between(paused.paused_on, command.resumed_on)
+            new_due = calendar.add_working_days(paused.due_on, lost)
+        resumed = make_deadline(key=command.clock, start=paused.clock_start, due_on=new_due, **kw)
+        resumed.rule = (
+            f"{paused.rule}, extended by the pause {paused.paused_on} to {command.resumed_on}"
+        )
+        return [resumed]
+    if isinstance(command, PlanPublication) or (
+        isinstance(command, RecordPublication) and "publication_notice" not in state.deadlines
+    ):
+        # Counted back from the (planned) publication day. If the report has
+        # already gone, the notice clock is born met: on time or late.
+        planned = (
+            command.planned_on if isinstance(command, PlanPublication) else command.published_on
+        )
+        notice = make_deadline(key="publication_notice", start=planned, **kw)
+        if state.report_sent_on is not None:
+            notice.status, notice.met_on = "met", state.report_sent_on
+            notice.late = state.report_sent_on > notice.due_on
+        return [notice]
+    return []
+
+
+def _checkpoint(
+    after: date, *, rules: RuleSet, calendar: WorkingDayCalendar, variations: LocalVariations
+) -> Deadline:
+    due = after + timedelta(weeks=variations.lcspr_checkpoint_weeks)
+    while not calendar.is_working_day(due):
+        due += timedelta(days=1)
+    return make_deadline(
+        rules=rules,
+        key="lcspr_checkpoint",
+        start=after,
+        due_on=due,
+        calendar=calendar,
+        variations=variations,
+    )

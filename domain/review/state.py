@@ -1,0 +1,349 @@
+"""The review case's state: what the workflow carries and queries return.
+
+Built only from recorded events: each ``on_*`` method sets state from one event's
+own fields (and the deadlines recorded with it), so replay rebuilds the same
+state and a later change to a command's validation never stops a case loading.
+The state holds no free text and no child references (it travels to Temporal).
+Stored copies (events' deadlines, projection state, workflow payloads) are read
+leniently: unknown fields are ignored, so a field removed later still loads.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.calendar import LONDON, WorkingDayCalendar, end_of_day
+from domain.review.commands import Harm, RapidReviewDecision
+from domain.rules import LocalVariations, RuleSet
+from domain.values import Command
+
+if TYPE_CHECKING:
+    from domain.review import events
+
+__all__ = ["Deadline", "ReviewState", "Stage", "make_deadline"]
+
+
+class Stage(StrEnum):
+    NOTIFICATION = "notification"
+    LAC_DEATH_NOTIFICATION = "lac_death_notification"
+    RAPID_REVIEW = "rapid_review"
+    AWAITING_PANEL_RESPONSE = "awaiting_panel_response"
+    LCSPR = "lcspr"
+    PUBLICATION = "publication"
+    CLOSED = "closed"
+
+
+class Deadline(BaseModel):
+    """A statutory (or tracked) clock, computed once and recorded as a fact."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: str
+    label: str
+    rule: str
+    statutory: bool
+    clock_start: date
+    due_on: date
+    due_at: datetime
+    remind_at: datetime | None
+    rule_set: str
+    calendar_version: str
+    owner_role: str
+    escalate_to: list[str]
+    status: Literal["open", "met", "cancelled"] = "open"
+    met_on: date | None = None
+    late: bool = False
+    reminded: bool = False
+    breached: bool = False
+    breached_at: datetime | None = None
+    paused_on: date | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == "open" and self.paused_on is None
+
+
+def make_deadline(
+    *,
+    rules: RuleSet,
+    key: str,
+    start: date,
+    calendar: WorkingDayCalendar,
+    variations: LocalVariations,
+    due_on: date | None = None,
+    label_suffix: str = "",
+) -> Deadline:
+    """Compute a deadline (outside workflow code) so it can be recorded in an event."""
+    rule = rules.clock(key)
+    due = due_on if due_on is not None else rules.due_on(key, start, calendar, variations)
+    remind_day = calendar.subtract_working_days(due, variations.reminder_lead_working_days)
+    remind_at: datetime | None = None
+    if remind_day >= min(start, due) and variations.reminder_lead_working_days > 0:
+        remind_at = datetime.combine(remind_day, time(9), tzinfo=LONDON).astimezone(
+            end_of_day(due).tzinfo
+        )
+    return Deadline(
+        key=key,
+        label=rule.label + label_suffix,
+        rule=rule.describe() if due_on is None else "agreed due day",
+        statutory=rule.statutory,
+        clock_start=start,
+        due_on=due,
+        due_at=end_of_day(due),
+        remind_at=remind_at,
+        rule_set=rules.label,
+        calendar_version=calendar.version,
+        owner_role=rule.owner_role,
+        escalate_to=list(rule.escalate_to),
+    )
+
+
+class ReviewState(BaseModel):
+    """The state of one review case: what the workflow carries and queries return."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    case_ref: str
+    partnership: str
+    rule_set: str
+    variations: LocalVariations
+    calendar_version: str
+    stage: Stage
+    outcome: str | None = None
+    version: int = 0
+    incident_on: date
+    aware_on: date
+    reported_on: date
+    child_count: int
+    harm: Harm
+    looked_after: bool
+    notified_on: date | None = None
+    partners_informed_on: date | None = None
+    sos_ofsted_notified_on: date | None = None
+    threshold_met: bool | None = None
+    agencies: dict[str, date | None] = Field(default_factory=dict)
+    meeting_on: date | None = None
+    decision: RapidReviewDecision | None = None
+    decision_on: date | None = None
+    report_submitted_on: date | None = None
+    panel_response: str | None = None
+    challenges: int = 0
+    reviewer_appointed_on: date | None = None
+    tor_agreed_on: date | None = None
+    bodies_informed: list[str] = Field(default_factory=list)
+    checkpoints: int = 0
+    final_report_on: date | None = None
+    publication_planned_on: date | None = None
+    report_sent_on: date | None = None
+    published_on: date | None = None
+    publication_declined: bool = False
+    recommendations: int = 0
+    rapid_review_recommendations: int = 0
+    deadlines: dict[str, Deadline] = Field(default_factory=dict)
+
+    @classmethod
+    def opened_by(cls, e: events.IncidentReported) -> ReviewState:
+        """The state of a case just reported (from the opening event's own fields)."""
+        harm = Harm(e.harm)
+        lac_death_only = e.looked_after and harm is Harm.DIED and not e.abuse_or_neglect
+        return cls(
+            case_ref=e.case_ref,
+            partnership=e.partnership,
+            rule_set=e.rule_set,
+            variations=LocalVariations.model_validate(e.variations),
+            calendar_version=e.calendar_version,
+            stage=Stage.LAC_DEATH_NOTIFICATION if lac_death_only else Stage.NOTIFICATION,
+            incident_on=e.incident_on,
+            aware_on=e.aware_on,
+            reported_on=e.reported_on,
+            child_count=len(e.child_refs),
+            harm=harm,
+            looked_after=e.looked_after,
+        )
+
+    # ----------------------------------------------------------------- queries
+
+    def open_deadlines(self) -> list[Deadline]:
+        return sorted(
+            (d for d in self.deadlines.values() if d.status == "open"), key=lambda d: d.due_at
+        )
+
+    def next_deadline(self) -> Deadline | None:
+        running = [d for d in self.open_deadlines() if d.paused_on is None]
+        return running[0] if running else None
+
+    @property
+    def breached(self) -> bool:
+        return any(d.breached for d in self.deadlines.values())
+
+    def summary(self) -> str:
+        """One line, no personal data: for the Temporal memo and list views."""
+        nxt = self.next_deadline()
+        due = f"; next: {nxt.label} due {nxt.due_on.isoformat()}" if nxt else ""
+        flag = (
+            "; BREACHED"
+            if any(d.breached and d.status == "open" for d in self.open_deadlines())
+            else ""
+        )
+        return f"{self.case_ref} ({self.partnership}) {self.stage.value}{due}{flag}"
+
+    # ------------------------------------------------------------------ guards
+
+    def check(self, command: Command, today: date) -> None:
+        """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
+        from domain.review.checks import check
+
+        check(self, command, today)
+
+    # --------------------------------------------------------------- mutations
+    # Called only by the aggregate's events: they set state from the event's
+    # arguments (and deadlines computed before the event was triggered).
+
+    def open(self, deadlines: list[Deadline]) -> None:
+        for d in deadlines:
+            self.deadlines[d.key] = d
+
+    def meet(self, key: str, on: date) -> None:
+        d = self.deadlines.get(key)
+        if d is not None and d.status == "open":
+            d.status, d.met_on, d.late = "met", on, on > d.due_on
+            if not d.late:
+                # Recorded after the timer fired, but done in time: the breach alert
+                # stays in the history; the deadline itself was met.
+                d.breached = False
+
+    def cancel_open(self) -> list[str]:
+        keys = []
+        for d in self.deadlines.values():
+            if d.status == "open":
+                d.status = "cancelled"
+                keys.append(d.key)
+        return keys
+
+    def close(self, outcome: str) -> None:
+        self.stage, self.outcome = Stage.CLOSED, outcome
+        self.cancel_open()
+
+    def on_panel_notified(self, c: events.PanelNotified) -> None:
+        self.notified_on = c.notified_on
+        self.meet("panel_notification", c.notified_on)
+
+    def on_partners_informed(self, c: events.PartnersInformed) -> None:
+        self.partners_informed_on = c.informed_on
+        self.meet("partners_informed", c.informed_on)
+
+    def on_secretary_of_state_and_ofsted_notified(
+        self, c: events.SecretaryOfStateAndOfstedNotified
+    ) -> None:
+        self.sos_ofsted_notified_on = c.notified_on
+        self.meet("sos_ofsted_notification", c.notified_on)
+        if self.stage is Stage.LAC_DEATH_NOTIFICATION:
+            self.close("looked-after child death notified to the Secretary of State and Ofsted")
+
+    def on_threshold_decided(self, c: events.ThresholdDecided) -> None:
+        self.threshold_met = c.met
+        if c.met:
+            self.stage = Stage.RAPID_REVIEW
+        elif c.outcome_if_not_met == "case_based_review":
+            self.close("threshold not met: non-statutory multi-agency case-based review")
+        else:
+            self.close("threshold not met: closed with reasons")
+
+    def on_agency_summaries_requested(self, c: events.AgencySummariesRequested) -> None:
+        for r in c.requests:
+            self.agencies[str(r["agency"])] = None
+
+    def on_agency_summary_received(self, c: events.AgencySummaryReceived) -> None:
+        self.agencies[c.agency] = c.received_on
+        self.meet(f"agency_summary:{c.agency}", c.received_on)
+
+    def on_rapid_review_meeting_held(self, c: events.RapidReviewMeetingHeld) -> None:
+        self.meeting_on = c.held_on
+
+    def on_rapid_review_decided(self, c: events.RapidReviewDecided) -> None:
+        self.decision, self.decision_on = RapidReviewDecision(c.decision), c.decided_on
+
+    def on_rapid_review_report_submitted(self, c: events.RapidReviewReportSubmitted) -> None:
+        self.report_submitted_on = c.submitted_on
+        # A report resubmitted after a challenge replaces the earlier one's list.
+        self.rapid_review_recommendations = len(c.recommendations)
+        self.meet("rapid_review", c.submitted_on)
+        self.stage = Stage.AWAITING_PANEL_RESPONSE
+
+    def on_panel_responded(self, c: events.PanelResponded) -> None:
+        self.panel_response = c.response
+        self.meet("panel_response", c.received_on)
+        if c.response == "challenges":
+            # The decision is reopened: a revised decision and report are needed.
+            self.challenges += 1
+            self.stage, self.decision, self.decision_on = Stage.RAPID_REVIEW, None, None
+            self.report_submitted_on = None
+        elif self.decision is RapidReviewDecision.LCSPR:
+            self.stage = Stage.LCSPR
+        elif self.decision is RapidReviewDecision.NATIONAL_REVIEW:
+            self.close("referred for a national review; the Panel agreed")
+        else:
+            self.close("no further review; the Panel agreed")
+
+    def on_reviewer_appointed(self, c: events.ReviewerAppointed) -> None:
+        self.reviewer_appointed_on = c.appointed_on
+
+    def on_terms_of_reference_agreed(self, c: events.TermsOfReferenceAgreed) -> None:
+        self.tor_agreed_on = c.agreed_on
+
+    def on_bodies_informed(self, c: events.BodiesInformed) -> None:
+        self.bodies_informed = sorted(set(self.bodies_informed) | set(c.bodies))
+
+    def on_progress_checkpoint_recorded(self, c: events.ProgressCheckpointRecorded) -> None:
+        self.checkpoints += 1
+        self.meet("lcspr_checkpoint", c.held_on)
+
+    def on_clock_paused(self, c: events.ClockPaused) -> None:
+        self.deadlines[c.clock].paused_on = c.paused_on
+
+    def on_clock_resumed(self, c: events.ClockResumed) -> None:
+        # The resumed deadline arrives in ``opened``, replacing the paused one.
+        self.deadlines[c.clock].paused_on = None
+
+    def on_final_report_completed(self, c: events.FinalReportCompleted) -> None:
+        self.final_report_on = c.completed_on
+        self.meet("lcspr_final_report", c.completed_on)
+        d = self.deadlines.get("lcspr_checkpoint")
+        if d is not None and d.status == "open":
+            d.status = "cancelled"
+        self.stage = Stage.PUBLICATION
+
+    def on_publication_planned(self, c: events.PublicationPlanned) -> None:
+        self.publication_planned_on = c.planned_on
+
+    def on_final_report_sent(self, c: events.FinalReportSent) -> None:
+        self.report_sent_on = c.sent_on
+        self.meet("publication_notice", c.sent_on)
+
+    def on_published(self, c: events.Published) -> None:
+        self.published_on = c.published_on
+        if self.publication_planned_on is None:
+            self.publication_planned_on = c.published_on
+
+    def on_publication_declined(self, c: events.PublicationDeclined) -> None:
+        self.publication_declined = True
+        d = self.deadlines.get("publication_notice")
+        if d is not None and d.status == "open":
+            d.status = "cancelled"
+
+    def on_recommendations_recorded(self, c: events.RecommendationsRecorded) -> None:
+        self.recommendations += len(c.recommendations)
+        self.close("published" if self.published_on else "not published; reasons recorded")
+
+    # ------------------------------------------------------- timer-driven facts
+
+    def on_reminder(self, key: str) -> None:
+        self.deadlines[key].reminded = True
+
+    def on_breach(self, key: str, at: datetime) -> None:
+        d = self.deadlines[key]
+        d.breached, d.breached_at, d.reminded = True, at, True

@@ -41,14 +41,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from domain.review import (  # noqa: E402  # noqa: E402
+from domain.review import (  # noqa: E402
     COMMANDS,
     ReportIncident,
-    ReviewCase,
     plan_deadlines,
     plan_report_deadlines,
-    review_id,
 )
+from domain.review.aggregate import ReviewCase, review_id  # noqa: E402
 from projections.catalogue import build_projections  # noqa: E402
 from projections.runner import ProjectionRunner  # noqa: E402
 from qa_engine.bootstrap import bootstrap  # noqa: E402

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-from domain.review import TOPIC_PREFIXES, ReviewState
+from domain.review import ReviewState
+from domain.review.events import TOPIC_PREFIXES
 from projections.lifecycles import (
     ClockFact,
     Lifecycle,

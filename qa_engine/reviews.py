@@ -20,14 +20,13 @@ from domain.calendar import WorkingDayCalendar
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 from domain.review import (
     COMMANDS,
-    TOPIC_PREFIXES,
     ReportIncident,
-    ReviewCase,
     ReviewState,
     plan_deadlines,
     plan_report_deadlines,
-    review_id,
 )
+from domain.review.aggregate import ReviewCase, review_id
+from domain.review.events import TOPIC_PREFIXES
 from domain.rules import LocalVariations, rule_set
 from domain.values import Command
 from qa_engine.due_days import check_agreed_due_days

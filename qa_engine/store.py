@@ -67,8 +67,11 @@ def register_legacy_topics() -> None:
     A moved or renamed event class keeps loading: its old topic is registered here
     (idempotent: registering the same class twice is a no-op).
     """
-    from domain.review import LEGACY_TOPICS as REVIEW_TOPICS
+    from domain.review.aggregate import ReviewCase
+    from domain.review.events import LEGACY_TOPICS as REVIEW_TOPICS
 
+    # The aggregate class itself lived in the module ``domain.review`` (now a package).
+    register_topic("domain.review:ReviewCase", ReviewCase)
     for topic, cls in REVIEW_TOPICS.items():
         register_topic(topic, cls)
 

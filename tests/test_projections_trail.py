@@ -8,7 +8,7 @@ from eventsourcing.cipher import AESCipher
 from pydantic import SecretStr
 
 from domain.calendar import end_of_day
-from domain.review import ReviewCase
+from domain.review.aggregate import ReviewCase
 from projections import queries
 from projections.catalogue import build_runner, sealer_for
 from qa_engine.bootstrap import bootstrap

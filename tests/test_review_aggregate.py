@@ -9,13 +9,8 @@ from pydantic import ValidationError
 
 from domain.chain import ChainBreak, verify_chain
 from domain.errors import OutOfOrder, RuleViolation
-from domain.review import (
-    ReviewCase,
-    Stage,
-    plan_deadlines,
-    plan_report_deadlines,
-    review_id,
-)
+from domain.review import Stage, plan_deadlines, plan_report_deadlines
+from domain.review.aggregate import ReviewCase, review_id
 from domain.rules import LocalVariations, rule_set
 from qa_engine.calendar import england_and_wales
 from tests.review_data import cmd, path_to_lcspr, report

@@ -18,7 +18,7 @@ from eventsourcing.cipher import AESCipher
 from pydantic import SecretStr
 
 from domain.chain import event_hash
-from domain.review import review_id
+from domain.review.aggregate import review_id
 from qa_engine import cli, cli_read
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings

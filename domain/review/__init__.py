@@ -8,33 +8,28 @@ One package, one concern per module:
 - ``checks``    the rule each command must pass, by command type;
 - ``planning``  the deadlines a step opens, computed before its event;
 - ``aggregate`` ``ReviewCase``: checks, then triggers one event.
+
+This module re-exports the pure part (no eventsourcing), which workflow code
+may import; the event store's side (``aggregate``, ``events``) is imported
+from its own modules by the application layer.
 """
 
 from __future__ import annotations
 
-from domain.review.aggregate import EVENT_OF, ReviewCase, fields_of, review_id
 from domain.review.checks import CHECKS, check
 from domain.review.commands import *  # noqa: F403 - the commands are this package's API
 from domain.review.commands import __all__ as _commands
-from domain.review.events import EVENTS, LEGACY_TOPICS, TOPIC_PREFIXES
 from domain.review.planning import plan_deadlines, plan_report_deadlines
 from domain.review.state import Deadline, ReviewState, Stage, make_deadline
 
 __all__ = [
     *_commands,
     "CHECKS",
-    "EVENTS",
-    "EVENT_OF",
-    "LEGACY_TOPICS",
-    "TOPIC_PREFIXES",
     "Deadline",
-    "ReviewCase",
     "ReviewState",
     "Stage",
     "check",
-    "fields_of",
     "make_deadline",
     "plan_deadlines",
     "plan_report_deadlines",
-    "review_id",
 ]

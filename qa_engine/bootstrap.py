@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qa_engine.access_log import AccessLogService
 from qa_engine.audits import QualityService
 from qa_engine.calendar import england_and_wales
 from qa_engine.config import Settings
 from qa_engine.reviews import ReviewService
-from qa_engine.store import store_env
+from qa_engine.store import ACCESS_STORE, store_env
 
 __all__ = ["Services", "bootstrap"]
 
@@ -20,20 +21,28 @@ class Services:
     settings: Settings
     reviews: ReviewService
     quality: QualityService
+    access: AccessLogService
 
     def close(self) -> None:
         self.quality.close()
         self.reviews.close()
+        self.access.close()
 
 
 def bootstrap(settings: Settings) -> Services:
     env = store_env(settings)
     calendar = england_and_wales()
+    access = AccessLogService(env=store_env(settings, ACCESS_STORE))
     reviews = ReviewService(
-        env, calendar=calendar, rule_set_id=settings.rule_set, variations=settings.variations
+        env,
+        calendar=calendar,
+        access=access,
+        rule_set_id=settings.rule_set,
+        variations=settings.variations,
     )
     return Services(
         settings=settings,
         reviews=reviews,
         quality=QualityService(env, calendar=calendar, reviews=reviews, policy=settings.qa_policy),
+        access=access,
     )

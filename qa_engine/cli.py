@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 from domain.calendar import LONDON, due_day
 from domain.errors import CaseNotFound, DomainError
 from domain.review import COMMANDS, ReportIncident, ReviewState
+from qa_engine.access_log import describe_read
 from qa_engine.config import Settings
 
 __all__ = ["main"]
@@ -268,6 +269,7 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
         )
     entries = svc.read_history(ns.ref, actor=actor, as_at=as_at, purpose=ns.purpose)
     state = svc.state_as_at(ns.ref, as_at) if as_at else None
+    reads = svc.reads(ns.ref)
 
     def human() -> str:
         lines = []
@@ -280,6 +282,13 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
                 f"{e.version:>3}  {e.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
                 f"{e.event:<28} {about:<24} {who}"
             )
+        lines.append(f"access log: {len(reads)} recorded read(s) of this case (yours last)")
+        for r in reads:
+            who = f"{r.actor.get('name', '')} ({r.actor.get('role', '')})"
+            lines.append(
+                f"     {r.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
+                f"{describe_read(r)}  {who}"
+            )
         return "\n".join(lines)
 
     out.data(
@@ -287,6 +296,7 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
             "as_at": as_at.isoformat() if as_at else None,
             "state": state.model_dump(mode="json") if state else None,
             "events": [e.model_dump(mode="json") for e in entries],
+            "reads": [r.model_dump(mode="json") for r in reads],
         },
         human,
     )

@@ -247,7 +247,9 @@ async def cmd_trail(ns: argparse.Namespace, settings: Settings, out: cli.Output)
         )
     with _services(settings) as (services, runner):
         if ns.kind == "review":
-            services.reviews.record_history_read(ns.ref, actor=actor, purpose=ns.purpose)
+            services.reviews.record_history_read(
+                ns.ref, actor=actor, purpose=ns.purpose, view="trail"
+            )
         else:
             services.quality.read_history(ns.kind, ns.ref, actor=actor, purpose=ns.purpose)
         runner.catch_up()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
@@ -29,6 +29,7 @@ from domain.review.aggregate import ReviewCase, review_id
 from domain.review.events import TOPIC_PREFIXES
 from domain.rules import LocalVariations, rule_set
 from domain.values import Command
+from qa_engine.access_log import AccessEntry, AccessLogService
 from qa_engine.due_days import check_agreed_due_days
 from qa_engine.recording import (
     HistoryEntry,
@@ -53,10 +54,12 @@ class ReviewService(Application[UUID]):
         env: dict[str, str],
         *,
         calendar: WorkingDayCalendar,
+        access: AccessLogService,
         rule_set_id: str = "wt2023",
         variations: LocalVariations | None = None,
     ) -> None:
         super().__init__(env=env)
+        self.access = access
         self.calendar = calendar
         self.rules = rule_set(rule_set_id)
         self.variations = variations or LocalVariations()
@@ -144,7 +147,8 @@ class ReviewService(Application[UUID]):
         as_at: datetime | None = None,
         purpose: str = "case review",
     ) -> list[HistoryEntry]:
-        """An auditor's read: recorded first (who, when, which case), then returned."""
+        """An auditor's read: recorded first in the access log (who, when, why), then
+        returned. Nothing is appended to the case's own stream."""
         self.record_history_read(case_ref, actor=actor, as_at=as_at, purpose=purpose)
         return self.history(case_ref, as_at=as_at)
 
@@ -155,16 +159,37 @@ class ReviewService(Application[UUID]):
         actor: dict[str, Any],
         as_at: datetime | None = None,
         purpose: str = "case review",
-    ) -> None:
-        """Record that a person read the case's history (any view of it: events or trail)."""
-        key = f"read/{uuid4()}"
-        self._write(
-            case_ref,
-            key,
-            lambda c: c.record_history_read(
-                key=key, actor=actor, as_at=as_at.isoformat() if as_at else None, purpose=purpose
-            ),
+        view: str = "history",
+    ) -> AccessEntry:
+        """Record in the access log that a person read the case (events or trail)."""
+        state = self.state(case_ref)
+        return self.access.record_read(
+            record_id=review_id(case_ref),
+            kind="review",
+            ref=state.case_ref,
+            partnership=state.partnership,
+            actor=actor,
+            view=view,
+            purpose=purpose,
+            as_at=as_at,
         )
+
+    def reads(self, case_ref: str) -> list[AccessEntry]:
+        """Every recorded read of the case: from the access log, then the reads
+        earlier releases wrote into the case's own stream (``HistoryRead``)."""
+        legacy = [
+            AccessEntry(
+                version=0,
+                recorded_at=e.recorded_at,
+                actor=e.actor,
+                view="history",
+                purpose=str(e.data.get("purpose", "")),
+                as_at=e.data.get("as_at"),
+            )
+            for e in self.history(case_ref)
+            if e.event == "HistoryRead"
+        ]
+        return legacy + self.access.reads(review_id(case_ref))
 
     def state(self, case_ref: str) -> ReviewState:
         return self._load(case_ref).state

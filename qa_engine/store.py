@@ -16,11 +16,15 @@ from eventsourcing.utils import register_topic
 
 from qa_engine.config import Settings
 
-__all__ = ["EVENT_STORE", "OrjsonTranscoder", "register_legacy_topics", "store_env"]
+__all__ = ["ACCESS_STORE", "EVENT_STORE", "OrjsonTranscoder", "register_legacy_topics", "store_env"]
 
 #: Every lifecycle appends to ONE event store (one table, one notification log), so
 #: projections, ``verify`` and the audit trail see every case in a single order.
 EVENT_STORE = "qa_engine"
+
+#: Reads of a record's history go to a store of their own (PostgreSQL: its own
+#: table; SQLite: its own file), so page views never queue behind case writes.
+ACCESS_STORE = "qa_access"
 
 _TYPE, _DATA = "_type_", "_data_"
 
@@ -76,8 +80,8 @@ def register_legacy_topics() -> None:
         register_topic(topic, cls)
 
 
-def store_env(settings: Settings) -> dict[str, str]:
-    """The eventsourcing environment for ``settings`` (never read from os.environ)."""
+def store_env(settings: Settings, store: str = EVENT_STORE) -> dict[str, str]:
+    """The eventsourcing environment of ``store`` for ``settings`` (never os.environ)."""
     register_legacy_topics()
     env: dict[str, str] = {
         "TRANSCODER_TOPIC": "qa_engine.store:OrjsonTranscoder",
@@ -87,6 +91,8 @@ def store_env(settings: Settings) -> dict[str, str]:
         env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
     if settings.store == "sqlite":
         path = settings.sqlite_file
+        if store == ACCESS_STORE:
+            path = path.with_name(f"{path.stem}-access{path.suffix}")
         path.parent.mkdir(parents=True, exist_ok=True)
         env.update(
             PERSISTENCE_MODULE="eventsourcing.sqlite",

@@ -10,6 +10,7 @@ import pytest
 from domain.errors import CaseNotFound
 from projections import queries
 from projections.catalogue import build_runner, sealer_for
+from qa_engine.access_log import describe_read
 from qa_engine.config import Settings
 from qa_engine.reviews import ReviewService
 from tests.lifecycle import full_lifecycle
@@ -48,17 +49,19 @@ def test_every_read_is_recorded_with_who_when_and_why(
     entries = service.read_history("ASAT-2", actor=AUDITOR, as_at=midway, purpose="Ofsted JTAI")
     assert [e.version for e in entries] == list(range(1, 7))  # what was known then
 
-    everything = service.history("ASAT-2")
-    read = everything[-1]
-    assert read.version == len(states) + 1
-    assert read.event == "HistoryRead"
-    assert read.actor == AUDITOR
-    assert read.data == {"as_at": midway.isoformat(), "purpose": "Ofsted JTAI"}
+    # the read is recorded in the access log, not in the case's own stream
+    assert [e.version for e in service.history("ASAT-2")] == list(range(1, len(states) + 1))
+    (read,) = service.reads("ASAT-2")
+    assert (read.actor, read.view, read.purpose, read.as_at) == (
+        AUDITOR,
+        "history",
+        "Ofsted JTAI",
+        midway,
+    )
 
     service.read_history("ASAT-2", actor={"name": "Kim Lee", "role": "QA officer"})
-    reads = [e for e in service.history("ASAT-2") if e.event == "HistoryRead"]
-    assert [(r.actor["name"], r.data["as_at"]) for r in reads] == [
-        ("Jo Scrutineer", midway.isoformat()),
+    assert [(r.actor["name"], r.as_at) for r in service.reads("ASAT-2")] == [
+        ("Jo Scrutineer", midway),
         ("Kim Lee", None),
     ]
     # recording a read changes nothing about the case, and the chain stays intact
@@ -67,15 +70,15 @@ def test_every_read_is_recorded_with_who_when_and_why(
     )
     assert service.verify("ASAT-2").ok
 
-    # ... and the reads appear in the audit trail, in plain words
+    # ... and the reads are shown beside the case's audit trail, in plain words
     runner = build_runner(service)
     runner.catch_up()
     trail = queries.trail(runner.db, "ASAT-2", sealer=sealer_for(service))
-    assert [(t.who, t.role, t.what) for t in trail[-2:]] == [
+    assert len(trail) == len(states)  # the case's own facts only
+    assert [(r.actor["name"], describe_read(r)) for r in service.reads("ASAT-2")] == [
         (
             "Jo Scrutineer",
-            "independent scrutineer",
             f"Case history read as it stood at {midway.isoformat()} (purpose: Ofsted JTAI)",
         ),
-        ("Kim Lee", "QA officer", "Case history read (purpose: case review)"),
+        ("Kim Lee", "Case history read (purpose: case review)"),
     ]

@@ -201,7 +201,7 @@ async def test_cli_drives_a_case_and_rejects_bad_input(dev: tuple[Settings, Revi
     assert "INT-002" in [row["case_ref"] for row in json.loads(r.stdout)]
     r = await cli(settings, "case", "history", "INT-002", "--purpose", "scrutiny")
     assert r.returncode == 0, r.stderr
-    assert "IncidentReported" in r.stdout and "HistoryRead" in r.stdout
+    assert "IncidentReported" in r.stdout and "Case history read" in r.stdout
     r = await cli(settings, "verify", "INT-002")
     assert r.returncode == 0 and "chain intact" in r.stdout
     r = await cli(settings, "case", "show", "NOPE-999")

@@ -377,8 +377,8 @@ async def test_a_retried_activity_appends_nothing_twice(
     from workers.main import build_worker
 
     settings = sqlite_settings(tmp_path)
-    flaky = FlakyReviews(store_env(settings), calendar=england_and_wales())
     services = bootstrap(settings)
+    flaky = FlakyReviews(store_env(settings), calendar=england_and_wales(), access=services.access)
     services.reviews.close()
     services.reviews = flaky
     queue = f"q-{uuid.uuid4().hex[:8]}"

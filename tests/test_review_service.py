@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from domain.errors import CaseAlreadyExists, CaseNotFound, OutOfOrder
 from domain.review import Stage
+from domain.review.aggregate import review_id
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
 from qa_engine.reviews import ReviewService
@@ -148,9 +149,12 @@ def test_reading_history_is_itself_recorded(service: ReviewService) -> None:
     service.report_incident(report(aware=D), key="wf/reported", today=D)
     auditor = {"name": "Ivy Inspector", "role": "independent scrutineer"}
     entries = service.read_history("GSCP-2025-001", actor=auditor, purpose="scrutiny")
-    assert [e.event for e in entries] == ["IncidentReported", "HistoryRead"]
-    assert entries[-1].actor == auditor and entries[-1].data["purpose"] == "scrutiny"
+    assert [e.event for e in entries] == ["IncidentReported"]  # the case's stream is untouched
+    (read,) = service.reads("GSCP-2025-001")
+    assert read.actor == auditor and read.purpose == "scrutiny"
     assert service.verify("GSCP-2025-001").ok
+    access = service.access.verify(review_id("GSCP-2025-001"), "GSCP-2025-001")
+    assert access is not None and access.ok and access.records == 2
 
 
 def _stored_states(settings: Settings) -> list[bytes]:

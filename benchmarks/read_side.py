@@ -48,6 +48,7 @@ from domain.review import (  # noqa: E402
     plan_report_deadlines,
 )
 from domain.review.aggregate import ReviewCase, review_id  # noqa: E402
+from domain.rules import rule_set  # noqa: E402
 from projections.catalogue import build_projections  # noqa: E402
 from projections.runner import ProjectionRunner  # noqa: E402
 from qa_engine.bootstrap import bootstrap  # noqa: E402
@@ -108,12 +109,14 @@ def build_case(svc: ReviewService, ref: str, *, checkpoints: int, partnership: s
             "harm": "seriously_harmed",
         }
     )
-    opened = plan_report_deadlines(report, svc.rules, svc.calendar, svc.variations)
+    policy = svc.partnerships.policy(partnership)
+    rules = rule_set(policy.rule_set)
+    opened = plan_report_deadlines(report, rules, svc.calendar, policy.variations)
     case = ReviewCase.report(
         report,
         key=f"{ref}/report",
-        rule_set=svc.rules.label,
-        variations=svc.variations,
+        rule_set=rules.label,
+        variations=policy.variations,
         calendar_version=svc.calendar.version,
         reported_on=AWARE,
         opened=opened,
@@ -126,7 +129,7 @@ def build_case(svc: ReviewService, ref: str, *, checkpoints: int, partnership: s
     for i, (step, offset, fields) in enumerate(plan):
         command = COMMANDS[step].model_validate({"actor": ACTOR, **fields})
         today = AWARE + timedelta(days=offset)
-        opened = plan_deadlines(case.state, command, svc.rules, svc.calendar)
+        opened = plan_deadlines(case.state, command, rules, svc.calendar)
         case.record(command, key=f"{ref}/{i}", today=today, opened=opened)
     svc.save(case)
     return 1 + len(plan)
@@ -246,6 +249,8 @@ def run(kind: str, cases: int, long_case: int, stock_events: int, batch: int) ->
                 svc, "B-LONG", checkpoints=long_case - 1 - len(TO_LCSPR), partnership="WSCP"
             )
             events += long_n
+            # the log also holds the partnership's registration (its policy as data)
+            events = int(svc.recorder.max_notification_id() or 0)
             out["events"], out["long_case_events"] = events, long_n
             print(f"[{kind}] wrote {events} events ({cases} cases + one of {long_n})", flush=True)
 

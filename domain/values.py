@@ -63,6 +63,12 @@ class Actor(BaseModel):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
     role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
+    subject: str | None = Field(
+        default=None, description="the signed-in principal's stable id (set by the entry point)"
+    )
+    partnership: str | None = Field(
+        default=None, description="the partnership the principal acts for (set by the entry point)"
+    )
 
 
 class Command(BaseModel):

@@ -8,6 +8,7 @@ from qa_engine.access_log import AccessLogService
 from qa_engine.audits import QualityService
 from qa_engine.calendar import england_and_wales
 from qa_engine.config import Settings
+from qa_engine.partnerships import PartnershipService
 from qa_engine.reviews import ReviewService
 from qa_engine.store import ACCESS_STORE, store_env
 
@@ -22,27 +23,25 @@ class Services:
     reviews: ReviewService
     quality: QualityService
     access: AccessLogService
+    partnerships: PartnershipService
 
     def close(self) -> None:
         self.quality.close()
         self.reviews.close()
         self.access.close()
+        self.partnerships.close()
 
 
 def bootstrap(settings: Settings) -> Services:
     env = store_env(settings)
     calendar = england_and_wales()
     access = AccessLogService(env=store_env(settings, ACCESS_STORE))
-    reviews = ReviewService(
-        env,
-        calendar=calendar,
-        access=access,
-        rule_set_id=settings.rule_set,
-        variations=settings.variations,
-    )
+    partnerships = PartnershipService(env, defaults=settings.partnership_defaults)
+    reviews = ReviewService(env, calendar=calendar, access=access, partnerships=partnerships)
     return Services(
         settings=settings,
         reviews=reviews,
         quality=QualityService(env, calendar=calendar, reviews=reviews, policy=settings.qa_policy),
         access=access,
+        partnerships=partnerships,
     )

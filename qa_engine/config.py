@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.partnership import PartnershipPolicy
 from domain.qa_clock import QaPolicy
 from domain.rules import ClockStart, LocalVariations
 
@@ -139,6 +140,13 @@ class Settings(BaseSettings):
             start_day_counts_as_day_one=self.start_day_counts_as_day_one,
             reminder_lead_working_days=self.reminder_lead_working_days,
             lcspr_checkpoint_weeks=self.lcspr_checkpoint_weeks,
+        )
+
+    @property
+    def partnership_defaults(self) -> PartnershipPolicy:
+        """The policy a partnership is registered with when first seen (then it is data)."""
+        return PartnershipPolicy(
+            rule_set=self.rule_set, variations=self.variations, qa=self.qa_policy
         )
 
     @property

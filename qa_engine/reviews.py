@@ -27,10 +27,11 @@ from domain.review import (
 )
 from domain.review.aggregate import ReviewCase, review_id
 from domain.review.events import TOPIC_PREFIXES
-from domain.rules import LocalVariations, rule_set
+from domain.rules import RuleSet, rule_set
 from domain.values import Command
 from qa_engine.access_log import AccessEntry, AccessLogService
 from qa_engine.due_days import check_agreed_due_days
+from qa_engine.partnerships import PartnershipService
 from qa_engine.recording import (
     HistoryEntry,
     VerifyResult,
@@ -55,14 +56,12 @@ class ReviewService(Application[UUID]):
         *,
         calendar: WorkingDayCalendar,
         access: AccessLogService,
-        rule_set_id: str = "wt2023",
-        variations: LocalVariations | None = None,
+        partnerships: PartnershipService,
     ) -> None:
         super().__init__(env=env)
         self.access = access
+        self.partnerships = partnerships
         self.calendar = calendar
-        self.rules = rule_set(rule_set_id)
-        self.variations = variations or LocalVariations()
 
     # ------------------------------------------------------------------ writes
 
@@ -82,12 +81,15 @@ class ReviewService(Application[UUID]):
             raise CaseAlreadyExists(
                 f"case {command.case_ref} already exists", field="case_ref", rule="unique_case_ref"
             )
-        opened = plan_report_deadlines(command, self.rules, self.calendar, self.variations)
+        # The case copies its partnership's recorded policy: it keeps these rules.
+        policy = self.partnerships.policy(command.partnership)
+        rules = rule_set(policy.rule_set)
+        opened = plan_report_deadlines(command, rules, self.calendar, policy.variations)
         case = ReviewCase.report(
             command,
             key=key,
-            rule_set=self.rules.label,
-            variations=self.variations,
+            rule_set=rules.label,
+            variations=policy.variations,
             calendar_version=self.calendar.version,
             reported_on=today,
             opened=opened,
@@ -114,7 +116,7 @@ class ReviewService(Application[UUID]):
         def act(case: ReviewCase) -> None:
             case.state.check(command, today)
             check_agreed_due_days(command, self.calendar)
-            opened = plan_deadlines(case.state, command, self.rules, self.calendar)
+            opened = plan_deadlines(case.state, command, rules_of(case.state), self.calendar)
             notice = next((d for d in opened if d.key == "publication_notice"), None)
             if notice is not None and notice.due_on < today and case.state.report_sent_on is None:
                 raise RuleViolation(
@@ -252,3 +254,8 @@ class ReviewService(Application[UUID]):
 def _case_ref_of(first: dict[str, Any]) -> str | None:
     ref = first.get("case_ref")
     return str(ref) if ref else None
+
+
+def rules_of(state: ReviewState) -> RuleSet:
+    """The rule set a case was opened under (recorded as ``<id>@<version>``)."""
+    return rule_set(state.rule_set.split("@", 1)[0])

@@ -378,7 +378,12 @@ async def test_a_retried_activity_appends_nothing_twice(
 
     settings = sqlite_settings(tmp_path)
     services = bootstrap(settings)
-    flaky = FlakyReviews(store_env(settings), calendar=england_and_wales(), access=services.access)
+    flaky = FlakyReviews(
+        store_env(settings),
+        calendar=england_and_wales(),
+        access=services.access,
+        partnerships=services.partnerships,
+    )
     services.reviews.close()
     services.reviews = flaky
     queue = f"q-{uuid.uuid4().hex[:8]}"

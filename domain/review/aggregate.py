@@ -81,7 +81,7 @@ class ReviewCase(KeyedAggregate):
             events.IncidentReported,
             id=review_id(command.case_ref),
             key=key,
-            actor=command.actor.model_dump(mode="json"),
+            actor=command.actor.model_dump(mode="json", exclude_none=True),
             **fields_of(command),
             rule_set=rule_set,
             variations=variations.model_dump(mode="json"),
@@ -97,7 +97,7 @@ class ReviewCase(KeyedAggregate):
         self.trigger_event(
             EVENT_OF[type(command)],
             key=key,
-            actor=command.actor.model_dump(mode="json"),
+            actor=command.actor.model_dump(mode="json", exclude_none=True),
             **fields_of(command),
             opened=[d.model_dump(mode="json") for d in opened],
         )

@@ -24,6 +24,7 @@ __all__ = [
     "KeyedAggregate",
     "event_hash",
     "verify_chain",
+    "verify_records",
 ]
 
 GENESIS = "0" * 64
@@ -104,23 +105,37 @@ class ChainBreak(Exception):
 
 
 def verify_chain(events: Iterable[Any]) -> int:
-    """Check a stream of events in stored order; return how many were verified.
+    """Check a stream of (not yet stored) events in order; return how many were verified.
 
     Raises ``ChainBreak`` naming the first bad record.
     """
+    return verify_records(
+        (ev.originator_version, _topic(type(ev)), dict(vars(ev))) for ev in events
+    )
+
+
+def verify_records(records: Iterable[tuple[int, str, dict[str, Any]]]) -> int:
+    """Check a stream as stored: ``(version, stored topic, stored state)`` in order.
+
+    The state is the record's own stored content (decrypted and decoded, never
+    upcast), and the topic the one it was stored under, so an upcast or a moved
+    class never changes what is checked. Raises ``ChainBreak`` naming the first
+    bad record; returns how many were verified.
+    """
     prev, expected_version, count = GENESIS, 1, 0
-    for ev in events:
-        version = ev.originator_version
+    for version, topic, stored in records:
         if version != expected_version:
             raise ChainBreak(
                 version, f"expected version {expected_version}: a record is missing or moved"
             )
-        state = dict(vars(ev))
+        # the hash covered the event's fields and version, not the stored class_version
+        state = {k: v for k, v in stored.items() if k != "class_version"}
+        state["originator_version"] = version
         if state.get("prev_hash") != prev:
             raise ChainBreak(
                 version, "does not follow its predecessor (deleted, reordered or edited)"
             )
-        if event_hash(prev, _topic(type(ev)), state) != state.get("hash"):
+        if event_hash(prev, topic, state) != state.get("hash"):
             raise ChainBreak(version, "content does not match its hash (edited)")
         prev, expected_version, count = state["hash"], expected_version + 1, count + 1
     return count

@@ -50,6 +50,16 @@ def test_old_events_are_stored_under_their_old_topics_and_shape(old_store: Servi
     assert entry.data["notified_on"] == date(2025, 1, 8)  # typed after the upcast
 
 
+def test_old_chains_verify_intact_although_their_events_are_upcast(old_store: Services) -> None:
+    results = old_store.reviews.verify_all()
+    assert sorted(r.case_ref for r in results) == sorted(MANIFEST)
+    assert all(r.ok for r in results), [r for r in results if not r.ok]
+    # a new step on an old case extends the same chain
+    d = date(2025, 1, 8)
+    step(old_store.reviews, "V1-WEST", "record_panel_notification", d, notified_on=d)
+    assert old_store.reviews.verify("V1-WEST").ok
+
+
 def test_views_rebuild_from_the_old_store(old_store: Services) -> None:
     runner = build_runner(old_store.reviews)
     runner.catch_up()

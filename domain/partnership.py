@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.chain import ChainedAggregate
 from domain.errors import RuleViolation
-from domain.qa_clock import QaPolicy
+from domain.qa.clock import QaPolicy
 from domain.rules import RULE_SETS, LocalVariations
 from domain.standards import DEFAULT_STANDARD_SET, standard_set
 from domain.values import FreeText, PartnershipCode

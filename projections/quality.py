@@ -3,7 +3,7 @@ the read models.
 
 Folds audit, action-plan and child-of-concern events into their ``QaState`` without
 the aggregate classes: a QA event's ``apply`` only needs an object with ``state``,
-``applied_keys`` and ``chain_head`` whose class names the state model (``STATE``).
+``applied_keys`` and ``chain_head``. Describers read the events' own typed fields.
 
 No personal data reaches a view: the pseudonymous child references of a sample
 or of findings are counted, never listed (a child of concern is named by audit
@@ -18,14 +18,13 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
-from domain.action_plan import ActionPlan
-from domain.action_plan_model import ActionPlanState
-from domain.audit import Audit
-from domain.audit_model import AuditState
-from domain.child_of_concern import ChildOfConcern
-from domain.child_of_concern_model import ConcernState
-from domain.qa_clock import Clock, QaState
-from domain.qa_record import QaRecord
+from domain.action_plan import ActionPlanState
+from domain.action_plan.events import TOPIC_PREFIXES as ACTION_PLAN_TOPICS
+from domain.audit import AuditState
+from domain.audit.events import TOPIC_PREFIXES as AUDIT_TOPICS
+from domain.child_of_concern import ConcernState
+from domain.child_of_concern.events import TOPIC_PREFIXES as CONCERN_TOPICS
+from domain.qa import Clock, QaState
 from domain.standards import Grade
 from projections.lifecycles import (
     ClockFact,
@@ -52,19 +51,13 @@ Describer = Callable[[Any, Any], tuple[str, str | None]]
 class QaLifecycle(Lifecycle):
     """What the three lifecycle-2 records share: clocks, reminders, escalations, reads."""
 
-    record: ClassVar[type[QaRecord]]
+    state_model: ClassVar[type[QaState]]
     #: who owns the next step when no clock is running
     default_owner: ClassVar[str]
     describers: ClassVar[dict[str, Describer]] = {}
 
-    def __init__(self) -> None:
-        self.topic_prefixes = (f"{self.record.__module__}:{self.record.__qualname__}.",)
-        self._holder = type(
-            f"{self.record.__name__}Fold", (SimpleNamespace,), {"STATE": self.record.STATE}
-        )
-
     def fold(self, state: Any | None, event: Any) -> QaState:
-        holder = self._holder(state=state, applied_keys={}, chain_head="")
+        holder = SimpleNamespace(state=state, applied_keys={}, chain_head="")
         event.apply(holder)
         result: QaState = holder.state
         return result
@@ -73,7 +66,7 @@ class QaLifecycle(Lifecycle):
         return str(state.model_dump_json())
 
     def load(self, data: str) -> QaState:
-        return self.record.STATE.model_validate_json(data)
+        return self.state_model.model_validate_json(data)
 
     def ref(self, state: Any) -> str:
         return str(state.ref)
@@ -195,7 +188,7 @@ _AUDIT_KINDS = {
 
 
 def _planned(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     kind = _AUDIT_KINDS.get(c["kind"], _plain(c["kind"]))
     return (
         f"Audit planned ({kind}): {c['theme']}, {c['period_start']} to {c['period_end']}; "
@@ -207,18 +200,18 @@ def _planned(s: AuditState, e: Any) -> tuple[str, str | None]:
 
 
 def _sample(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     return f"Sample of {_plural(len(c['case_refs']), 'case')} drawn on {c['drawn_on']}", None
 
 
 def _returns_requested(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     asks = ", ".join(f"{r['agency']} (due {r['due_on']})" for r in c["requests"])
     return f"Audit returns requested on {c['requested_on']} from {asks}", None
 
 
 def _return(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     return (
         f"Audit return from {c['agency']} received on {c['received_on']}"
         + _met(s, f"return:{c['agency']}"),
@@ -227,7 +220,7 @@ def _return(s: AuditState, e: Any) -> tuple[str, str | None]:
 
 
 def _moderated(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     changed = c.get("grades_changed", 0)
     return (
         f"Moderation held on {c['held_on']} by {', '.join(c['moderators'])}; "
@@ -237,7 +230,7 @@ def _moderated(s: AuditState, e: Any) -> tuple[str, str | None]:
 
 
 def _findings(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     counts = ", ".join(
         f"{s.overall_grades[g.value]} {_plain(g.value)}"
         for g in Grade
@@ -256,14 +249,14 @@ def _findings(s: AuditState, e: Any) -> tuple[str, str | None]:
 
 def _recipients(template: str) -> Describer:
     def describe(s: AuditState, e: Any) -> tuple[str, str | None]:
-        c = e.command
+        c = vars(e)
         return template.format(**c) + ", ".join(c["recipients"]), None
 
     return describe
 
 
 def _plan_raised(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     owners = ", ".join(sorted({a["owner_agency"] for a in c["actions"]}))
     return (
         f"Action plan {s.action_plan_ref} raised on {c['raised_on']} with "
@@ -273,13 +266,14 @@ def _plan_raised(s: AuditState, e: Any) -> tuple[str, str | None]:
 
 
 def _audit_closed(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     return f"Audit closed on {c['closed_on']} without an action plan", c.get("reason")
 
 
 class AuditLifecycle(QaLifecycle):
     kind = "audit"
-    record = Audit
+    topic_prefixes = AUDIT_TOPICS
+    state_model = AuditState
     default_owner = "audit lead"
     describers: ClassVar[dict[str, Describer]] = {
         "Planned": _planned,
@@ -305,7 +299,7 @@ def _actions(opened: list[dict[str, Any]]) -> str:
 
 
 def _plan_opened(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     source = "audit" if c["source"] == "audit" else "review case"
     return (
         f"Action plan opened on {c['opened_on']} for {source} {c['source_ref']} with "
@@ -315,7 +309,7 @@ def _plan_opened(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
 
 
 def _progress(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     return (
         f"Progress on action {c['action_id']} reported on {c['reported_on']}: "
         f"{_plain(c['status'])}",
@@ -324,7 +318,7 @@ def _progress(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
 
 
 def _evidence(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     n = s.actions[c["action_id"]].evidence
     return (
         f"Evidence for action {c['action_id']} received on {c['received_on']} "
@@ -334,7 +328,7 @@ def _evidence(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
 
 
 def _completed(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     what = f"Action {c['action_id']} completed on {c['completed_on']}" + _met(
         s, f"action:{c['action_id']}"
     )
@@ -344,7 +338,7 @@ def _completed(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
 
 
 def _impact(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     what = f"Impact check on {c['checked_on']} by {_plain(c['method']).replace(' ', '-')}: "
     if c["result"] == "improved":
         what += "practice improved; action plan closed"
@@ -358,7 +352,8 @@ def _impact(s: ActionPlanState, e: Any) -> tuple[str, str | None]:
 
 class ActionPlanLifecycle(QaLifecycle):
     kind = "actionplan"
-    record = ActionPlan
+    topic_prefixes = ACTION_PLAN_TOPICS
+    state_model = ActionPlanState
     default_owner = "QA subgroup chair"
     describers: ClassVar[dict[str, Describer]] = {
         "PlanOpened": _plan_opened,
@@ -379,7 +374,7 @@ class ActionPlanLifecycle(QaLifecycle):
 
 
 def _concern_opened(s: ConcernState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     return (
         f"Child-of-concern process opened: sample case {c['sample_no']} of audit "
         f"{c['audit_ref']} graded inadequate on {c['graded_on']}{_next(e)}",
@@ -388,7 +383,7 @@ def _concern_opened(s: ConcernState, e: Any) -> tuple[str, str | None]:
 
 
 def _gm_review(s: ConcernState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     safety = (
         "action taken to keep the child safe"
         if c["safety_action_taken"]
@@ -401,7 +396,7 @@ def _gm_review(s: ConcernState, e: Any) -> tuple[str, str | None]:
 
 
 def _ad_review(s: ConcernState, e: Any) -> tuple[str, str | None]:
-    c = e.command
+    c = vars(e)
     met = [
         x
         for x in s.clocks.values()
@@ -421,7 +416,8 @@ def _ad_review(s: ConcernState, e: Any) -> tuple[str, str | None]:
 
 class ChildOfConcernLifecycle(QaLifecycle):
     kind = "childofconcern"
-    record = ChildOfConcern
+    topic_prefixes = CONCERN_TOPICS
+    state_model = ConcernState
     default_owner = "Assistant Director"
     describers: ClassVar[dict[str, Describer]] = {
         "ConcernOpened": _concern_opened,

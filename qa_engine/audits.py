@@ -19,37 +19,37 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
 
-from domain.action_plan import ActionPlan
-from domain.action_plan_model import (
+from domain.action_plan import (
     ActionPlanState,
     OpenActionPlan,
     OpenPlanFromReview,
-    initial_plan_state,
     plan_action_plan_clocks,
     plan_opening_clocks,
 )
-from domain.audit import Audit
-from domain.audit_model import (
+from domain.action_plan import events as action_plan_events
+from domain.action_plan.aggregate import ActionPlan
+from domain.audit import (
     ActionSpec,
     AuditState,
     PlanAudit,
     action_plan_ref,
-    initial_audit_state,
     plan_audit_clocks,
 )
+from domain.audit import events as audit_events
+from domain.audit.aggregate import Audit
 from domain.calendar import WorkingDayCalendar
-from domain.child_of_concern import ChildOfConcern
-from domain.child_of_concern_model import (
+from domain.child_of_concern import (
     ConcernState,
     OpenConcern,
-    initial_concern_state,
     plan_after_missed_review,
     plan_concern_clocks,
     plan_opening_concern_clocks,
 )
+from domain.child_of_concern import events as concern_events
+from domain.child_of_concern.aggregate import ChildOfConcern
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
-from domain.qa_clock import Clock, QaPolicy, QaState
-from domain.qa_record import QaRecord, record_id
+from domain.qa import Clock, QaPolicy, QaState
+from domain.qa.record import QaRecord, record_id
 from domain.review import Recommendation
 from domain.values import Command
 from qa_engine.due_days import check_agreed_due_days
@@ -58,7 +58,6 @@ from qa_engine.recording import (
     VerifyResult,
     aggregates_in_log,
     history_entry,
-    topic_prefix,
     verify_stored,
     write_once,
 )
@@ -72,6 +71,12 @@ KINDS: dict[str, type[QaRecord]] = {
     "audit": Audit,
     "actionplan": ActionPlan,
     "childofconcern": ChildOfConcern,
+}
+#: Every stored topic prefix (current and legacy) -> the kind of record it belongs to.
+TOPIC_KINDS: dict[str, RecordKind] = {
+    **dict.fromkeys(audit_events.TOPIC_PREFIXES, "audit"),
+    **dict.fromkeys(action_plan_events.TOPIC_PREFIXES, "actionplan"),
+    **dict.fromkeys(concern_events.TOPIC_PREFIXES, "childofconcern"),
 }
 S = TypeVar("S", bound=QaState)
 
@@ -98,16 +103,25 @@ class QualityService(Application[UUID]):
 
     def plan_audit(self, command: PlanAudit, *, key: str, today: date) -> AuditState:
         """Open an audit. Retrying with the same key returns it unchanged."""
-        initial = initial_audit_state(
-            command, policy=self.policy, calendar_version=self.calendar.version, today=today
+        state: AuditState = self._open(
+            Audit,
+            command.audit_ref,
+            key,
+            lambda: Audit.plan(
+                command,
+                key=key,
+                policy=self.policy,
+                calendar_version=self.calendar.version,
+                today=today,
+            ),
         )
-        return self._open(Audit, command.audit_ref, command, key, initial, [])
+        return state
 
     def record_audit_step(
         self, ref: str, step: str, command: Command, *, key: str, today: date
     ) -> AuditState:
-        state: AuditState = self._step(Audit, ref, step, command, key, today, plan_audit_clocks)
-        return state
+        audit: AuditState = self._step(Audit, ref, step, command, key, today, plan_audit_clocks)
+        return audit
 
     # ------------------------------------------------------------ action plans
 
@@ -119,11 +133,20 @@ class QualityService(Application[UUID]):
                 f"{command.opened_on} is in the future", field="opened_on", rule="no_future_dates"
             )
         check_agreed_due_days(command, self.calendar)
-        initial = initial_plan_state(
-            command, policy=self.policy, calendar_version=self.calendar.version, today=today
+        opened = plan_opening_clocks(command, self.policy, self.calendar)
+        state: ActionPlanState = self._open(
+            ActionPlan,
+            command.plan_ref,
+            key,
+            lambda: ActionPlan.open_plan(
+                command,
+                key=key,
+                policy=self.policy,
+                calendar_version=self.calendar.version,
+                opened=opened,
+            ),
         )
-        opened = plan_opening_clocks(initial, command, self.calendar)
-        return self._open(ActionPlan, command.plan_ref, command, key, initial, opened)
+        return state
 
     def review_recommendations(self, case_ref: str) -> list[Recommendation]:
         """The recommendations a review case recorded, read from its event history:
@@ -184,11 +207,20 @@ class QualityService(Application[UUID]):
     # --------------------------------------------------------- child of concern
 
     def open_concern(self, command: OpenConcern, *, key: str, today: date) -> ConcernState:
-        initial = initial_concern_state(
-            command, policy=self.policy, calendar_version=self.calendar.version, today=today
+        opened = plan_opening_concern_clocks(command, self.policy, self.calendar)
+        state: ConcernState = self._open(
+            ChildOfConcern,
+            command.concern_ref,
+            key,
+            lambda: ChildOfConcern.open_concern(
+                command,
+                key=key,
+                policy=self.policy,
+                calendar_version=self.calendar.version,
+                opened=opened,
+            ),
         )
-        opened = plan_opening_concern_clocks(initial, command, self.calendar)
-        return self._open(ChildOfConcern, command.concern_ref, command, key, initial, opened)
+        return state
 
     def record_concern_step(
         self, ref: str, step: str, command: Command, *, key: str, today: date
@@ -252,44 +284,33 @@ class QualityService(Application[UUID]):
 
     def verify_all(self) -> list[tuple[str, VerifyResult]]:
         """Check every audit, action plan and child-of-concern record in the event log."""
-        kinds = aggregates_in_log(self, {topic_prefix(c): k for k, c in KINDS.items()})
+        kinds = aggregates_in_log(self, TOPIC_KINDS)
         return [(k, verify_stored(self, i, None, _ref_of)) for i, k in kinds.items()]
 
     # ---------------------------------------------------------------- internals
 
-    def _open(
-        self,
-        cls: type[QaRecord],
-        ref: str,
-        command: Command,
-        key: str,
-        initial: S,
-        opened: list[Clock],
-    ) -> S:
+    def _open(self, cls: type[QaRecord], ref: str, key: str, make: Callable[[], QaRecord]) -> Any:
         try:
             existing = self._load(cls, ref)
         except CaseNotFound:
             pass
         else:
             if key in existing.applied_keys:
-                state: S = existing.state
-                return state
+                return existing.state
             raise CaseAlreadyExists(
                 f"{cls.KIND} {ref} already exists", field="ref", rule="unique_ref"
             )
-        record = cls.open_record(ref, command, key=key, initial=initial, opened=opened)
+        record = make()
         try:
             self.save(record)
         except RecordConflictError:
             existing = self._load(cls, ref)
             if key in existing.applied_keys:
-                state = existing.state
-                return state
+                return existing.state
             raise CaseAlreadyExists(
                 f"{cls.KIND} {ref} already exists", field="ref", rule="unique_ref"
             ) from None
-        state = record.state
-        return state
+        return record.state
 
     def _step(
         self,
@@ -309,7 +330,7 @@ class QualityService(Application[UUID]):
             record.state.check(command, today)
             check_agreed_due_days(command, self.calendar)
             opened = plan(record.state, command, self.calendar)
-            record.record(step, command, key=key, today=today, opened=opened)
+            record.record(command, key=key, today=today, opened=opened)
 
         return self._write(cls, ref, key, act)
 
@@ -329,5 +350,8 @@ class QualityService(Application[UUID]):
 
 
 def _ref_of(first: dict[str, Any]) -> str | None:
-    initial = first.get("initial") or {}
-    return str(initial["ref"]) if "ref" in initial else None
+    # most specific first: a concern also names its audit
+    for name in ("concern_ref", "plan_ref", "audit_ref"):
+        if first.get(name):
+            return str(first[name])
+    return None

@@ -22,12 +22,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
-from domain.action_plan_model import ActionPlanState, OpenPlanFromReview
-from domain.audit_model import AuditState, PlanAudit
+from domain.action_plan import ActionPlanState, OpenPlanFromReview
+from domain.audit import AuditState, PlanAudit
 from domain.calendar import LONDON, due_day
-from domain.child_of_concern_model import ConcernState
+from domain.child_of_concern import ConcernState
 from domain.errors import DomainError
-from domain.qa_clock import QaState
+from domain.qa import QaState
 from qa_engine.cli import (
     EXIT_OK,
     EXIT_REJECTED,

@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.partnership import PartnershipPolicy
-from domain.qa_clock import QaPolicy
+from domain.qa import QaPolicy
 from domain.rules import ClockStart, LocalVariations
 
 __all__ = ["Settings"]

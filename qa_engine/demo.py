@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.audit_model import AUDIT_COMMANDS, PlanAudit
+from domain.audit import AUDIT_COMMANDS, PlanAudit
 from domain.calendar import LONDON, WorkingDayCalendar
 from domain.errors import CaseAlreadyExists, CaseNotFound
-from domain.qa_clock import next_working_day
+from domain.qa import next_working_day
 from domain.review import COMMANDS, ReportIncident
 from qa_engine.audits import QualityService
 from qa_engine.calendar import england_and_wales

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from domain.action_plan_model import OpenActionPlan, OpenPlanFromReview, RecordImpactCheck
-from domain.audit_model import ActionSpec, RaiseActionPlan, RequestReturns
+from domain.action_plan import OpenActionPlan, OpenPlanFromReview, RecordImpactCheck
+from domain.audit import ActionSpec, RaiseActionPlan, RequestReturns
 from domain.calendar import WorkingDayCalendar
 from domain.errors import RuleViolation
-from domain.qa_clock import next_working_day
+from domain.qa import next_working_day
 from domain.review import RequestAgencySummaries
 
 __all__ = ["RULE", "agreed_due_days", "check_agreed_due_days"]

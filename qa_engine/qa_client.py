@@ -7,10 +7,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from domain.action_plan_model import ACTION_PLAN_COMMANDS, ActionPlanState, OpenPlanFromReview
-from domain.audit_model import AUDIT_COMMANDS, AuditState, PlanAudit, action_plan_ref
-from domain.child_of_concern_model import CONCERN_COMMANDS, ConcernState
-from domain.qa_clock import QaState
+from domain.action_plan import ACTION_PLAN_COMMANDS, ActionPlanState, OpenPlanFromReview
+from domain.audit import AUDIT_COMMANDS, AuditState, PlanAudit, action_plan_ref
+from domain.child_of_concern import CONCERN_COMMANDS, ConcernState
+from domain.qa import QaState
 from domain.values import Command
 from qa_engine.workflow_calls import (
     WorkflowRow,

@@ -71,13 +71,24 @@ def register_legacy_topics() -> None:
     A moved or renamed event class keeps loading: its old topic is registered here
     (idempotent: registering the same class twice is a no-op).
     """
+    from domain.action_plan.aggregate import ActionPlan
+    from domain.action_plan.events import LEGACY_TOPICS as ACTION_PLAN_TOPICS
+    from domain.audit.aggregate import Audit
+    from domain.audit.events import LEGACY_TOPICS as AUDIT_TOPICS
+    from domain.child_of_concern.aggregate import ChildOfConcern
+    from domain.child_of_concern.events import LEGACY_TOPICS as CONCERN_TOPICS
     from domain.review.aggregate import ReviewCase
     from domain.review.events import LEGACY_TOPICS as REVIEW_TOPICS
 
-    # The aggregate class itself lived in the module ``domain.review`` (now a package).
+    # The aggregate classes themselves lived in modules that are now packages: a
+    # created event names its aggregate's topic (``originator_topic``).
     register_topic("domain.review:ReviewCase", ReviewCase)
-    for topic, cls in REVIEW_TOPICS.items():
-        register_topic(topic, cls)
+    register_topic("domain.audit:Audit", Audit)
+    register_topic("domain.action_plan:ActionPlan", ActionPlan)
+    register_topic("domain.child_of_concern:ChildOfConcern", ChildOfConcern)
+    for topics in (REVIEW_TOPICS, AUDIT_TOPICS, ACTION_PLAN_TOPICS, CONCERN_TOPICS):
+        for topic, cls in topics.items():
+            register_topic(topic, cls)
 
 
 def store_env(settings: Settings, store: str = EVENT_STORE) -> dict[str, str]:

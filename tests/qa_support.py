@@ -10,10 +10,10 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from domain.action_plan_model import ACTION_PLAN_COMMANDS
-from domain.audit_model import AUDIT_COMMANDS, PlanAudit
-from domain.child_of_concern_model import CONCERN_COMMANDS
-from domain.qa_clock import QaState
+from domain.action_plan import ACTION_PLAN_COMMANDS
+from domain.audit import AUDIT_COMMANDS, PlanAudit
+from domain.child_of_concern import CONCERN_COMMANDS
+from domain.qa import QaState
 from tests.conftest import actor, london_today
 from workflows.audit import AuditWorkflow
 from workflows.qa_contracts import StartAudit, audit_workflow_id
@@ -60,7 +60,7 @@ async def wait_state(handle: WorkflowHandle[Any, Any], result_type: type[QaState
 async def start_audit(
     client: Client, queue: str, today: date, ref: str | None = None, **overrides: Any
 ) -> tuple[str, WorkflowHandle[AuditWorkflow, Any]]:
-    from domain.audit_model import AuditState
+    from domain.audit import AuditState
 
     ref = ref or new_ref()
     handle = await client.start_workflow(

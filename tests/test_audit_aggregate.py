@@ -9,19 +9,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.action_plan import ActionPlan
-from domain.action_plan_model import (
+from domain.action_plan import (
     ActionPlanStage,
     CompleteAction,
     OpenActionPlan,
     RecordActionEvidence,
     RecordImpactCheck,
-    initial_plan_state,
     plan_action_plan_clocks,
     plan_opening_clocks,
 )
-from domain.audit import Audit
-from domain.audit_model import (
+from domain.action_plan.aggregate import ActionPlan
+from domain.audit import (
     AuditStage,
     DrawSample,
     PlanAudit,
@@ -29,21 +27,20 @@ from domain.audit_model import (
     RecordModeration,
     RecordReturn,
     RequestReturns,
-    initial_audit_state,
     plan_audit_clocks,
 )
-from domain.child_of_concern import ChildOfConcern
-from domain.child_of_concern_model import (
+from domain.audit.aggregate import Audit
+from domain.child_of_concern import (
     OpenConcern,
     RecordAssistantDirectorReview,
     RecordGroupManagerReview,
-    initial_concern_state,
     plan_concern_clocks,
     plan_opening_concern_clocks,
 )
+from domain.child_of_concern.aggregate import ChildOfConcern
 from domain.errors import OutOfOrder, RuleViolation
-from domain.qa_clock import QaPolicy
-from domain.qa_record import QaRecord
+from domain.qa import QaPolicy
+from domain.qa.record import QaRecord
 from domain.standards import GLOUCESTERSHIRE_2025, STANDARD_SETS
 from qa_engine.calendar import england_and_wales
 from tests.conftest import actor
@@ -80,14 +77,15 @@ def plan_fields(**overrides: Any) -> dict[str, Any]:
 
 def planned_audit(**overrides: Any) -> Audit:
     plan = PlanAudit.model_validate(plan_fields(**overrides))
-    initial = initial_audit_state(plan, policy=QaPolicy(), calendar_version=CAL.version, today=DAY)
-    audit: Audit = Audit.open_record(plan.audit_ref, plan, key="k/plan", initial=initial, opened=[])
-    return audit
+    return Audit.plan(
+        plan, key="k/plan", policy=QaPolicy(), calendar_version=CAL.version, today=DAY
+    )
 
 
 def do(record: QaRecord, step: str, command: Any, today: date, plan: Any = None) -> None:
     opened = plan(record.state, command, CAL) if plan else []
-    record.record(step, command, key=f"k/{step}/{record.version}", today=today, opened=opened)
+    assert type(command) is record.STATE.COMMANDS[step]
+    record.record(command, key=f"k/{step}/{record.version}", today=today, opened=opened)
 
 
 def cmd(model: Any, **fields: Any) -> Any:
@@ -202,15 +200,12 @@ def test_action_plan_not_improved_opens_new_actions_with_clocks() -> None:
             }
         ],
     )
-    initial = initial_plan_state(
-        opening, policy=QaPolicy(), calendar_version=CAL.version, today=DAY
-    )
-    plan: ActionPlan = ActionPlan.open_record(
-        opening.plan_ref,
+    plan = ActionPlan.open_plan(
         opening,
         key="k/open",
-        initial=initial,
-        opened=plan_opening_clocks(initial, opening, CAL),
+        policy=QaPolicy(),
+        calendar_version=CAL.version,
+        opened=plan_opening_clocks(opening, QaPolicy(), CAL),
     )
     assert plan.state.clocks["action:A1"].escalations[1].to == ["partnership executive"]
     with pytest.raises(OutOfOrder, match="evidence"):
@@ -260,15 +255,12 @@ def test_concern_weekly_reviews_fall_on_working_days_and_misses_roll_on() -> Non
         partnership="GSCP",
         graded_on=graded,
     )
-    initial = initial_concern_state(
-        opening, policy=QaPolicy(), calendar_version=CAL.version, today=graded
-    )
-    concern: ChildOfConcern = ChildOfConcern.open_record(
-        opening.concern_ref,
+    concern = ChildOfConcern.open_concern(
         opening,
         key="k/open",
-        initial=initial,
-        opened=plan_opening_concern_clocks(initial, opening, CAL),
+        policy=QaPolicy(),
+        calendar_version=CAL.version,
+        opened=plan_opening_concern_clocks(opening, QaPolicy(), CAL),
     )
     assert concern.state.clocks["gm_review"].due_on == date(2025, 4, 14)  # 2 working days
     with pytest.raises(OutOfOrder, match="Group Manager"):
@@ -287,7 +279,7 @@ def test_concern_weekly_reviews_fall_on_working_days_and_misses_roll_on() -> Non
     )
     ad1 = concern.state.clocks["ad_review:1"]
     assert ad1.due_on == date(2025, 4, 22)  # 21 April is Easter Monday
-    from domain.child_of_concern_model import plan_after_missed_review
+    from domain.child_of_concern import plan_after_missed_review
 
     concern.escalate(
         "ad_review:1",

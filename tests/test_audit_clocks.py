@@ -9,9 +9,9 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.action_plan_model import ActionPlanState, OpenActionPlan
-from domain.audit_model import AuditState
-from domain.child_of_concern_model import ConcernStage, ConcernState, OpenConcern
+from domain.action_plan import ActionPlanState, OpenActionPlan
+from domain.audit import AuditState
+from domain.child_of_concern import ConcernStage, ConcernState, OpenConcern
 from qa_engine.bootstrap import Services
 from tests.conftest import actor
 from tests.qa_support import SAMPLE, new_ref, start_audit, step, today_of, wait_state

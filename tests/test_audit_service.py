@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from domain.action_plan_model import OpenPlanFromReview
-from domain.audit_model import AUDIT_COMMANDS, PlanAudit
+from domain.action_plan import OpenPlanFromReview
+from domain.audit import AUDIT_COMMANDS, PlanAudit
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 from qa_engine.audits import QualityService
 from tests.conftest import actor
@@ -127,7 +127,7 @@ def test_action_plan_from_review_recommendations(quality: QualityService) -> Non
     assert all(f"action:{a}" in p.clocks for a in p.actions)
     assert quality.open_plan_from_review(command, key=key, today=date(2025, 12, 1)) == p
     opened = quality.history("actionplan", p.ref)[0]
-    assert [a["text"] for a in opened.data["command"]["actions"]] == [r.text for r in recs]
+    assert [a["text"] for a in opened.data["actions"]] == [r.text for r in recs]
 
     report(quality.reviews, "GSCP-2025-008", aware=AWARE)
     no_recs = command.model_copy(update={"case_ref": "GSCP-2025-008"})

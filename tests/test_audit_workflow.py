@@ -10,9 +10,9 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.action_plan_model import ActionPlanStage, ActionPlanState
-from domain.audit_model import AuditStage, AuditState
-from domain.child_of_concern_model import ConcernStage, ConcernState
+from domain.action_plan import ActionPlanStage, ActionPlanState
+from domain.audit import AuditStage, AuditState
+from domain.child_of_concern import ConcernStage, ConcernState
 from qa_engine.bootstrap import Services
 from tests.qa_support import SAMPLE, events, start_audit, step, today_of, wait_state
 from tests.working_days import working_day
@@ -270,7 +270,7 @@ async def test_rejected_updates_record_nothing(
 async def test_action_plan_for_review_recommendations(
     ts_env: WorkflowEnvironment, qa_worker: tuple[Client, str, Services]
 ) -> None:
-    from domain.action_plan_model import OpenPlanFromReview
+    from domain.action_plan import OpenPlanFromReview
     from tests.conftest import actor
     from tests.lifecycle import full_lifecycle
     from workflows.qa_contracts import StartActionPlan

@@ -9,7 +9,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.child_of_concern_model import ConcernStage, ConcernState, OpenConcern
+from domain.child_of_concern import ConcernStage, ConcernState, OpenConcern
 from qa_engine.bootstrap import Services
 from tests.conftest import actor
 from tests.qa_support import new_ref, step, today_of, wait_state

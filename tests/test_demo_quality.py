@@ -10,9 +10,9 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.action_plan_model import ActionPlanState
-from domain.audit_model import AuditStage, AuditState
-from domain.child_of_concern_model import ConcernStage, ConcernState
+from domain.action_plan import ActionPlanState
+from domain.audit import AuditStage, AuditState
+from domain.child_of_concern import ConcernStage, ConcernState
 from qa_engine.audits import RecordKind
 from qa_engine.bootstrap import Services
 from qa_engine.calendar import england_and_wales

@@ -13,10 +13,10 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.action_plan_model import ACTION_PLAN_COMMANDS, OpenActionPlan, OpenPlanFromReview
-from domain.audit_model import AUDIT_COMMANDS
+from domain.action_plan import ACTION_PLAN_COMMANDS, OpenActionPlan, OpenPlanFromReview
+from domain.audit import AUDIT_COMMANDS
 from domain.errors import CaseNotFound, RuleViolation
-from domain.qa_clock import next_working_day
+from domain.qa import next_working_day
 from domain.review import COMMANDS
 from qa_engine.audits import QualityService
 from qa_engine.bootstrap import Services

@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 
-from domain.action_plan_model import ACTION_PLAN_COMMANDS, OpenActionPlan
-from domain.audit_model import AUDIT_COMMANDS, PlanAudit, action_plan_ref
-from domain.child_of_concern_model import CONCERN_COMMANDS, OpenConcern
-from domain.qa_record import QaRecord
+from domain.action_plan import ACTION_PLAN_COMMANDS, OpenActionPlan
+from domain.action_plan import events as action_plan_events
+from domain.audit import AUDIT_COMMANDS, PlanAudit, action_plan_ref
+from domain.audit import events as audit_events
+from domain.child_of_concern import CONCERN_COMMANDS, OpenConcern
+from domain.child_of_concern import events as concern_events
 from projections import queries
 from projections.catalogue import build_runner, sealer_for
 from projections.runner import ProjectionRunner
@@ -464,8 +466,8 @@ def _whole_story(qa: QualityService) -> None:
 
 
 _QA_EVENT_CLASSES = {
-    c.__name__ for cls in KINDS.values() for c in vars(cls).values() if isinstance(c, type)
-} | {c.__name__ for c in vars(QaRecord).values() if isinstance(c, type)}
+    name for events in (audit_events, action_plan_events, concern_events) for name in events.EVENTS
+}
 
 
 def test_qa_trails_read_in_plain_words(services: Services) -> None:
@@ -699,7 +701,7 @@ def test_rebuild_equals_incremental_with_reviews_and_qa_in_one_log(services: Ser
 
 
 def _oid(raw: Any, kind: str, ref: str) -> Any:
-    from domain.qa_record import record_id
+    from domain.qa.record import record_id
 
     return record_id(kind, ref) if raw.pg else record_id(kind, ref).hex
 
@@ -728,7 +730,7 @@ def test_verify_all_checks_qa_chains_and_names_the_tampered_record(
             (oid,),
         )
         state = json.loads(bytes(row[0]))
-        state["command"]["reviewed_on"] = "2025-03-25"
+        state["reviewed_on"] = {"_type_": "date_iso", "_data_": "2025-03-25"}
         raw.run(
             "UPDATE {events} SET state = ? WHERE originator_id = ? AND originator_version = 2",
             (json.dumps(state).encode(), oid),

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from domain.audit_model import DrawSample, RequestReturns
-from domain.child_of_concern_model import OpenConcern
-from domain.qa_clock import QaPolicy
+from domain.audit import DrawSample, RequestReturns
+from domain.child_of_concern import OpenConcern
+from domain.qa import QaPolicy
 from qa_engine.bootstrap import bootstrap
 from tests.conftest import actor, sqlite_settings
 from tests.qa_support import SAMPLE, plan_audit

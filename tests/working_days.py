@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.qa_clock import next_working_day
+from domain.qa import next_working_day
 from qa_engine.calendar import england_and_wales
 
 __all__ = ["working_day"]

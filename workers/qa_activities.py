@@ -13,10 +13,10 @@ from typing import Any
 
 from temporalio import activity
 
-from domain.action_plan_model import ACTION_PLAN_COMMANDS, ActionPlanState
-from domain.audit_model import AUDIT_COMMANDS, AuditState
-from domain.child_of_concern_model import CONCERN_COMMANDS, ConcernState
-from domain.qa_clock import QaState
+from domain.action_plan import ACTION_PLAN_COMMANDS, ActionPlanState
+from domain.audit import AUDIT_COMMANDS, AuditState
+from domain.child_of_concern import CONCERN_COMMANDS, ConcernState
+from domain.qa import QaState
 from domain.values import Command
 from qa_engine.audits import QualityService
 from workers.activities import domain_call

@@ -12,7 +12,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.action_plan_model import (
+    from domain.action_plan import (
         ActionPlanState,
         CompleteAction,
         RecordActionEvidence,

@@ -15,8 +15,8 @@ from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.action_plan_model import OpenActionPlan
-    from domain.audit_model import (
+    from domain.action_plan import OpenActionPlan
+    from domain.audit import (
         AuditState,
         CloseAudit,
         DrawSample,
@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         RecordReturn,
         RequestReturns,
     )
-    from domain.child_of_concern_model import OpenConcern
+    from domain.child_of_concern import OpenConcern
     from workflows.qa_common import ClockedWorkflow
     from workflows.qa_contracts import (
         PLAN_AUDIT,

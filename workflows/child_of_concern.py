@@ -12,7 +12,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.child_of_concern_model import (
+    from domain.child_of_concern import (
         ConcernState,
         RecordAssistantDirectorReview,
         RecordGroupManagerReview,

@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
-    from domain.qa_clock import QaState, Timer
+    from domain.qa import QaState, Timer
     from domain.values import Command
     from workflows.common import execute, london_today, rejected
     from workflows.contracts import BREACHED, CASE_REF, NEXT_DEADLINE, PARTNERSHIP, STAGE

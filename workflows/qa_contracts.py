@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.action_plan_model import OpenActionPlan, OpenPlanFromReview
-from domain.audit_model import PlanAudit
-from domain.child_of_concern_model import ConcernState, OpenConcern
+from domain.action_plan import OpenActionPlan, OpenPlanFromReview
+from domain.audit import PlanAudit
+from domain.child_of_concern import ConcernState, OpenConcern
 
 __all__ = [
     "OPEN_ACTION_PLAN",

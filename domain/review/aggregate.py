@@ -10,14 +10,12 @@ and the deadlines computed for it before it was triggered.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import BaseModel
-
 from domain.chain import KeyedAggregate
 from domain.errors import RuleViolation
+from domain.evolution import fields_of
 from domain.review import events
 from domain.review.checks import check
 from domain.review.commands import COMMANDS, ReportIncident
@@ -31,30 +29,6 @@ __all__ = ["EVENT_OF", "ReviewCase", "review_id"]
 def review_id(case_ref: str) -> UUID:
     """The aggregate id of a case: stable, so retries and replays agree on it."""
     return uuid5(NAMESPACE_URL, f"qa-engine:review:{case_ref.upper()}")
-
-
-def fields_of(
-    command: BaseModel, *, exclude: frozenset[str] = frozenset({"actor"})
-) -> dict[str, Any]:
-    """An accepted command's values as event fields: dates stay dates; enums become
-    their values; nested models become plain JSON dicts."""
-    out: dict[str, Any] = {}
-    for name, value in command:
-        if name in exclude:
-            continue
-        if isinstance(value, list):
-            out[name] = [_plain(v) for v in value]
-        else:
-            out[name] = _plain(value)
-    return out
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, Enum):
-        return value.value
-    return value
 
 
 class ReviewCase(KeyedAggregate):

@@ -16,12 +16,11 @@ them by the field's declared type.
 
 from __future__ import annotations
 
-import types
-import typing
 from datetime import date, datetime
 from typing import Any, ClassVar
 
 from domain.chain import ChainedAggregate, KeyedAggregate
+from domain.evolution import fill_optional, revive_dates
 from domain.review.state import Deadline, ReviewState
 
 __all__ = [
@@ -57,27 +56,6 @@ __all__ = [
     "TermsOfReferenceAgreed",
     "ThresholdDecided",
 ]
-
-
-def _revive_dates(cls: type, state: dict[str, Any]) -> None:
-    """Parse ISO strings into ``date``/``datetime`` where ``cls`` declares one (v1 data)."""
-    for name, hint in typing.get_type_hints(cls).items():
-        value = state.get(name)
-        if not isinstance(value, str):
-            continue
-        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-        if datetime in options:
-            state[name] = datetime.fromisoformat(value)
-        elif date in options:
-            state[name] = date.fromisoformat(value)
-
-
-def _fill_optional(cls: type, state: dict[str, Any]) -> None:
-    """A field a v1 record never had, where the type allows None, reads as None."""
-    for name, hint in typing.get_type_hints(cls).items():
-        optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
-        if name not in state and optional:
-            state[name] = None
 
 
 class ReviewEvent(KeyedAggregate.Event):
@@ -118,7 +96,7 @@ class IncidentReported(ReviewEvent, ChainedAggregate.Created):
         state["looked_after"] = report.get("looked_after", False)
         for name in ("rule_set", "variations", "calendar_version", "reported_on"):
             state[name] = initial[name]
-        _revive_dates(cls, state)
+        revive_dates(cls, state)
 
     def apply(self, aggregate: Any) -> None:
         aggregate.applied_keys = {}
@@ -140,8 +118,8 @@ class StepRecorded(ReviewEvent):
     @classmethod
     def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
         state.update(state.pop("command"))
-        _fill_optional(cls, state)
-        _revive_dates(cls, state)
+        fill_optional(cls, state)
+        revive_dates(cls, state)
 
     def apply(self, aggregate: Any) -> None:
         self.on(aggregate.state)
@@ -342,7 +320,7 @@ class DeadlineReminderSent(ReviewEvent):
 
     @classmethod
     def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
-        _revive_dates(cls, state)
+        revive_dates(cls, state)
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.on_reminder(self.deadline)
@@ -360,7 +338,7 @@ class DeadlineBreached(ReviewEvent):
 
     @classmethod
     def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
-        _revive_dates(cls, state)
+        revive_dates(cls, state)
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.on_breach(self.deadline, self.breached_at)

@@ -34,10 +34,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain.action_plan_model import ActionPlanState
-from domain.audit_model import AuditState
-from domain.child_of_concern_model import ConcernState, OpenConcern
-from domain.qa_clock import next_working_day
+from domain.action_plan import ActionPlanState
+from domain.audit import AuditState
+from domain.child_of_concern import ConcernState, OpenConcern
+from domain.qa import next_working_day
 from qa_engine.bootstrap import bootstrap
 from qa_engine.calendar import england_and_wales
 from qa_engine.config import Settings

@@ -1,0 +1,161 @@
+"""The audit's state: what the workflow carries and queries return.
+
+Built only from recorded events: each ``on_*`` method sets state from one event's
+own fields (and the clocks recorded with it), so replay rebuilds the same state.
+It holds the pseudonymous sample references the findings are checked against,
+but no free text; none of it goes into workflow ids, search attributes or memos.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.audit.commands import (
+    AUDIT_COMMANDS,
+    CONCERN_KINDS,
+    AuditKind,
+    action_plan_ref,
+    concern_ref,
+)
+from domain.qa.clock import QaPolicy, QaState
+from domain.standards import Grade
+from domain.values import Command
+
+if TYPE_CHECKING:
+    from domain.audit import events
+
+__all__ = ["AuditStage", "AuditState", "ConcernRaised"]
+
+
+class AuditStage(StrEnum):
+    PLANNED = "planned"
+    SAMPLED = "sampled"
+    RETURNS = "returns"
+    MODERATED = "moderated"
+    GRADED = "graded"
+    REPORTED = "reported"
+    CLOSED = "closed"
+
+
+class ConcernRaised(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    concern_ref: str
+    sample_no: int
+    graded_on: date
+
+
+class AuditState(QaState):
+    """One audit: what the workflow carries and queries return."""
+
+    COMMANDS: ClassVar[dict[str, type[Command]]] = AUDIT_COMMANDS
+    LABEL: ClassVar[str] = "audit"
+
+    stage: AuditStage
+    kind: AuditKind
+    standards: str
+    standard_codes: list[str]
+    period_start: date
+    period_end: date
+    sample_size: int
+    agencies: list[str]
+    sample: list[str] = Field(default_factory=list)
+    returns: dict[str, date | None] = Field(default_factory=dict)
+    moderated_on: date | None = None
+    graded_on: date | None = None
+    overall_grades: dict[str, int] = Field(default_factory=dict)
+    standard_grades: dict[str, dict[str, int]] = Field(default_factory=dict)
+    concerns: list[ConcernRaised] = Field(default_factory=list)
+    reported_on: date | None = None
+    report_recipients: list[str] = Field(default_factory=list)
+    briefing_on: date | None = None
+    briefing_recipients: list[str] = Field(default_factory=list)
+    action_plan_ref: str | None = None
+
+    @classmethod
+    def opened_by(cls, e: events.Planned) -> AuditState:
+        """The state of an audit just planned (from the opening event's own fields)."""
+        return cls(
+            ref=e.audit_ref,
+            partnership=e.partnership,
+            policy=QaPolicy.model_validate(e.policy),
+            calendar_version=e.calendar_version,
+            opened_on=e.opened_on,
+            stage=AuditStage.PLANNED,
+            kind=AuditKind(e.kind),
+            standards=e.standards,
+            standard_codes=list(e.standard_codes),
+            period_start=e.period_start,
+            period_end=e.period_end,
+            sample_size=e.sample_size,
+            agencies=list(e.agencies),
+        )
+
+    def check(self, command: Command, today: date) -> None:
+        """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
+        from domain.audit.checks import check
+
+        check(self, command, today)
+
+    # --------------------------------------------------------------- mutations
+
+    def on_sample_drawn(self, e: events.SampleDrawn) -> None:
+        self.sample = list(e.case_refs)
+        self.stage = AuditStage.SAMPLED
+
+    def on_returns_requested(self, e: events.ReturnsRequested) -> None:
+        for r in e.requests:
+            self.returns[str(r["agency"])] = None
+        self.stage = AuditStage.RETURNS
+
+    def on_return_received(self, e: events.ReturnReceived) -> None:
+        self.returns[e.agency] = e.received_on
+        self.meet(f"return:{e.agency}", e.received_on)
+
+    def on_moderated(self, e: events.Moderated) -> None:
+        self.moderated_on = e.held_on
+        self.stage = AuditStage.MODERATED
+
+    def on_findings_graded(self, e: events.FindingsGraded) -> None:
+        self.graded_on = e.recorded_on
+        self.overall_grades = dict(Counter(str(f["overall"]) for f in e.findings))
+        per_standard: dict[str, Counter[str]] = {}
+        for f in e.findings:
+            for code, grade in (f.get("standards") or {}).items():
+                per_standard.setdefault(code, Counter())[str(grade)] += 1
+        self.standard_grades = {k: dict(v) for k, v in sorted(per_standard.items())}
+        if self.kind in CONCERN_KINDS:
+            position = {ref: i for i, ref in enumerate(self.sample, 1)}
+            self.concerns = [
+                ConcernRaised(
+                    concern_ref=concern_ref(self.ref, position[f["case_ref"]]),
+                    sample_no=position[f["case_ref"]],
+                    graded_on=e.recorded_on,
+                )
+                for f in e.findings
+                if f["overall"] == Grade.INADEQUATE
+            ]
+            self.concerns.sort(key=lambda x: x.sample_no)
+        self.stage = AuditStage.GRADED
+
+    def on_report_issued(self, e: events.ReportIssued) -> None:
+        self.reported_on = e.reported_on
+        self.report_recipients = list(e.recipients)
+        self.stage = AuditStage.REPORTED
+
+    def on_learning_briefing_issued(self, e: events.LearningBriefingIssued) -> None:
+        self.briefing_on = e.issued_on
+        self.briefing_recipients = list(e.recipients)
+
+    def on_action_plan_raised(self, e: events.ActionPlanRaised) -> None:
+        self.action_plan_ref = action_plan_ref(self.ref)
+        self.stage = AuditStage.CLOSED
+        self.close(f"action plan {self.action_plan_ref} raised")
+
+    def on_closed_without_actions(self, e: events.ClosedWithoutActions) -> None:
+        self.stage = AuditStage.CLOSED
+        self.close("closed without actions; reason recorded")

@@ -1,0 +1,64 @@
+"""How stored events evolve: the helpers every lifecycle's upcasters and aggregates share.
+
+Pure functions (no eventsourcing): an accepted command becomes an event's typed
+fields (``fields_of``); a version-1 record, whose dates inside dicts were ISO
+strings, is lifted by reading the declared types of the current class
+(``revive_dates``, ``fill_optional``).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+__all__ = ["fields_of", "fill_optional", "revive_dates"]
+
+
+def revive_dates(cls: type, state: dict[str, Any]) -> None:
+    """Parse ISO strings into ``date``/``datetime`` where ``cls`` declares one (v1 data)."""
+    for name, hint in typing.get_type_hints(cls).items():
+        value = state.get(name)
+        if not isinstance(value, str):
+            continue
+        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        if datetime in options:
+            state[name] = datetime.fromisoformat(value)
+        elif date in options:
+            state[name] = date.fromisoformat(value)
+
+
+def fill_optional(cls: type, state: dict[str, Any]) -> None:
+    """A field a v1 record never had, where the type allows None, reads as None."""
+    for name, hint in typing.get_type_hints(cls).items():
+        optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+        if name not in state and optional:
+            state[name] = None
+
+
+def fields_of(
+    command: BaseModel, *, exclude: frozenset[str] = frozenset({"actor"})
+) -> dict[str, Any]:
+    """An accepted command's values as event fields: dates stay dates; enums become
+    their values; nested models become plain JSON dicts."""
+    out: dict[str, Any] = {}
+    for name, value in command:
+        if name in exclude:
+            continue
+        if isinstance(value, list):
+            out[name] = [_plain(v) for v in value]
+        else:
+            out[name] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Enum):
+        return value.value
+    return value

@@ -249,10 +249,15 @@ def _review_step(s: Services, ref: str, name: str, today: date, **fields: Any) -
     s.reviews.record_step(ref, name, command, key=f"review-{ref}/v2-{name}", today=today)
 
 
+QA_COMMANDS = {
+    "audit": AUDIT_COMMANDS,
+    "actionplan": ACTION_PLAN_COMMANDS,
+    "childofconcern": CONCERN_COMMANDS,
+}
+
+
 def _qa_step(s: Services, kind: str, ref: str, name: str, today: date, **fields: Any) -> None:
-    models = {"audit": AUDIT_COMMANDS, "actionplan": ACTION_PLAN_COMMANDS}
-    models["childofconcern"] = CONCERN_COMMANDS
-    command = models[kind][name].model_validate({"actor": ACTOR, **fields})
+    command = QA_COMMANDS[kind][name].model_validate({"actor": ACTOR, **fields})
     key = f"{kind}-{ref}/v2-{name}"
     record = {
         "audit": s.quality.record_audit_step,

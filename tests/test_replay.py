@@ -8,6 +8,7 @@ of concern).
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,40 @@ from temporalio.worker import Replayer
 
 from workers.main import WORKFLOWS, sandbox_runner
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HERE = Path(__file__).parent / "histories"
+HISTORIES = sorted(HERE.glob("*.json"))
+
+#: each branch of the lifecycles -> (history, activities it must have run at least this often)
+BRANCHES: dict[str, tuple[str, dict[str, int]]] = {
+    "threshold not met": (
+        "review_threshold_not_met",
+        {"record_threshold_decision": 1},
+    ),
+    "looked-after child death": ("review_lac_death", {"record_sos_ofsted_notification": 1}),
+    "Panel challenges the decision": (
+        "review_challenged_decision",
+        {"record_rapid_review_decision": 2, "submit_rapid_review_report": 2},
+    ),
+    "LCSPR clock paused and resumed": ("review_full_path", {"pause_clock": 1, "resume_clock": 1}),
+    "breach and escalation": (
+        "review_full_path",
+        {"record_deadline_reminder": 1, "record_deadline_breach": 1},
+    ),
+    "audit return overdue, escalated": (
+        "audit_full_path",
+        {"record_qa_reminder": 1, "record_qa_escalation": 1},
+    ),
+    "action overdue, escalated; impact improved": (
+        "actionplan_reminders_impact",
+        {"record_qa_escalation": 1, "record_impact_check": 1},
+    ),
+    "impact not improved: new actions": (
+        "actionplan_impact_not_improved",
+        {"record_impact_check": 2},
+    ),
+    "child of concern continued as new": ("childofconcern_run1_continued", {}),
+    "child of concern missed review, assured": ("childofconcern_run2", {"record_qa_escalation": 1}),
+}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
@@ -49,3 +83,22 @@ def test_every_workflow_has_a_committed_history() -> None:
         .HasField("workflow_execution_continued_as_new_event_attributes")
     ]
     assert "childofconcern_run1_continued" in continued
+
+
+def _activities(stem: str) -> Counter[str]:
+    history = WorkflowHistory.from_json(stem, (HERE / f"{stem}.json").read_text())
+    return Counter(
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    )
+
+
+@pytest.mark.parametrize("branch", sorted(BRANCHES))
+def test_every_branch_has_a_committed_history(branch: str) -> None:
+    """Each branch a running workflow may be on is replayed above from a committed history."""
+    stem, needs = BRANCHES[branch]
+    assert (HERE / f"{stem}.json") in HISTORIES, f"{branch}: {stem}.json is missing"
+    ran = _activities(stem)
+    missing = {a: f"ran {ran[a]}, needs {n}" for a, n in needs.items() if ran[a] < n}
+    assert not missing, f"{branch}: {stem}.json does not take the branch: {missing}"

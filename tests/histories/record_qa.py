@@ -11,42 +11,46 @@ Writes, beside this file:
   action escalated to the chair, completion, then the impact check;
 - ``childofconcern_run1_continued.json`` and ``childofconcern_run2.json``: a
   concern whose first run continues as new (small history limit) and the run
-  that carries its state on to assurance.
+  that carries its state on to assurance;
+- ``actionplan_impact_not_improved.json``: a plan whose impact check finds practice
+  not improved: new actions (round 2), done, then a second check that closes it.
 
-Like record.py: re-record only when a workflow changes on purpose (and gate the
-change with ``workflow.patched`` if running workflows must survive it).
+    .venv/bin/python -m tests.histories.record_qa actionplan_impact_not_improved
+
+records only the named scenarios (``audit_and_plan``, ``concern_continued_as_new``,
+``actionplan_impact_not_improved``). Like record.py: re-record only when a workflow
+changes on purpose (and gate the change with ``workflow.patched`` if running
+workflows must survive it), and only the scenario you mean to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
-import uuid
-from concurrent.futures import ThreadPoolExecutor
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain.action_plan import ActionPlanState
+from domain.action_plan import ActionPlanState, OpenActionPlan
 from domain.audit import AuditState
 from domain.child_of_concern import ConcernState, OpenConcern
 from domain.qa import next_working_day
-from qa_engine.bootstrap import bootstrap
 from qa_engine.calendar import england_and_wales
-from qa_engine.config import Settings
 from tests.conftest import actor
+from tests.histories.record import Scenario, on_fresh_server
 from tests.qa_support import SAMPLE, start_audit, step, today_of, wait_state
-from workers.main import build_worker
+from workflows.action_plan import ActionPlanWorkflow
 from workflows.child_of_concern import ChildOfConcernWorkflow
-from workflows.contracts import SEARCH_ATTRIBUTES
-from workflows.qa_contracts import StartConcern, action_plan_workflow_id, concern_workflow_id
+from workflows.qa_contracts import (
+    StartActionPlan,
+    StartConcern,
+    action_plan_workflow_id,
+    concern_workflow_id,
+)
 
 HERE = Path(__file__).parent
 CALENDAR = england_and_wales()
@@ -214,37 +218,87 @@ async def concern_continued_as_new(env: WorkflowEnvironment, client: Client, que
     (HERE / "childofconcern_run2.json").write_text(runs[1].to_json())
 
 
-async def on_fresh_server(scenario: Any) -> None:
-    """One time-skipping server per scenario: time stalls while any earlier workflow
-    has a task no worker will take."""
-    from tests.conftest import _bin
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=_bin("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+async def actionplan_impact_not_improved(
+    env: WorkflowEnvironment, client: Client, queue: str
+) -> None:
+    t0 = await today_of(env)
+    ref = "REPLAY-AUD-3-AP"
+    opening = OpenActionPlan.model_validate(
+        {
+            "actor": actor(),
+            "plan_ref": ref,
+            "partnership": "GSCP",
+            "source": "audit",
+            "source_ref": "REPLAY-AUD-3",
+            "opened_on": t0,
+            "actions": [
+                action("LA", working(t0 + timedelta(days=20)), "Monthly supervision audit")
+            ],
+        }
     )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={
-                k.name: IndexedValueType.ValueType(k.indexed_value_type) for k in SEARCH_ATTRIBUTES
-            },
-        )
+    plan: WorkflowHandle[Any, Any] = await client.start_workflow(
+        ActionPlanWorkflow.run,
+        StartActionPlan(open=opening),
+        id=action_plan_workflow_id(ref),
+        task_queue=queue,
     )
-    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(4) as pool:
-        services = bootstrap(Settings(data_dir=Path(tmp)))
-        queue = f"record-{uuid.uuid4().hex[:6]}"
-        async with build_worker(env.client, task_queue=queue, services=services, executor=pool):
-            await scenario(env, env.client, queue)
-        services.close()
-    await env.shutdown()
+    await wait_state(plan, ActionPlanState)
+    await step(plan, "record_action_evidence", ActionPlanState, action_id="A1", received_on=t0,
+               evidence="Supervision audit results")  # fmt: skip
+    p = await step(plan, "complete_action", ActionPlanState, action_id="A1", completed_on=t0)
+    assert p.impact_from is not None
+    await env.sleep(p.impact_from - t0 + timedelta(days=1))  # the check's reminder fires first
+    t1 = await today_of(env)
+    p = await step(
+        plan,
+        "record_impact_check",
+        ActionPlanState,
+        checked_on=t1,
+        method="re_audit",
+        result="not_improved",
+        measure="Re-audit of ten files: supervision recorded in 6",
+        new_actions=[action("LA", working(t1 + timedelta(days=30)), "Managers check monthly")],
+    )
+    assert p.round == 2 and p.stage == "in_progress"
+    await env.sleep(timedelta(days=7))
+    t2 = await today_of(env)
+    await step(plan, "record_action_evidence", ActionPlanState, action_id="A2", received_on=t2,
+               evidence="Managers' monthly checks")  # fmt: skip
+    p = await step(plan, "complete_action", ActionPlanState, action_id="A2", completed_on=t2)
+    assert p.impact_from is not None
+    await env.sleep(p.impact_from - t2 + timedelta(days=1))
+    t3 = await today_of(env)
+    await step(
+        plan,
+        "record_impact_check",
+        ActionPlanState,
+        checked_on=t3,
+        method="re_audit",
+        result="improved",
+        measure="Re-audit of ten files: supervision recorded in 9",
+    )
+    await plan.result()
+    history = await plan.fetch_history()
+    (HERE / "actionplan_impact_not_improved.json").write_text(history.to_json())
 
 
-async def record() -> None:
-    await on_fresh_server(audit_and_plan)
-    await on_fresh_server(concern_continued_as_new)
+SCENARIOS: dict[str, Scenario] = {
+    "audit_and_plan": audit_and_plan,
+    "concern_continued_as_new": concern_continued_as_new,
+    "actionplan_impact_not_improved": actionplan_impact_not_improved,
+}
+
+
+async def record(names: list[str]) -> None:
+    unknown = sorted(set(names) - set(SCENARIOS))
+    if unknown:
+        raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    for name in names or SCENARIOS:
+        await on_fresh_server(SCENARIOS[name])
+        print(f"recorded {name}", flush=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1:]))
+    sys.stdout.flush()
     os._exit(0)

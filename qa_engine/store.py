@@ -1,7 +1,9 @@
 """Event store wiring: eventsourcing over SQLite (default) or PostgreSQL.
 
 Payloads are transcoded with orjson; with ``QA_CIPHER_KEY`` set they are
-encrypted at rest with AES-GCM (eventsourcing's cipher).
+encrypted at rest with AES-GCM (eventsourcing's cipher). Every stored record is
+sealed in the ledger (``qa_engine.ledger``), keyed by ``QA_LEDGER_KEY`` (or a key
+made once in the data directory) and anchored in ``<data_dir>/ledger-anchor.json``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import orjson
 from eventsourcing.persistence import Transcoder
 
 from qa_engine.config import Settings
+from qa_engine.ledger import ENV_ANCHOR, ENV_KEY, ENV_LOCATION, load_or_create_key
 
 __all__ = ["EVENT_STORE", "OrjsonTranscoder", "store_env"]
 
@@ -58,8 +61,11 @@ class OrjsonTranscoder(Transcoder):
 
 def store_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing environment for ``settings`` (never read from os.environ)."""
+    key = settings.ledger_key.get_secret_value() if settings.ledger_key else ""
     env: dict[str, str] = {
         "TRANSCODER_TOPIC": "qa_engine.store:OrjsonTranscoder",
+        ENV_KEY: key or load_or_create_key(settings.ledger_key_file),
+        ENV_ANCHOR: str(settings.ledger_anchor_file.absolute()),
     }
     if settings.cipher_key is not None and settings.cipher_key.get_secret_value():
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
@@ -68,13 +74,14 @@ def store_env(settings: Settings) -> dict[str, str]:
         path = settings.sqlite_file
         path.parent.mkdir(parents=True, exist_ok=True)
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            PERSISTENCE_MODULE="qa_engine.ledger:LedgerSQLiteFactory",
             SQLITE_DBNAME=str(path),
             SQLITE_LOCK_TIMEOUT="10",
         )
+        env[ENV_LOCATION] = f"sqlite:{path.resolve()}"
     else:
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
+            PERSISTENCE_MODULE="qa_engine.ledger:LedgerPostgresFactory",
             POSTGRES_DBNAME=settings.postgres_db,
             POSTGRES_HOST=settings.postgres_host,
             POSTGRES_PORT=str(settings.postgres_port),
@@ -85,4 +92,8 @@ def store_env(settings: Settings) -> dict[str, str]:
         )
         if settings.postgres_schema:
             env["POSTGRES_SCHEMA"] = settings.postgres_schema
+        env[ENV_LOCATION] = (
+            f"postgres://{settings.postgres_host}:{settings.postgres_port}/"
+            f"{settings.postgres_db}?schema={settings.postgres_schema or 'public'}"
+        )
     return env

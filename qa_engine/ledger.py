@@ -36,6 +36,7 @@ import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import threading
@@ -80,6 +81,8 @@ LEDGER_TABLE = "qa_ledger"
 META_TABLE = "qa_ledger_meta"
 #: eventsourcing environment names (set by ``qa_engine.store.store_env``)
 ENV_KEY, ENV_ANCHOR, ENV_LOCATION = "LEDGER_KEY", "LEDGER_ANCHOR", "LEDGER_LOCATION"
+
+_log = logging.getLogger(__name__)
 
 GENESIS = bytes(32)
 _RECORD, _LOG = b"qa-engine/ledger/record/v1", b"qa-engine/ledger/log/v1"
@@ -420,9 +423,14 @@ class LedgerRecorder(ApplicationRecorder):
         self._local.head = (pairs[-1][0], prev_log.hex())
 
     def _advance_anchor(self) -> None:
+        """After commit: never raise (the write is done); a missed advance only leaves the
+        anchor behind, which the next write or ``verify`` tolerates."""
         head, self._local.head = self._local.head, None
         if head is not None and self.ledger.anchor is not None:
-            self.ledger.anchor.advance(self.ledger.location, *head)
+            try:
+                self.ledger.anchor.advance(self.ledger.location, *head)
+            except OSError as e:
+                _log.warning("ledger anchor not advanced: %s", e)
 
     # adoption -----------------------------------------------------------------
 

@@ -490,6 +490,24 @@ def test_a_store_from_the_previous_release_is_adopted(settings: Settings) -> Non
         again.close()
 
 
+def test_an_encrypted_store_from_the_previous_release_is_adopted(settings: Settings) -> None:
+    from eventsourcing.cipher import AESCipher
+    from pydantic import SecretStr
+
+    encrypted = settings.model_copy(update={"cipher_key": SecretStr(AESCipher.create_key(16))})
+    before = _previous_release(encrypted)
+    n = _case(before, "OLD-C")
+    before.close()
+    services = bootstrap(encrypted)
+    try:
+        adopted = _ledger(services.reviews).adoption()
+        assert adopted is not None
+        assert (adopted["records"], adopted["legacy_breaks"]) == (n, [])
+        assert services.reviews.verify("OLD-C").ok and services.reviews.verify_log().ok
+    finally:
+        services.close()
+
+
 def test_the_legacy_algorithm_matches_todays_domain_hashes(
     settings: Settings, service: ReviewService
 ) -> None:

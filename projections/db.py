@@ -49,7 +49,7 @@ class ViewDB:
         recorder: Any = app.recorder
         self._datastore = recorder.datastore
         self.events_table: str = recorder.events_table_name
-        module = type(recorder).__module__
+        module = type(self._datastore).__module__  # the recorder may be a subclass elsewhere
         self.dialect: Literal["sqlite", "postgres"] = (
             "postgres" if module.startswith("eventsourcing.postgres") else "sqlite"
         )

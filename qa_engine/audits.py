@@ -58,10 +58,11 @@ from qa_engine.recording import (
     VerifyResult,
     aggregates_in_log,
     history_entry,
+    verify_log,
     verify_stored,
     write_once,
 )
-from qa_engine.reviews import ReviewService
+from qa_engine.reviews import ReviewService, case_ref_of
 from qa_engine.store import EVENT_STORE
 
 __all__ = ["KINDS", "QualityService", "RecordKind"]
@@ -286,6 +287,11 @@ class QualityService(Application[UUID]):
         """Check every audit, action plan and child-of-concern record in the event log."""
         kinds = aggregates_in_log(self, TOPIC_KINDS)
         return [(k, verify_stored(self, i, None, _ref_of)) for i, k in kinds.items()]
+
+    def verify_log(self) -> VerifyResult:
+        """Check the whole notification log (every lifecycle's records), naming each
+        problem's review case, audit, action plan or child of concern where it can."""
+        return verify_log(self, lambda s: _ref_of(s) or case_ref_of(s))
 
     # ---------------------------------------------------------------- internals
 

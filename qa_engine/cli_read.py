@@ -7,8 +7,8 @@
     qa-engine timeliness [filters]       per partnership and quarter: statutory timeliness
     qa-engine case trail REF [--kind K]  a case's (or audit's, plan's, concern's) audit trail
                                          in plain words (the read is recorded)
-    qa-engine verify [REF]               check one case's hash chain, or every record's
-                                         (reviews, audits, action plans, children of concern)
+    qa-engine verify [REF]               check one case's records against the ledger, or every
+                                         record's and the whole notification log (anchor too)
 
 Queries catch the read models up first (``--no-catch-up`` to skip). Human output
 by default; ``--json`` for machines.
@@ -288,25 +288,40 @@ async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: cli.Output
     services = bootstrap(settings)
     try:
         results = verify_every_record(services)
+        log = services.quality.verify_log()  # the whole log: deletions, truncation, inserts
     finally:
         services.close()
     bad = [r for _, r in results if not r.ok]
 
     def human() -> str:
-        lines = [
-            f"{kind} {r.case_ref}: chain intact, {r.records} records"
-            if r.ok
-            else f"{kind} {r.case_ref}: TAMPERED at record {r.first_bad_version}: {r.reason}"
-            for kind, r in results
-        ]
+        lines = []
+        for kind, r in results:
+            if r.ok:
+                lines.append(f"{kind} {r.case_ref}: chain intact, {r.records} records")
+                continue
+            lines.append(
+                f"{kind} {r.case_ref}: TAMPERED at record {r.first_bad_version}: {r.reason}"
+            )
+            lines.extend(f"    also: {p.message}" for p in r.problems[1:])
         lines.append(
             f"{len(results)} records checked: "
             + (f"{len(bad)} TAMPERED" if bad else "every chain intact")
         )
+        where = f"head at notification {log.head or 0}, anchor at {log.anchor or '-'}"
+        if log.ok:
+            lines.append(f"notification log: intact, {log.records} records, {where}")
+        else:
+            lines.append(f"notification log: TAMPERED, {len(log.problems)} problems ({where}):")
+            lines.extend(f"  - {p.message}" for p in log.problems)
+        lines.extend(f"note: {n}" for n in log.notes)
         return "\n".join(lines)
 
-    out.data([{"kind": kind, **r.model_dump(mode="json")} for kind, r in results], human)
-    return cli.EXIT_REJECTED if bad else cli.EXIT_OK
+    out.data(
+        [{"kind": kind, **r.model_dump(mode="json")} for kind, r in results]
+        + [{"kind": "log", **log.model_dump(mode="json")}],
+        human,
+    )
+    return cli.EXIT_REJECTED if bad or not log.ok else cli.EXIT_OK
 
 
 # ---------------------------------------------------------------------- parser

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     cipher_key: SecretStr | None = Field(
         default=None, description="base64 AES key (16/24/32 bytes): encrypts events at rest"
     )
+    ledger_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key sealing every stored record (default: made once in "
+        "<data_dir>/ledger.key); every process on one store must share it",
+    )
+    ledger_anchor: Path | None = Field(
+        default=None, description="anchor file outside the database: <data_dir>/ledger-anchor.json"
+    )
 
     # temporal
     temporal_address: str = "localhost:7233"
@@ -132,6 +140,14 @@ class Settings(BaseSettings):
     @property
     def sqlite_file(self) -> Path:
         return self.sqlite_path or self.data_dir / "events.sqlite3"
+
+    @property
+    def ledger_anchor_file(self) -> Path:
+        return self.ledger_anchor or self.data_dir / "ledger-anchor.json"
+
+    @property
+    def ledger_key_file(self) -> Path:
+        return self.data_dir / "ledger.key"
 
     @property
     def variations(self) -> LocalVariations:

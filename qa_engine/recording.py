@@ -16,16 +16,21 @@ from uuid import UUID
 from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel
 
-from domain.chain import ChainBreak, verify_records
 from domain.errors import CaseNotFound
+from qa_engine.ledger import LedgerProblem, LedgerRecorder
 
 __all__ = [
+    "LOG_REF",
     "RETRIES",
     "HistoryEntry",
     "VerifyResult",
     "aggregates_in_log",
     "history_entry",
+    "ledger_of",
+    "name_stream",
+    "result_of",
     "topic_prefix",
+    "verify_log",
     "verify_stored",
     "write_once",
 ]
@@ -45,11 +50,19 @@ class HistoryEntry(BaseModel):
 
 
 class VerifyResult(BaseModel):
+    """One stream's (or the whole log's) check. ``first_bad_version`` and ``reason`` name
+    the first problem; ``problems`` lists every one, each located."""
+
     case_ref: str
     ok: bool
     records: int
     first_bad_version: int | None = None
     reason: str | None = None
+    problems: list[LedgerProblem] = []
+    #: whole-log check only: the last sealed notification, the anchor's, and remarks
+    head: int | None = None
+    anchor: int | None = None
+    notes: list[str] = []
 
 
 #: Names a record from the state of its first event.
@@ -105,44 +118,83 @@ def history_entry(ev: Any) -> HistoryEntry:
 
 
 def verify_stored(app: Any, aggregate_id: UUID, ref: str | None, ref_of: RefOf) -> VerifyResult:
-    """Check one aggregate's hash chain from its stored records, naming the first bad one.
+    """Check one aggregate's stored records against the ledger, naming the first bad one.
 
-    A record that cannot be decoded (edited ciphertext fails authentication; an
-    edited topic or mangled payload fails too) is tampering, reported, never raised.
+    Works on the records as stored, before any decoding or upcasting (see
+    ``qa_engine.ledger``): an edited record (ciphertext included), a deleted one, the
+    newest one deleted, or one inserted without a ledger row is reported, never raised.
     ``ref_of`` names the record from its first event when ``ref`` is not known.
     """
-    stored = app.recorder.select_events(aggregate_id)
-    if not stored:
+    recorder = ledger_of(app)
+    check = recorder.verify_stream(aggregate_id)
+    if not check.records and not check.sealed:
         raise CaseNotFound(f"no record {ref or aggregate_id}", field="ref", rule="exists")
-    records: list[tuple[int, str, dict[str, Any]]] = []
-    undecodable: int | None = None
-    for record in stored:
-        try:
-            records.append((record.originator_version, record.topic, stored_state(app, record)))
-        except Exception:  # any undecodable record is reported, not raised
-            undecodable = record.originator_version
-            break
     if ref is None:
-        try:  # the reference people use, from the (upcast) opening event
-            first = dict(vars(app.mapper.to_domain_event(stored[0]))) if records else {}
-        except Exception:  # an unreadable first record is reported below, by version
-            first = {}
-        ref = ref_of(first) or f"aggregate {aggregate_id}"
-    try:
-        count = verify_records(records)
-        if undecodable is not None:
-            raise ChainBreak(
-                undecodable, "cannot be decrypted or decoded: the stored record was altered"
-            )
-    except ChainBreak as e:
-        return VerifyResult(
-            case_ref=ref,
-            ok=False,
-            records=len(stored),
-            first_bad_version=e.version,
-            reason=e.reason,
-        )
-    return VerifyResult(case_ref=ref, ok=True, records=count)
+        ref = name_stream(app, aggregate_id, ref_of) or f"aggregate {aggregate_id}"
+    return result_of(ref, check.records, check.problems)
+
+
+def ledger_of(app: Any) -> LedgerRecorder:
+    recorder = app.recorder
+    if not isinstance(recorder, LedgerRecorder):
+        raise TypeError("the event store has no ledger: build the services with store_env()")
+    return recorder
+
+
+def name_stream(app: Any, aggregate_id: Any, ref_of: RefOf) -> str | None:
+    """The record's reference, from its first stored event."""
+    first = app.recorder.select_events(aggregate_id, lte=1)
+    if not first or first[0].originator_version != 1:
+        return None
+    try:  # the opening event as today's code reads it (upcast), for its typed reference
+        name = ref_of(dict(vars(app.mapper.to_domain_event(first[0]))))
+    except Exception:  # an unreadable or altered record is reported by the checks
+        name = None
+    if name is None:
+        state = ledger_of(app).decode_state(first[0].state)
+        name = ref_of(state) if state is not None else None
+    return name
+
+
+def result_of(ref: str, records: int, problems: list[LedgerProblem]) -> VerifyResult:
+    if not problems:
+        return VerifyResult(case_ref=ref, ok=True, records=records)
+    located = [p for p in problems if p.version is not None]
+    first = min(located, key=lambda p: p.version or 0) if located else problems[0]
+    return VerifyResult(
+        case_ref=ref,
+        ok=False,
+        records=records,
+        first_bad_version=first.version,
+        reason=first.message,
+        problems=problems,
+    )
+
+
+#: ``case_ref`` of the whole-log check's result
+LOG_REF = "notification log"
+
+
+def verify_log(app: Any, ref_of: RefOf) -> VerifyResult:
+    """Check the whole notification log (every record, the log chain, the anchor),
+    naming every problem, with the case it belongs to where that can still be named."""
+    check = ledger_of(app).verify_log()
+    names: dict[str, str] = {}
+    problems = []
+    for p in check.problems:
+        if p.originator_id is not None:
+            if p.originator_id not in names:
+                try:
+                    name = name_stream(app, UUID(p.originator_id), ref_of)
+                except ValueError:
+                    name = None
+                names[p.originator_id] = name or f"aggregate {p.originator_id}"
+            p = p.model_copy(update={"message": f"{names[p.originator_id]}: {p.message}"})
+        problems.append(p)
+    result = result_of(LOG_REF, check.records, problems)
+    return result.model_copy(
+        update={"head": check.head, "anchor": check.anchor, "notes": check.notes}
+    )
 
 
 def stored_state(app: Any, record: Any) -> dict[str, Any]:

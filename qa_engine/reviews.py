@@ -37,12 +37,13 @@ from qa_engine.recording import (
     VerifyResult,
     aggregates_in_log,
     history_entry,
+    verify_log,
     verify_stored,
     write_once,
 )
 from qa_engine.store import EVENT_STORE
 
-__all__ = ["HistoryEntry", "ReviewService", "VerifyResult"]
+__all__ = ["HistoryEntry", "ReviewService", "VerifyResult", "case_ref_of"]
 
 
 class ReviewService(Application[UUID]):
@@ -231,12 +232,16 @@ class ReviewService(Application[UUID]):
 
     def verify(self, case_ref: str) -> VerifyResult:
         """Check the case's hash chain, naming the first bad record."""
-        return verify_stored(self, review_id(case_ref), case_ref, _case_ref_of)
+        return verify_stored(self, review_id(case_ref), case_ref, case_ref_of)
 
     def verify_all(self) -> list[VerifyResult]:
         """Check every review case found in the event log (not in a view)."""
         ids = aggregates_in_log(self, dict.fromkeys(TOPIC_PREFIXES, "review"))
-        return [verify_stored(self, i, None, _case_ref_of) for i in ids]
+        return [verify_stored(self, i, None, case_ref_of) for i in ids]
+
+    def verify_log(self) -> VerifyResult:
+        """Check the whole notification log against the ledger and its anchor."""
+        return verify_log(self, case_ref_of)
 
     def _events(self, case_ref: str) -> list[Any]:
         return list(self.events.get(review_id(case_ref)))
@@ -251,8 +256,9 @@ class ReviewService(Application[UUID]):
         return case
 
 
-def _case_ref_of(first: dict[str, Any]) -> str | None:
-    ref = first.get("case_ref")
+def case_ref_of(first: dict[str, Any]) -> str | None:
+    """A case's reference from its opening event (typed v2, or a v1 ``report`` dict)."""
+    ref = first.get("case_ref") or (first.get("report") or {}).get("case_ref")
     return str(ref) if ref else None
 
 

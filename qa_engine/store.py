@@ -1,7 +1,9 @@
 """Event store wiring: eventsourcing over SQLite (default) or PostgreSQL.
 
 Payloads are transcoded with orjson; with ``QA_CIPHER_KEY`` set they are
-encrypted at rest with AES-GCM (eventsourcing's cipher).
+encrypted at rest with AES-GCM (eventsourcing's cipher). Every stored record is
+sealed in the ledger (``qa_engine.ledger``), keyed by ``QA_LEDGER_KEY`` (or a key
+made once in the data directory) and anchored in ``<data_dir>/ledger-anchor.json``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from eventsourcing.persistence import Transcoder
 from eventsourcing.utils import register_topic
 
 from qa_engine.config import Settings
+from qa_engine.ledger import ENV_ANCHOR, ENV_KEY, ENV_LOCATION, load_or_create_key
 
 __all__ = ["ACCESS_STORE", "EVENT_STORE", "OrjsonTranscoder", "register_legacy_topics", "store_env"]
 
@@ -94,8 +97,11 @@ def register_legacy_topics() -> None:
 def store_env(settings: Settings, store: str = EVENT_STORE) -> dict[str, str]:
     """The eventsourcing environment of ``store`` for ``settings`` (never os.environ)."""
     register_legacy_topics()
+    key = settings.ledger_key.get_secret_value() if settings.ledger_key else ""
     env: dict[str, str] = {
         "TRANSCODER_TOPIC": "qa_engine.store:OrjsonTranscoder",
+        ENV_KEY: key or load_or_create_key(settings.ledger_key_file),
+        ENV_ANCHOR: str(settings.ledger_anchor_file.absolute()),
     }
     if settings.cipher_key is not None and settings.cipher_key.get_secret_value():
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
@@ -106,13 +112,14 @@ def store_env(settings: Settings, store: str = EVENT_STORE) -> dict[str, str]:
             path = path.with_name(f"{path.stem}-access{path.suffix}")
         path.parent.mkdir(parents=True, exist_ok=True)
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            PERSISTENCE_MODULE="qa_engine.ledger:LedgerSQLiteFactory",
             SQLITE_DBNAME=str(path),
             SQLITE_LOCK_TIMEOUT="10",
         )
+        env[ENV_LOCATION] = f"sqlite:{path.resolve()}"
     else:
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
+            PERSISTENCE_MODULE="qa_engine.ledger:LedgerPostgresFactory",
             POSTGRES_DBNAME=settings.postgres_db,
             POSTGRES_HOST=settings.postgres_host,
             POSTGRES_PORT=str(settings.postgres_port),
@@ -123,4 +130,8 @@ def store_env(settings: Settings, store: str = EVENT_STORE) -> dict[str, str]:
         )
         if settings.postgres_schema:
             env["POSTGRES_SCHEMA"] = settings.postgres_schema
+        env[ENV_LOCATION] = (
+            f"postgres://{settings.postgres_host}:{settings.postgres_port}/"
+            f"{settings.postgres_db}?schema={settings.postgres_schema or 'public'}&store={store}"
+        )
     return env

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -86,6 +87,7 @@ def postgres_settings(db: str, **overrides: Any) -> Settings:
         host=PG_HOST, port=PG_PORT, user="postgres", dbname=db, autocommit=True
     ) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
+    overrides.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="qa-engine-pg-")))
     return Settings(
         store="postgres",
         postgres_host=PG_HOST,

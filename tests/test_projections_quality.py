@@ -747,15 +747,15 @@ def test_verify_all_checks_qa_chains_and_names_the_tampered_record(
     assert (concern.ok, concern.first_bad_version) == (False, 2)
     assert concern.reason is not None and "edited" in concern.reason
     audit = results[("audit", AUDIT)]
-    assert (audit.ok, audit.first_bad_version) == (False, 6)
-    assert audit.reason is not None and "expected version 5" in audit.reason
+    assert (audit.ok, audit.first_bad_version) == (False, 5)
+    assert audit.reason is not None and "record 5" in audit.reason and "deleted" in audit.reason
 
     ns = argparse.Namespace(ref=None, json=False)
     code = asyncio.run(cli_read.cmd_verify(ns, settings, cli.Output(False)))
     out = capsys.readouterr().out
     assert code == cli.EXIT_REJECTED
     assert f"childofconcern {CONCERN}: TAMPERED at record 2" in out
-    assert f"audit {AUDIT}: TAMPERED at record 6" in out
+    assert f"audit {AUDIT}: TAMPERED at record 5" in out
     assert f"actionplan {PLAN}: chain intact, 7 records" in out
     assert "4 records checked: 2 TAMPERED" in out
 

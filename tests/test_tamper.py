@@ -1,5 +1,6 @@
 """Tamper evidence: rows edited, deleted or reordered directly in the database
-(plain sqlite3 / psycopg, bypassing qa-engine) are detected, naming the first bad record."""
+(plain sqlite3 / psycopg, bypassing qa-engine) are detected by the ledger
+(``qa_engine.ledger``), naming the first bad record. More in ``test_ledger``."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def test_an_edited_row_is_named(settings: Settings, service: ReviewService) -> N
     assert result.reason is not None and "edited" in result.reason
 
 
-def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(
+def test_an_edit_with_a_recomputed_hash_is_named(
     settings: Settings, service: ReviewService
 ) -> None:
     _case(service)
@@ -122,8 +123,9 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(
         db.set_state("TAMPER-1", 9, orjson.dumps(state))
     result = service.verify("TAMPER-1")
     assert not result.ok
-    assert result.first_bad_version == 10  # record 9 is self-consistent; its successor is not
-    assert result.reason is not None and "does not follow" in result.reason
+    # the legacy hash is recomputable by anyone; the ledger's MAC is keyed
+    assert result.first_bad_version == 9
+    assert result.reason is not None and "edited" in result.reason
 
 
 def test_a_deleted_row_is_detected(settings: Settings, service: ReviewService) -> None:
@@ -135,8 +137,8 @@ def test_a_deleted_row_is_detected(settings: Settings, service: ReviewService) -
         )
     result = service.verify("TAMPER-1")
     assert not result.ok
-    assert result.first_bad_version == 10  # found where record 9 should be
-    assert result.reason is not None and "expected version 9" in result.reason
+    assert result.first_bad_version == 9
+    assert result.reason is not None and "record 9" in result.reason and "deleted" in result.reason
 
 
 def test_reordered_rows_are_detected(settings: Settings, service: ReviewService) -> None:
@@ -153,7 +155,8 @@ def test_reordered_rows_are_detected(settings: Settings, service: ReviewService)
     result = service.verify("TAMPER-1")
     assert not result.ok
     assert result.first_bad_version == 5
-    assert result.reason is not None and "does not follow" in result.reason
+    assert result.reason is not None and "moved" in result.reason
+    assert [p.version for p in result.problems] == [5, 6]
 
 
 def test_swapped_contents_are_detected(settings: Settings, service: ReviewService) -> None:
@@ -198,11 +201,11 @@ def test_verify_all_names_only_the_tampered_case(
     results = {r.case_ref: r for r in service.verify_all()}
     assert set(results) == {"TAMPER-1", "TAMPER-2", "TAMPER-3"}
     assert results["TAMPER-1"].ok and results["TAMPER-2"].ok
-    assert (results["TAMPER-3"].ok, results["TAMPER-3"].first_bad_version) == (False, 4)
+    assert (results["TAMPER-3"].ok, results["TAMPER-3"].first_bad_version) == (False, 3)
 
     # `qa-engine verify` with no REF: every case, exit code 1 when any is tampered
     ns = argparse.Namespace(ref=None, json=False)
     code = asyncio.run(cli_read.cmd_verify(ns, settings, cli.Output(False)))
     out = capsys.readouterr().out
     assert code == cli.EXIT_REJECTED
-    assert "TAMPER-3: TAMPERED at record 4" in out and "1 TAMPERED" in out
+    assert "TAMPER-3: TAMPERED at record 3" in out and "1 TAMPERED" in out

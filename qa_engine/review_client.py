@@ -6,11 +6,17 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.review import COMMANDS, ReportIncident, ReviewState
 from domain.values import Command
 from qa_engine.workflow_calls import list_rows, query_state, send_step, start_and_wait
-from workflows.contracts import StartReview, review_workflow_id
+from workflows.contracts import (
+    PARTNERSHIP,
+    StartReview,
+    legacy_review_workflow_id,
+    review_workflow_id,
+)
 
 __all__ = ["CaseRow", "ReviewClient"]
 
@@ -34,7 +40,7 @@ class ReviewClient:
             self.client,
             "ReviewWorkflow",
             StartReview(report=report),
-            workflow_id=review_workflow_id(report.case_ref),
+            workflow_id=review_workflow_id(report.partnership, report.case_ref),
             task_queue=self.task_queue,
             ref=report.case_ref,
             partnership=report.partnership,
@@ -44,13 +50,33 @@ class ReviewClient:
             ref_field="case_ref",
         )
 
-    async def record(self, case_ref: str, step: str, command: Command) -> ReviewState:
+    async def workflow_id(self, partnership: str, case_ref: str) -> str:
+        """The case's workflow id; a case started before partnerships were tenants
+        keeps ``review-<REF>`` (used when its partnership matches)."""
+        new = review_workflow_id(partnership, case_ref)
+        try:
+            await self.client.get_workflow_handle(new).describe()
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:
+                raise
+            old = legacy_review_workflow_id(case_ref)
+            try:
+                described = await self.client.get_workflow_handle(old).describe()
+            except RPCError:
+                return new
+            memo_partnership = described.typed_search_attributes.get(PARTNERSHIP)
+            return old if memo_partnership == partnership.upper() else new
+        return new
+
+    async def record(
+        self, partnership: str, case_ref: str, step: str, command: Command
+    ) -> ReviewState:
         """Send one step as a Temporal update; a rejection raises ``RuleViolation``."""
         if not isinstance(command, COMMANDS[step]):
             raise TypeError(f"{step} takes {COMMANDS[step].__name__}")
         return await send_step(
             self.client,
-            review_workflow_id(case_ref),
+            await self.workflow_id(partnership, case_ref),
             step,
             command,
             ReviewState,
@@ -58,10 +84,10 @@ class ReviewClient:
             ref_field="case_ref",
         )
 
-    async def state(self, case_ref: str) -> ReviewState:
+    async def state(self, partnership: str, case_ref: str) -> ReviewState:
         return await query_state(
             self.client,
-            review_workflow_id(case_ref),
+            await self.workflow_id(partnership, case_ref),
             ReviewState,
             f"case {case_ref}",
             ref_field="case_ref",

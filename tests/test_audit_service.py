@@ -210,7 +210,7 @@ def test_rapid_review_recommendations_open_a_plan_without_an_lcspr(
     ]
     for i, (step, fields) in enumerate(steps):
         state = reviews.record_step(
-            "GSCP-2025-031", step, review_cmd(step, **fields), key=f"r/{i + 1}", today=d
+            "GSCP", "GSCP-2025-031", step, review_cmd(step, **fields), key=f"r/{i + 1}", today=d
         )
     assert state.stage.value == "closed" and state.rapid_review_recommendations == 2
     recs = quality.review_recommendations("GSCP-2025-031")

@@ -66,6 +66,7 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "QA_DATA_DIR": str(settings.data_dir),
         "QA_TEMPORAL_ADDRESS": settings.temporal_address,
         "QA_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+        "QA_PARTNERSHIP": "GSCP",
         "QA_ACTOR_NAME": "Casey Clerk",
         "QA_ACTOR_ROLE": "partnership business manager",
         "QA_LOG_LEVEL": "WARNING",

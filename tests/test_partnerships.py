@@ -45,7 +45,7 @@ def test_a_recorded_policy_decision_governs_new_cases_only(service: ReviewServic
     assert _rapid_review_start(service, "P-NEW", "GSCP") == date(2025, 1, 3)  # the incident
     assert _rapid_review_start(service, "P-WEST", "WSCP") == D  # another partnership: defaults
     # the case opened before the decision keeps the rules it started under
-    assert service.state("P-OLD").variations.rapid_review_clock_from.value == "notification"
+    assert service.state("GSCP", "P-OLD").variations.rapid_review_clock_from.value == "notification"
     decisions = service.partnerships.decisions("GSCP")
     assert [d["event"] for d in decisions] == ["Registered", "PolicyChanged"]
     assert decisions[-1]["actor"] == actor() and "board decision" in decisions[-1]["reason"]

@@ -237,7 +237,9 @@ def summary(row: Any) -> tuple[Any, ...]:
 
 def trail(runner: ProjectionRunner, kind: str, ref: str) -> list[queries.TrailRow]:
     runner.catch_up()
-    return queries.trail(runner.db, ref, sealer=sealer_for(runner.app), kind=kind)
+    return queries.trail(
+        runner.db, ref, partnership="GSCP", sealer=sealer_for(runner.app), kind=kind
+    )
 
 
 # ------------------------------------------------------------------- oversight

@@ -44,7 +44,7 @@ class Raw:
         return list(cur.fetchall()) if cur.description else []
 
     def oid(self, ref: str) -> Any:
-        return review_id(ref) if self.pg else review_id(ref).hex
+        return review_id("GSCP", ref) if self.pg else review_id("GSCP", ref).hex
 
     def state(self, ref: str, version: int) -> bytes:
         (row,) = self.run(
@@ -85,7 +85,7 @@ def _case(svc: ReviewService, ref: str = "TAMPER-1") -> int:
 
 def test_an_untouched_chain_verifies(settings: Settings, service: ReviewService) -> None:
     n = _case(service)
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert (result.ok, result.records, result.first_bad_version) == (True, n, None)
 
 
@@ -95,7 +95,7 @@ def test_an_edited_row_is_named(settings: Settings, service: ReviewService) -> N
         state = json.loads(db.state("TAMPER-1", 2))
         state["notified_on"]["_data_"] = "2025-01-07"  # backdate the Panel notification
         db.set_state("TAMPER-1", 2, orjson.dumps(state))
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert not result.ok
     assert result.first_bad_version == 2
     assert result.reason is not None and "edited" in result.reason
@@ -120,7 +120,7 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(
         content["originator_version"] = 9
         state["hash"] = event_hash(state["prev_hash"], topic, content)
         db.set_state("TAMPER-1", 9, orjson.dumps(state))
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert not result.ok
     assert result.first_bad_version == 10  # record 9 is self-consistent; its successor is not
     assert result.reason is not None and "does not follow" in result.reason
@@ -133,7 +133,7 @@ def test_a_deleted_row_is_detected(settings: Settings, service: ReviewService) -
             "DELETE FROM {events} WHERE originator_id = ? AND originator_version = 9",
             (db.oid("TAMPER-1"),),
         )
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert not result.ok
     assert result.first_bad_version == 10  # found where record 9 should be
     assert result.reason is not None and "expected version 9" in result.reason
@@ -150,7 +150,7 @@ def test_reordered_rows_are_detected(settings: Settings, service: ReviewService)
         db.run(swap, (-1, oid, 5))
         db.run(swap, (5, oid, 6))
         db.run(swap, (6, oid, -1))
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert not result.ok
     assert result.first_bad_version == 5
     assert result.reason is not None and "does not follow" in result.reason
@@ -162,7 +162,7 @@ def test_swapped_contents_are_detected(settings: Settings, service: ReviewServic
         a, b = db.state("TAMPER-1", 12), db.state("TAMPER-1", 13)
         db.set_state("TAMPER-1", 12, b)
         db.set_state("TAMPER-1", 13, a)
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert (result.ok, result.first_bad_version) == (False, 12)
 
 
@@ -177,7 +177,7 @@ def test_edited_ciphertext_is_reported_as_tampering(settings: Settings) -> None:
             blob = bytearray(db.state("TAMPER-1", 4))
             blob[-1] ^= 0x01
             db.set_state("TAMPER-1", 4, bytes(blob))
-        result = svc.verify("TAMPER-1")
+        result = svc.verify("GSCP", "TAMPER-1")
         assert (result.ok, result.first_bad_version) == (False, 4)
         assert result.reason is not None and "decrypted" in result.reason
     finally:

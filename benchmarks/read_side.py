@@ -204,7 +204,7 @@ class RawDB:
             total += len(rows)
 
     def read_case(self, ref: str, decode: bool) -> int:
-        oid: Any = review_id(ref) if self.pg else review_id(ref).hex
+        oid: Any = review_id("GSCP", ref) if self.pg else review_id("GSCP", ref).hex
         rows = self.conn.execute(
             f"SELECT originator_version, state FROM {self.table} "
             f"WHERE originator_id = {self.p} ORDER BY originator_version",
@@ -290,8 +290,8 @@ def run(kind: str, cases: int, long_case: int, stock_events: int, batch: int) ->
 
                 # 4. case history of the long case
                 now = datetime.now(UTC)
-                out["history_ms"] = median_ms(lambda: svc.history("B-LONG"), 7)
-                out["state_as_at_ms"] = median_ms(lambda: svc.state_as_at("B-LONG", now), 7)
+                out["history_ms"] = median_ms(lambda: svc.history("WSCP", "B-LONG"), 7)
+                out["state_as_at_ms"] = median_ms(lambda: svc.state_as_at("WSCP", "B-LONG", now), 7)
                 out["raw_read_ms"] = median_ms(lambda: raw.read_case("B-LONG", False), 7)
                 out["raw_read_decode_ms"] = median_ms(lambda: raw.read_case("B-LONG", True), 7)
             finally:

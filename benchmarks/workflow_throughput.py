@@ -157,6 +157,7 @@ async def main(cases: int, concurrency: int) -> None:
             direct.reviews.report_incident(report(ref, today), key=f"{ref}/r", today=today)
             for j, (step, command) in enumerate(steps(today)):
                 direct.reviews.record_step(
+                    "GSCP",
                     ref,
                     step,
                     command,

@@ -110,7 +110,11 @@ class Lifecycle(ABC):
 
     @abstractmethod
     def ref(self, state: Any) -> str:
-        """The case reference people use."""
+        """The case reference people use (unique within its partnership)."""
+
+    def partnership(self, state: Any) -> str:
+        """The partnership the record belongs to."""
+        return str(state.partnership)
 
     @abstractmethod
     def oversight(self, state: Any) -> OversightItem | None:

@@ -158,12 +158,15 @@ class TrailRow(BaseModel):
     why: str | None
 
 
-def trail(db: ViewDB, ref: str, *, sealer: Sealer, kind: str = "review") -> list[TrailRow]:
-    """A case's audit trail, oldest first."""
+def trail(
+    db: ViewDB, ref: str, *, partnership: str, sealer: Sealer, kind: str = "review"
+) -> list[TrailRow]:
+    """A case's audit trail, oldest first (a reference is unique within its partnership)."""
     with db.read() as cur:
         rows = cur.execute(
-            "SELECT * FROM {audit_trail} WHERE kind = ? AND ref = ? ORDER BY version",
-            (kind, ref.strip().upper()),
+            "SELECT * FROM {audit_trail} WHERE kind = ? AND partnership = ? AND ref = ? "
+            "ORDER BY version",
+            (kind, partnership.strip().upper(), ref.strip().upper()),
         ).fetchall()
     return [
         TrailRow(

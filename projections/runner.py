@@ -46,6 +46,10 @@ TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS {projection_tracking} ("
     "projection TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at TEXT NOT NULL)"
 )
+SCHEMA_DDL = (
+    "CREATE TABLE IF NOT EXISTS {projection_schema} ("
+    "projection TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,11 @@ class Projection(ABC):
 
     name: str
     ddl: tuple[str, ...] = ()
+    #: the tables this projection owns (dropped when its ``schema`` changes)
+    tables: tuple[str, ...] = ()
+    #: bump when the tables' shape changes: the runner drops them and rebuilds
+    #: the view from the event log (views are derived data; the log is the record)
+    schema: int = 1
 
     def setup(self, cur: Cursor) -> None:
         for statement in self.ddl:
@@ -76,6 +85,9 @@ class Projection(ABC):
     @abstractmethod
     def reset(self, cur: Cursor) -> None:
         """Delete every row this projection wrote."""
+
+    def forget(self, cur: Cursor) -> None:  # noqa: B027 - most projections keep none
+        """Drop private state kept outside ``tables`` (before a schema rebuild)."""
 
     @abstractmethod
     def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
@@ -112,13 +124,40 @@ class ProjectionRunner:
         now = _now()
         with self.db.transaction() as cur:
             cur.execute(TRACKING_DDL)
+            cur.execute(SCHEMA_DDL)
             for p in self.projections.values():
+                self._migrate(cur, p, now)
                 p.setup(cur)
                 cur.execute(
                     "INSERT INTO {projection_tracking} (projection, position, updated_at) "
                     "VALUES (?, 0, ?) ON CONFLICT (projection) DO NOTHING",
                     (p.name, now),
                 )
+
+    def _migrate(self, cur: Cursor, p: Projection, now: str) -> None:
+        """A view whose table shape changed is dropped and rebuilt from the log."""
+        row = cur.execute(
+            "SELECT version FROM {projection_schema} WHERE projection = ?", (p.name,)
+        ).fetchone()
+        tracked = cur.execute(
+            "SELECT position FROM {projection_tracking} WHERE projection = ?", (p.name,)
+        ).fetchone()
+        # a view built before versions were recorded is version 1
+        stored = int(row["version"]) if row else (1 if tracked else p.schema)
+        if stored != p.schema:
+            for table in p.tables:
+                cur.execute(f"DROP TABLE IF EXISTS {{{table}}}")
+            p.forget(cur)
+            cur.execute(
+                "UPDATE {projection_tracking} SET position = 0, updated_at = ? "
+                "WHERE projection = ?",
+                (now, p.name),
+            )
+        cur.execute(
+            "INSERT INTO {projection_schema} (projection, version) VALUES (?, ?) "
+            "ON CONFLICT (projection) DO UPDATE SET version = excluded.version",
+            (p.name, p.schema),
+        )
 
     # ---------------------------------------------------------------- running
 

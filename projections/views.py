@@ -76,6 +76,10 @@ class FoldingProjection(Projection):
         cur.execute("DELETE FROM {projection_state} WHERE projection = ?", (self.name,))
         self.reset_rows(cur)
 
+    def forget(self, cur: Cursor) -> None:
+        cur.execute(STATE_DDL)
+        cur.execute("DELETE FROM {projection_state} WHERE projection = ?", (self.name,))
+
     def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
         mine = [(lc, n) for n in batch if (lc := by_topic(self.lifecycles, n.topic)) is not None]
         if not mine:
@@ -134,24 +138,25 @@ class OversightProjection(FoldingProjection):
 
     name = "oversight"
     tables = ("oversight",)
+    schema = 2  # 2: keyed by partnership too (two partnerships may share a case reference)
     ddl = (
         "CREATE TABLE IF NOT EXISTS {oversight} ("
         "kind TEXT NOT NULL, ref TEXT NOT NULL, partnership TEXT NOT NULL, "
         "stage TEXT NOT NULL, owner TEXT NOT NULL, next_key TEXT, next_label TEXT, "
         "next_due_on TEXT, breached INTEGER NOT NULL, breached_labels TEXT NOT NULL, "
         "paused INTEGER NOT NULL, originator_id TEXT NOT NULL, "
-        "PRIMARY KEY (kind, ref))",
+        "PRIMARY KEY (kind, partnership, ref))",
     )
 
     def __init__(self, lifecycles: Sequence[Lifecycle]) -> None:
         super().__init__(lifecycles)
         self._upserts: list[tuple[Any, ...]] = []
-        self._deletes: list[tuple[str, str]] = []
+        self._deletes: list[tuple[str, str, str]] = []
 
     def on_case(self, cur: Cursor, lc: Lifecycle, originator_id: str, state: Any) -> None:
         item = lc.oversight(state)
         if item is None:
-            self._deletes.append((lc.kind, lc.ref(state)))
+            self._deletes.append((lc.kind, lc.partnership(state), lc.ref(state)))
             return
         self._upserts.append(
             (
@@ -173,12 +178,14 @@ class OversightProjection(FoldingProjection):
     def flush(self, cur: Cursor) -> None:
         upserts, deletes = self._upserts, self._deletes
         self._upserts, self._deletes = [], []
-        cur.executemany("DELETE FROM {oversight} WHERE kind = ? AND ref = ?", deletes)
+        cur.executemany(
+            "DELETE FROM {oversight} WHERE kind = ? AND partnership = ? AND ref = ?", deletes
+        )
         cur.executemany(
             "INSERT INTO {oversight} (kind, ref, partnership, stage, owner, next_key, "
             "next_label, next_due_on, breached, breached_labels, paused, originator_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO UPDATE SET "
-            "partnership = excluded.partnership, stage = excluded.stage, "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (kind, partnership, ref) DO UPDATE SET stage = excluded.stage, "
             "owner = excluded.owner, next_key = excluded.next_key, "
             "next_label = excluded.next_label, next_due_on = excluded.next_due_on, "
             "breached = excluded.breached, breached_labels = excluded.breached_labels, "
@@ -197,12 +204,14 @@ class AuditTrailProjection(FoldingProjection):
 
     name = "audit_trail"
     tables = ("audit_trail",)
+    schema = 2  # 2: partnership column, in the key
     ddl = (
         "CREATE TABLE IF NOT EXISTS {audit_trail} ("
-        "kind TEXT NOT NULL, ref TEXT NOT NULL, version INTEGER NOT NULL, "
+        "kind TEXT NOT NULL, partnership TEXT NOT NULL, ref TEXT NOT NULL, "
+        "version INTEGER NOT NULL, "
         "recorded_at TEXT NOT NULL, who_name TEXT NOT NULL, who_role TEXT NOT NULL, "
         "what TEXT NOT NULL, why TEXT, event_hash TEXT, notification_id BIGINT NOT NULL, "
-        "PRIMARY KEY (kind, ref, version))",
+        "PRIMARY KEY (kind, partnership, ref, version))",
     )
 
     def __init__(self, lifecycles: Sequence[Lifecycle], sealer: Sealer) -> None:
@@ -215,6 +224,7 @@ class AuditTrailProjection(FoldingProjection):
         self._rows.append(
             (
                 lc.kind,
+                lc.partnership(state),
                 lc.ref(state),
                 n.version,
                 item.when.isoformat(),
@@ -235,8 +245,9 @@ class AuditTrailProjection(FoldingProjection):
         rows, self._rows = self._rows, []
         # A plain INSERT: processing an event twice would violate the primary key.
         cur.executemany(
-            "INSERT INTO {audit_trail} (kind, ref, version, recorded_at, who_name, who_role, "
-            "what, why, event_hash, notification_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO {audit_trail} (kind, partnership, ref, version, recorded_at, "
+            "who_name, who_role, what, why, event_hash, notification_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -246,12 +257,13 @@ class TimelinessProjection(FoldingProjection):
 
     name = "timeliness"
     tables = ("timeliness_clocks",)
+    schema = 2  # 2: keyed by partnership too
     ddl = (
         "CREATE TABLE IF NOT EXISTS {timeliness_clocks} ("
         "kind TEXT NOT NULL, ref TEXT NOT NULL, measure TEXT NOT NULL, "
         "partnership TEXT NOT NULL, clock_start TEXT NOT NULL, due_on TEXT NOT NULL, "
         "status TEXT NOT NULL, met_on TEXT, breached INTEGER NOT NULL, "
-        "PRIMARY KEY (kind, ref, measure))",
+        "PRIMARY KEY (kind, partnership, ref, measure))",
     )
 
     def __init__(self, lifecycles: Sequence[Lifecycle]) -> None:
@@ -284,7 +296,7 @@ class TimelinessProjection(FoldingProjection):
         cur.executemany(
             "INSERT INTO {timeliness_clocks} (kind, ref, measure, partnership, clock_start, "
             "due_on, status, met_on, breached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (kind, ref, measure) DO UPDATE SET partnership = excluded.partnership, "
+            "ON CONFLICT (kind, partnership, ref, measure) DO UPDATE SET "
             "clock_start = excluded.clock_start, due_on = excluded.due_on, "
             "status = excluded.status, met_on = excluded.met_on, breached = excluded.breached",
             rows,

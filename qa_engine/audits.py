@@ -149,10 +149,10 @@ class QualityService(Application[UUID]):
         )
         return state
 
-    def review_recommendations(self, case_ref: str) -> list[Recommendation]:
+    def review_recommendations(self, partnership: str, case_ref: str) -> list[Recommendation]:
         """The recommendations a review case recorded, read from its event history:
         the rapid review report's immediate ones, then the LCSPR's (or closing) ones."""
-        history = self.reviews.history(case_ref)
+        history = self.reviews.history(partnership, case_ref)
         reports = [e for e in history if e.event == "RapidReviewReportSubmitted"]
         # Only the latest rapid review report counts: a resubmission replaces the list.
         chosen = reports[-1:] + [e for e in history if e.event == "RecommendationsRecorded"]
@@ -171,8 +171,13 @@ class QualityService(Application[UUID]):
 
     def plan_from_review(self, command: OpenPlanFromReview) -> OpenActionPlan:
         """The opening command of a review case's action plan: one action per recommendation."""
-        recommendations = self.review_recommendations(command.case_ref)
-        partnership = self.reviews.state(command.case_ref).partnership
+        partnership = command.partnership or command.actor.partnership
+        if partnership is None:
+            raise RuleViolation(
+                "name the review's partnership", field="partnership", rule="partnership_required"
+            )
+        recommendations = self.review_recommendations(partnership, command.case_ref)
+        partnership = self.reviews.state(partnership, command.case_ref).partnership
         return OpenActionPlan(
             actor=command.actor,
             plan_ref=action_plan_ref(command.case_ref),

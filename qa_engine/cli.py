@@ -180,6 +180,11 @@ def model_input(model: type[BaseModel], ns: argparse.Namespace) -> dict[str, Any
 # ------------------------------------------------------------------ commands
 
 
+def tenant_of(ns: argparse.Namespace, settings: Settings) -> str:
+    """The partnership a command acts in: ``--partnership``, else ``QA_PARTNERSHIP``."""
+    return str(getattr(ns, "tenant", None) or settings.partnership).upper()
+
+
 def _actor(ns: argparse.Namespace, settings: Settings) -> dict[str, str | None]:
     return {
         "name": ns.actor_name or settings.actor_name,
@@ -212,7 +217,7 @@ def make_step_command(step: str) -> Callable[[argparse.Namespace, Settings, Outp
         data["actor"] = _actor(ns, settings)
         command = model.model_validate(data)
         client = await _review_client(settings)
-        state = await client.record(ns.ref, step, command)
+        state = await client.record(tenant_of(ns, settings), ns.ref, step, command)
         out.data(
             state,
             lambda: f"recorded {step} on {state.case_ref}\n" + render_state(state, _london_today()),
@@ -224,7 +229,7 @@ def make_step_command(step: str) -> Callable[[argparse.Namespace, Settings, Outp
 
 async def cmd_show(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     client = await _review_client(settings)
-    state = await client.state(ns.ref)
+    state = await client.state(tenant_of(ns, settings), ns.ref)
     out.data(state, lambda: render_state(state, _london_today()))
     return EXIT_OK
 
@@ -267,9 +272,10 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
             field="actor",
             rule="reads_are_recorded",
         )
-    entries = svc.read_history(ns.ref, actor=actor, as_at=as_at, purpose=ns.purpose)
-    state = svc.state_as_at(ns.ref, as_at) if as_at else None
-    reads = svc.reads(ns.ref)
+    partnership = tenant_of(ns, settings)
+    entries = svc.read_history(partnership, ns.ref, actor=actor, as_at=as_at, purpose=ns.purpose)
+    state = svc.state_as_at(partnership, ns.ref, as_at) if as_at else None
+    reads = svc.reads(partnership, ns.ref)
 
     def human() -> str:
         lines = []
@@ -305,7 +311,7 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
 
 async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     svc = _service(settings)
-    result = svc.verify(ns.ref)
+    result = svc.verify(tenant_of(ns, settings), ns.ref)
     out.data(
         result,
         lambda: (
@@ -361,6 +367,10 @@ async def cmd_dev(ns: argparse.Namespace, settings: Settings, out: Output) -> in
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
+    tenant = argparse.ArgumentParser(add_help=False)
+    tenant.add_argument(
+        "--partnership", dest="tenant", help="the case's partnership (default: QA_PARTNERSHIP)"
+    )
     actor = argparse.ArgumentParser(add_help=False)
     actor.add_argument("--actor-name", help="who is recording (default: QA_ACTOR_NAME)")
     actor.add_argument("--actor-role", help="their role (default: QA_ACTOR_ROLE)")
@@ -386,7 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     codec.set_defaults(func=cmd_codec_server)
 
-    verify = sub.add_parser("verify", parents=[common], help="check hash chains (one case or all)")
+    verify = sub.add_parser(
+        "verify", parents=[common, tenant], help="check hash chains (one case or all)"
+    )
     verify.add_argument("ref", nargs="?", help="case reference (default: every case)")
     verify.set_defaults(func=cmd_verify)
 
@@ -400,20 +412,22 @@ def build_parser() -> argparse.ArgumentParser:
     for step, model in COMMANDS.items():
         p = steps.add_parser(
             step.replace("_", "-"),
-            parents=[common, actor],
+            parents=[common, tenant, actor],
             help=(model.__doc__ or step.replace("_", " ")).splitlines()[0],
         )
         p.add_argument("ref", help="case reference")
         add_model_options(p, model)
         p.set_defaults(func=make_step_command(step))
-    show = steps.add_parser("show", parents=[common], help="stage, deadlines, breaches")
+    show = steps.add_parser("show", parents=[common, tenant], help="stage, deadlines, breaches")
     show.add_argument("ref")
     show.set_defaults(func=cmd_show)
     lst = steps.add_parser("list", parents=[common], help="open cases (Temporal visibility)")
     lst.add_argument("--all", action="store_true", help="include closed cases")
     lst.set_defaults(func=cmd_list)
     hist = steps.add_parser(
-        "history", parents=[common, actor], help="the recorded events (your read is recorded too)"
+        "history",
+        parents=[common, tenant, actor],
+        help="the recorded events (your read is recorded too)",
     )
     hist.add_argument("ref")
     hist.add_argument("--as-at", help="ISO timestamp: rebuild the case as it stood then")
@@ -421,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     hist.set_defaults(func=cmd_history)
     from qa_engine.cli_read import register_read_commands
 
-    register_read_commands(sub, steps, common=common, actor=actor)
+    register_read_commands(sub, steps, common=common, actor=actor, tenant=tenant)
     from qa_engine.cli_qa import register as register_qa_commands
 
     register_qa_commands(sub, common=common, actor=actor)

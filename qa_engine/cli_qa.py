@@ -153,6 +153,7 @@ async def cmd_plan_audit(ns: argparse.Namespace, settings: Settings, out: Output
 
 async def cmd_from_review(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     data = model_input(OpenPlanFromReview, ns)
+    data.setdefault("partnership", settings.partnership)
     data["actor"] = _actor(ns, settings)
     command = OpenPlanFromReview.model_validate(data)
     state = await (await _client(settings)).open_plan_from_review(command)

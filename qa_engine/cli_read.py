@@ -245,15 +245,22 @@ async def cmd_trail(ns: argparse.Namespace, settings: Settings, out: cli.Output)
             field="actor",
             rule="reads_are_recorded",
         )
+    partnership = cli.tenant_of(ns, settings)
     with _services(settings) as (services, runner):
         if ns.kind == "review":
             services.reviews.record_history_read(
-                ns.ref, actor=actor, purpose=ns.purpose, view="trail"
+                partnership, ns.ref, actor=actor, purpose=ns.purpose, view="trail"
             )
         else:
             services.quality.read_history(ns.kind, ns.ref, actor=actor, purpose=ns.purpose)
         runner.catch_up()
-        rows = queries.trail(runner.db, ns.ref, sealer=sealer_for(runner.app), kind=ns.kind)
+        rows = queries.trail(
+            runner.db,
+            ns.ref,
+            partnership=partnership,
+            sealer=sealer_for(runner.app),
+            kind=ns.kind,
+        )
 
     def human() -> str:
         lines = [
@@ -333,6 +340,7 @@ def register_read_commands(
     *,
     common: argparse.ArgumentParser,
     actor: argparse.ArgumentParser,
+    tenant: argparse.ArgumentParser,
 ) -> None:
     """Add the read-side commands to ``qa-engine``'s parser (called by ``build_parser``)."""
     sub.choices["verify"].set_defaults(func=cmd_verify)
@@ -377,7 +385,9 @@ def register_read_commands(
     tl.set_defaults(func=cmd_timeliness)
 
     trail = case_actions.add_parser(
-        "trail", parents=[common, actor], help="the audit trail in plain words (read recorded)"
+        "trail",
+        parents=[common, tenant, actor],
+        help="the audit trail in plain words (read recorded)",
     )
     trail.add_argument("ref")
     trail.add_argument("--purpose", default="case review", help="why you are reading it")

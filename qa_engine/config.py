@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         default=4, ge=1, le=12, description="timeliness quarters: 4 = financial year from April"
     )
 
+    # the partnership this process's principal acts for (the CLI's default --partnership)
+    partnership: str = Field(
+        default="DEMO", description="partnership the CLI acts in (default: the demo's, DEMO)"
+    )
+
     # who the CLI records as acting (overridable per command with --actor-name/--actor-role)
     actor_name: str | None = None
     actor_role: str | None = None

@@ -26,6 +26,8 @@ from qa_engine.review_client import ReviewClient
 __all__ = ["QA_DEMO", "seed_demo", "seed_quality_demo"]
 
 DEMO_ACTOR = {"name": "Demo Business Manager", "role": "partnership business manager"}
+#: the partnership the demo seeds (and ``QA_PARTNERSHIP``'s default)
+DEMO_PARTNERSHIP = "DEMO"
 
 
 def _report(ref: str, aware: date, **extra: Any) -> ReportIncident:
@@ -33,7 +35,7 @@ def _report(ref: str, aware: date, **extra: Any) -> ReportIncident:
         {
             "actor": DEMO_ACTOR,
             "case_ref": ref,
-            "partnership": "DEMO",
+            "partnership": DEMO_PARTNERSHIP,
             "incident_on": aware - timedelta(days=1),
             "aware_on": aware,
             "child_refs": [f"C-{ref[-3:]}01"],
@@ -46,9 +48,8 @@ def _report(ref: str, aware: date, **extra: Any) -> ReportIncident:
 
 async def _steps(client: ReviewClient, ref: str, steps: list[tuple[str, dict[str, Any]]]) -> None:
     for step, fields in steps:
-        await client.record(
-            ref, step, COMMANDS[step].model_validate({"actor": DEMO_ACTOR, **fields})
-        )
+        command = COMMANDS[step].model_validate({"actor": DEMO_ACTOR, **fields})
+        await client.record(DEMO_PARTNERSHIP, ref, step, command)
 
 
 async def seed_demo(
@@ -184,7 +185,7 @@ def _plan(ref: str, t: date, kind: str, theme: str, agencies: list[str]) -> Plan
         {
             "actor": DEMO_ACTOR,
             "audit_ref": ref,
-            "partnership": "DEMO",
+            "partnership": DEMO_PARTNERSHIP,
             "kind": kind,
             "theme": theme,
             "period_start": t - timedelta(days=120),

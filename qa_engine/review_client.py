@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from pydantic import BaseModel
 from temporalio.client import Client
 
+from domain.errors import CaseNotFound
 from domain.review import COMMANDS, ReportIncident, ReviewState
 from domain.values import Command
 from qa_engine.workflow_calls import list_rows, query_state, send_step, start_and_wait
-from workflows.contracts import StartReview, review_workflow_id
+from workflows.contracts import (
+    StartReview,
+    legacy_review_workflow_id,
+    review_workflow_id,
+)
 
 __all__ = ["CaseRow", "ReviewClient"]
 
@@ -34,7 +40,7 @@ class ReviewClient:
             self.client,
             "ReviewWorkflow",
             StartReview(report=report),
-            workflow_id=review_workflow_id(report.case_ref),
+            workflow_id=review_workflow_id(report.partnership, report.case_ref),
             task_queue=self.task_queue,
             ref=report.case_ref,
             partnership=report.partnership,
@@ -44,28 +50,54 @@ class ReviewClient:
             ref_field="case_ref",
         )
 
-    async def record(self, case_ref: str, step: str, command: Command) -> ReviewState:
+    async def record(
+        self, partnership: str, case_ref: str, step: str, command: Command
+    ) -> ReviewState:
         """Send one step as a Temporal update; a rejection raises ``RuleViolation``."""
         if not isinstance(command, COMMANDS[step]):
             raise TypeError(f"{step} takes {COMMANDS[step].__name__}")
-        return await send_step(
-            self.client,
-            review_workflow_id(case_ref),
-            step,
-            command,
-            ReviewState,
-            f"case {case_ref}",
-            ref_field="case_ref",
+
+        async def send(workflow_id: str) -> ReviewState:
+            return await send_step(
+                self.client,
+                workflow_id,
+                step,
+                command,
+                ReviewState,
+                f"case {case_ref}",
+                ref_field="case_ref",
+            )
+
+        return await self._on_case(partnership, case_ref, send)
+
+    async def state(self, partnership: str, case_ref: str) -> ReviewState:
+        return await self._on_case(partnership, case_ref, self._query)
+
+    async def _query(self, workflow_id: str) -> ReviewState:
+        return await query_state(
+            self.client, workflow_id, ReviewState, f"case {workflow_id}", ref_field="case_ref"
         )
 
-    async def state(self, case_ref: str) -> ReviewState:
-        return await query_state(
-            self.client,
-            review_workflow_id(case_ref),
-            ReviewState,
-            f"case {case_ref}",
-            ref_field="case_ref",
-        )
+    async def _on_case(
+        self,
+        partnership: str,
+        case_ref: str,
+        call: Callable[[str], Awaitable[ReviewState]],
+    ) -> ReviewState:
+        """``call`` on the case's workflow ``review-<P>-<REF>``; a case started before
+        partnerships were tenants runs as ``review-<REF>``, used when its partnership
+        (from its own state) matches."""
+        try:
+            return await call(review_workflow_id(partnership, case_ref))
+        except CaseNotFound:
+            old = legacy_review_workflow_id(case_ref)
+            try:
+                legacy = await self._query(old)
+            except CaseNotFound:
+                legacy = None
+            if legacy is None or legacy.partnership != partnership.upper():
+                raise
+            return await call(old)
 
     async def list_cases(self, *, include_closed: bool = False) -> list[CaseRow]:
         rows = await list_rows(self.client, ["ReviewWorkflow"], include_closed=include_closed)

@@ -25,7 +25,7 @@ from domain.review import (
     plan_deadlines,
     plan_report_deadlines,
 )
-from domain.review.aggregate import ReviewCase, review_id
+from domain.review.aggregate import ReviewCase, legacy_review_id, review_id
 from domain.review.events import TOPIC_PREFIXES
 from domain.rules import RuleSet, rule_set
 from domain.values import Command
@@ -73,7 +73,7 @@ class ReviewService(Application[UUID]):
                 f"{command.aware_on} is in the future", field="aware_on", rule="no_future_dates"
             )
         try:
-            existing = self._load(command.case_ref)
+            existing = self._load(command.partnership, command.case_ref)
         except CaseNotFound:
             pass
         else:
@@ -99,7 +99,7 @@ class ReviewService(Application[UUID]):
             self.save(case)
         except RecordConflictError:
             # A concurrent retry won the race: same key means same case.
-            existing = self._load(command.case_ref)
+            existing = self._load(command.partnership, command.case_ref)
             if key in existing.applied_keys:
                 return existing.state
             raise CaseAlreadyExists(
@@ -108,7 +108,14 @@ class ReviewService(Application[UUID]):
         return case.state
 
     def record_step(
-        self, case_ref: str, step: str, command: Command, *, key: str, today: date
+        self,
+        partnership: str,
+        case_ref: str,
+        step: str,
+        command: Command,
+        *,
+        key: str,
+        today: date,
     ) -> ReviewState:
         """Check and record one lifecycle step (``step`` is a name in ``COMMANDS``)."""
         if not isinstance(command, COMMANDS[step]):
@@ -128,22 +135,33 @@ class ReviewService(Application[UUID]):
                 )
             case.record(command, key=key, today=today, opened=opened)
 
-        return self._write(case_ref, key, act)
+        return self._write(partnership, case_ref, key, act)
 
-    def send_reminder(self, case_ref: str, deadline: str, *, key: str) -> ReviewState:
-        return self._write(case_ref, key, lambda c: c.send_reminder(deadline, key=key))
+    def send_reminder(
+        self, partnership: str, case_ref: str, deadline: str, *, key: str
+    ) -> ReviewState:
+        return self._write(partnership, case_ref, key, lambda c: c.send_reminder(deadline, key=key))
 
-    def record_breach(self, case_ref: str, deadline: str, *, key: str, at: datetime) -> ReviewState:
-        return self._write(case_ref, key, lambda c: c.record_breach(deadline, key=key, at=at))
+    def record_breach(
+        self, partnership: str, case_ref: str, deadline: str, *, key: str, at: datetime
+    ) -> ReviewState:
+        return self._write(
+            partnership, case_ref, key, lambda c: c.record_breach(deadline, key=key, at=at)
+        )
 
-    def _write(self, case_ref: str, key: str, act: Callable[[ReviewCase], None]) -> ReviewState:
-        state: ReviewState = write_once(lambda: self._load(case_ref), self.save, key, act)
+    def _write(
+        self, partnership: str, case_ref: str, key: str, act: Callable[[ReviewCase], None]
+    ) -> ReviewState:
+        state: ReviewState = write_once(
+            lambda: self._load(partnership, case_ref), self.save, key, act
+        )
         return state
 
     # ------------------------------------------------------------------- reads
 
     def read_history(
         self,
+        partnership: str,
         case_ref: str,
         *,
         actor: dict[str, Any],
@@ -152,11 +170,12 @@ class ReviewService(Application[UUID]):
     ) -> list[HistoryEntry]:
         """An auditor's read: recorded first in the access log (who, when, why), then
         returned. Nothing is appended to the case's own stream."""
-        self.record_history_read(case_ref, actor=actor, as_at=as_at, purpose=purpose)
-        return self.history(case_ref, as_at=as_at)
+        self.record_history_read(partnership, case_ref, actor=actor, as_at=as_at, purpose=purpose)
+        return self.history(partnership, case_ref, as_at=as_at)
 
     def record_history_read(
         self,
+        partnership: str,
         case_ref: str,
         *,
         actor: dict[str, Any],
@@ -165,9 +184,10 @@ class ReviewService(Application[UUID]):
         view: str = "history",
     ) -> AccessEntry:
         """Record in the access log that a person read the case (events or trail)."""
-        state = self.state(case_ref)
+        case = self._load(partnership, case_ref)
+        state = case.state
         return self.access.record_read(
-            record_id=review_id(case_ref),
+            record_id=case.id,
             kind="review",
             ref=state.case_ref,
             partnership=state.partnership,
@@ -177,7 +197,7 @@ class ReviewService(Application[UUID]):
             as_at=as_at,
         )
 
-    def reads(self, case_ref: str) -> list[AccessEntry]:
+    def reads(self, partnership: str, case_ref: str) -> list[AccessEntry]:
         """Every recorded read of the case: from the access log, then the reads
         earlier releases wrote into the case's own stream (``HistoryRead``)."""
         legacy = [
@@ -189,25 +209,27 @@ class ReviewService(Application[UUID]):
                 purpose=str(e.data.get("purpose", "")),
                 as_at=e.data.get("as_at"),
             )
-            for e in self.history(case_ref)
+            for e in self.history(partnership, case_ref)
             if e.event == "HistoryRead"
         ]
-        return legacy + self.access.reads(review_id(case_ref))
+        return legacy + self.access.reads(self._id(partnership, case_ref))
 
-    def state(self, case_ref: str) -> ReviewState:
-        return self._load(case_ref).state
+    def state(self, partnership: str, case_ref: str) -> ReviewState:
+        return self._load(partnership, case_ref).state
 
-    def exists(self, case_ref: str) -> bool:
+    def exists(self, partnership: str, case_ref: str) -> bool:
         try:
-            self._load(case_ref)
+            self._load(partnership, case_ref)
         except CaseNotFound:
             return False
         return True
 
-    def history(self, case_ref: str, *, as_at: datetime | None = None) -> list[HistoryEntry]:
+    def history(
+        self, partnership: str, case_ref: str, *, as_at: datetime | None = None
+    ) -> list[HistoryEntry]:
         """Every fact recorded about the case, oldest first, up to ``as_at``."""
         entries = []
-        for ev in self._events(case_ref):
+        for ev in self._events(partnership, case_ref):
             if as_at is not None and ev.timestamp > as_at:
                 break
             entries.append(history_entry(ev))
@@ -215,10 +237,10 @@ class ReviewService(Application[UUID]):
             raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
         return entries
 
-    def state_as_at(self, case_ref: str, as_at: datetime) -> ReviewState:
+    def state_as_at(self, partnership: str, case_ref: str, as_at: datetime) -> ReviewState:
         """Rebuild the case from the event store as it stood at ``as_at``."""
         case: ReviewCase | None = None
-        for ev in self._events(case_ref):
+        for ev in self._events(partnership, case_ref):
             if ev.timestamp > as_at:
                 break
             case = ev.mutate(case)
@@ -230,9 +252,9 @@ class ReviewService(Application[UUID]):
             )
         return case.state
 
-    def verify(self, case_ref: str) -> VerifyResult:
+    def verify(self, partnership: str, case_ref: str) -> VerifyResult:
         """Check the case's hash chain, naming the first bad record."""
-        return verify_stored(self, review_id(case_ref), case_ref, case_ref_of)
+        return verify_stored(self, self._id(partnership, case_ref), case_ref, case_ref_of)
 
     def verify_all(self) -> list[VerifyResult]:
         """Check every review case found in the event log (not in a view)."""
@@ -243,15 +265,40 @@ class ReviewService(Application[UUID]):
         """Check the whole notification log against the ledger and its anchor."""
         return verify_log(self, case_ref_of)
 
-    def _events(self, case_ref: str) -> list[Any]:
-        return list(self.events.get(review_id(case_ref)))
+    def _events(self, partnership: str, case_ref: str) -> list[Any]:
+        return list(self.events.get(self._id(partnership, case_ref)))
 
-    def _load(self, case_ref: str) -> ReviewCase:
+    def partnership_of(self, partnership: str | None, case_ref: str) -> str:
+        """``partnership``, or for a task scheduled by a release before partnerships were
+        tenants (no partnership in its input), the partnership its case was reported in."""
+        if partnership is not None:
+            return partnership
+        first = self.recorder.select_events(legacy_review_id(case_ref), limit=1)
+        if not first:
+            raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
+        return str(self.mapper.to_domain_event(first[0]).partnership)  # type: ignore[attr-defined]
+
+    def _id(self, partnership: str, case_ref: str) -> UUID:
+        """The case's aggregate id: scoped by partnership; a case written before
+        partnerships were tenants keeps its old id (found if its partnership matches)."""
+        new = review_id(partnership, case_ref)
+        if self.recorder.select_events(new, limit=1):
+            return new
+        old = legacy_review_id(case_ref)
+        first = self.recorder.select_events(old, limit=1)
+        opened = self.mapper.to_domain_event(first[0]) if first else None
+        if opened is not None and getattr(opened, "partnership", None) == partnership.upper():
+            return old
+        return new
+
+    def _load(self, partnership: str, case_ref: str) -> ReviewCase:
         try:
-            case: ReviewCase = self.repository.get(review_id(case_ref))
+            case: ReviewCase = self.repository.get(self._id(partnership, case_ref))
         except AggregateNotFoundError:
             raise CaseNotFound(
-                f"no case {case_ref}", field="case_ref", rule="case_exists"
+                f"no case {case_ref.upper()} in partnership {partnership.upper()}",
+                field="case_ref",
+                rule="case_exists",
             ) from None
         return case
 

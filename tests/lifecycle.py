@@ -32,9 +32,19 @@ def report(
     return svc.report_incident(cmd, key=f"review-{ref}/report", today=aware)
 
 
-def step(svc: ReviewService, ref: str, name: str, today: date, **fields: Any) -> ReviewState:
+def step(
+    svc: ReviewService,
+    ref: str,
+    name: str,
+    today: date,
+    *,
+    partnership: str = "GSCP",
+    **fields: Any,
+) -> ReviewState:
     command = COMMANDS[name].model_validate({"actor": actor(), **fields})
-    return svc.record_step(ref, name, command, key=f"review-{ref}/{name}/{today}", today=today)
+    return svc.record_step(
+        partnership, ref, name, command, key=f"review-{ref}/{name}/{today}", today=today
+    )
 
 
 def full_lifecycle(
@@ -42,34 +52,30 @@ def full_lifecycle(
 ) -> Iterator[ReviewState]:
     """Every step from report to recommendations, yielding the state after each."""
     d = aware
+
+    def st(name: str, today: date, **fields: Any) -> ReviewState:
+        return step(svc, ref, name, today, partnership=partnership, **fields)
+
     yield report(svc, ref, partnership=partnership, aware=d)
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_panel_notification",
         d + timedelta(days=2),
         notified_on=d + timedelta(days=2),
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_partners_informed",
         d + timedelta(days=9),
         informed_on=d + timedelta(days=9),
     )
     t = d + timedelta(days=10)
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_threshold_decision",
         t,
         met=True,
         decided_on=t,
         rationale="criteria met: serious harm, neglect suspected",
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "request_agency_summaries",
         t,
         requested_on=t,
@@ -78,97 +84,75 @@ def full_lifecycle(
             {"agency": "ICB", "due_on": t + timedelta(days=7)},
         ],
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_agency_summary",
         t + timedelta(days=3),
         agency="POLICE",
         received_on=t + timedelta(days=3),
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_agency_summary",
         t + timedelta(days=4),
         agency="ICB",
         received_on=t + timedelta(days=4),
     )
     m = t + timedelta(days=8)
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_rapid_review_meeting",
         m,
         held_on=m,
         agencies_present=["LA", "POLICE", "ICB"],
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_rapid_review_decision",
         m,
         decision="lcspr",
         decided_on=m,
         rationale="learning about multi-agency information sharing",
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "submit_rapid_review_report",
         m + timedelta(days=1),
         submitted_on=m + timedelta(days=1),
     )
     p = m + timedelta(days=9)
-    yield step(svc, ref, "record_panel_response", p, response="agrees", received_on=p)
-    yield step(
-        svc,
-        ref,
+    yield st("record_panel_response", p, response="agrees", received_on=p)
+    yield st(
         "appoint_reviewer",
         p + timedelta(days=7),
         reviewer="Dr Sam Reviewer",
         appointed_on=p + timedelta(days=7),
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "agree_terms_of_reference",
         p + timedelta(days=14),
         agreed_on=p + timedelta(days=14),
         lines_of_enquiry=["information sharing between agencies"],
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_bodies_informed",
         p + timedelta(days=14),
         informed_on=p + timedelta(days=14),
         bodies=["panel", "ofsted", "dfe"],
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_progress_checkpoint",
         p + timedelta(days=40),
         held_on=p + timedelta(days=40),
         status="on_track",
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "pause_clock",
         p + timedelta(days=50),
         paused_on=p + timedelta(days=50),
         reason="inquest",
         detail="awaiting the coroner's inquest",
     )
-    yield step(svc, ref, "resume_clock", p + timedelta(days=64), resumed_on=p + timedelta(days=64))
+    yield st("resume_clock", p + timedelta(days=64), resumed_on=p + timedelta(days=64))
     f = p + timedelta(days=120)
-    yield step(svc, ref, "record_final_report", f, completed_on=f)
-    yield step(svc, ref, "plan_publication", f, planned_on=f + timedelta(days=30))
-    yield step(
-        svc,
-        ref,
+    yield st("record_final_report", f, completed_on=f)
+    yield st("plan_publication", f, planned_on=f + timedelta(days=30))
+    yield st(
         "record_report_sent",
         f + timedelta(days=2),
         sent_on=f + timedelta(days=2),
@@ -177,9 +161,7 @@ def full_lifecycle(
     yield step(
         svc, ref, "record_publication", f + timedelta(days=30), published_on=f + timedelta(days=30)
     )
-    yield step(
-        svc,
-        ref,
+    yield st(
         "record_recommendations",
         f + timedelta(days=31),
         recorded_on=f + timedelta(days=31),

@@ -110,11 +110,12 @@ def test_clock_events_are_checked_and_idempotent(quality: QualityService) -> Non
 def test_action_plan_from_review_recommendations(quality: QualityService) -> None:
     states = list(full_lifecycle(quality.reviews, "GSCP-2025-007"))
     assert states[-1].stage.value == "closed" and states[-1].recommendations >= 1
-    recs = quality.review_recommendations("GSCP-2025-007")
+    recs = quality.review_recommendations("GSCP", "GSCP-2025-007")
     command = OpenPlanFromReview.model_validate(
         {
             "actor": actor(),
             "case_ref": "GSCP-2025-007",
+            "partnership": "GSCP",
             "opened_on": date(2025, 12, 1),
             "due_on": date(2026, 3, 31),
             "success_measure": "Multi-agency audit shows the change embedded",
@@ -210,8 +211,8 @@ def test_rapid_review_recommendations_open_a_plan_without_an_lcspr(
     ]
     for i, (step, fields) in enumerate(steps):
         state = reviews.record_step(
-            "GSCP-2025-031", step, review_cmd(step, **fields), key=f"r/{i + 1}", today=d
+            "GSCP", "GSCP-2025-031", step, review_cmd(step, **fields), key=f"r/{i + 1}", today=d
         )
     assert state.stage.value == "closed" and state.rapid_review_recommendations == 2
-    recs = quality.review_recommendations("GSCP-2025-031")
+    recs = quality.review_recommendations("GSCP", "GSCP-2025-031")
     assert [r.owner_agency for r in recs] == ["POLICE", "EDUCATION"]

@@ -286,6 +286,7 @@ async def test_action_plan_for_review_recommendations(
                 {
                     "actor": actor(),
                     "case_ref": case_ref,
+                    "partnership": "GSCP",
                     "opened_on": t0,
                     "due_on": working_day(t0 + timedelta(days=90)),
                     "success_measure": "Learning embedded: multi-agency audit",

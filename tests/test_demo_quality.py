@@ -85,7 +85,7 @@ async def test_review_demo_seeds_when_its_due_days_would_fall_on_a_weekend(
     wednesday = today - timedelta(days=(today.weekday() - 2) % 7)
     created = await seed_demo(ReviewClient(client, queue), wednesday)
     assert created == ["DEMO-001", "DEMO-002", "DEMO-003", "DEMO-004"]
-    police = reviews.state("DEMO-003").deadlines["agency_summary:POLICE"]
+    police = reviews.state("DEMO", "DEMO-003").deadlines["agency_summary:POLICE"]
     assert police.due_on == working_day(wednesday + timedelta(days=3)) > wednesday + timedelta(3)
     assert await seed_demo(ReviewClient(client, queue), wednesday) == []
 

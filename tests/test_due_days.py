@@ -157,8 +157,8 @@ def test_plan_from_review_due_on_a_weekend_is_rejected(quality: QualityService) 
         pass
     after, saturday = date(2025, 12, 1), date(2025, 12, 13)
     command = OpenPlanFromReview.model_validate(
-        {"actor": actor(), "case_ref": "GSCP-DUE-1", "opened_on": after, "due_on": saturday,
-         "success_measure": "Re-audit shows it"}
+        {"actor": actor(), "case_ref": "GSCP-DUE-1", "partnership": "GSCP",
+         "opened_on": after, "due_on": saturday, "success_measure": "Re-audit shows it"}
     )  # fmt: skip
     with pytest.raises(RuleViolation) as err:
         quality.open_plan_from_review(command, key="r/opened", today=after)
@@ -174,16 +174,16 @@ def test_review_agency_summary_due_on_a_weekend_is_rejected(service: ReviewServi
     step(service, ref, "record_panel_notification", aware, notified_on=aware)
     step(service, ref, "record_threshold_decision", aware, met=True, decided_on=aware,
          rationale="criteria met")  # fmt: skip
-    before = len(service.history(ref))
+    before = len(service.history("GSCP", ref))
     command = COMMANDS["request_agency_summaries"].model_validate(
         {"actor": actor(), "requested_on": aware,
          "requests": [{"agency": "POLICE", "due_on": SATURDAY}]}
     )  # fmt: skip
     with pytest.raises(RuleViolation) as err:
-        service.record_step(ref, "request_agency_summaries", command, key="x", today=aware)
+        service.record_step("GSCP", ref, "request_agency_summaries", command, key="x", today=aware)
     assert (err.value.field, err.value.rule) == ("requests", RULE)
     assert "the POLICE agency summary would be due on Saturday 2025-03-15" in str(err.value)
-    assert len(service.history(ref)) == before
+    assert len(service.history("GSCP", ref)) == before
 
 
 async def test_the_audit_workflow_update_fails_with_the_rule_and_records_nothing(

@@ -66,6 +66,7 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "QA_DATA_DIR": str(settings.data_dir),
         "QA_TEMPORAL_ADDRESS": settings.temporal_address,
         "QA_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+        "QA_PARTNERSHIP": "GSCP",
         "QA_ACTOR_NAME": "Casey Clerk",
         "QA_ACTOR_ROLE": "partnership business manager",
         "QA_LOG_LEVEL": "WARNING",
@@ -122,16 +123,19 @@ async def test_operations_find_a_case_by_reference(dev: tuple[Settings, ReviewCl
     t = today()
     await client.report(report("INT-001", aware=t - timedelta(days=10)))
     state = await client.record(
-        "INT-001", "record_panel_notification", cmd("record_panel_notification", notified_on=t)
+        "GSCP",
+        "INT-001",
+        "record_panel_notification",
+        cmd("record_panel_notification", notified_on=t),
     )
     assert state.deadlines["panel_notification"].late
-    found = await temporal_list(settings, "QaCaseRef = 'INT-001'", "review-INT-001")
-    assert [w["execution"]["workflowId"] for w in found] == ["review-INT-001"]
+    found = await temporal_list(settings, "QaCaseRef = 'INT-001'", "review-GSCP-INT-001")
+    assert [w["execution"]["workflowId"] for w in found] == ["review-GSCP-INT-001"]
     breached = await temporal_list(
-        settings, "QaBreached = true AND QaStage = 'notification'", "review-INT-001"
+        settings, "QaBreached = true AND QaStage = 'notification'", "review-GSCP-INT-001"
     )
-    assert "review-INT-001" in [w["execution"]["workflowId"] for w in breached]
-    desc = await client.client.get_workflow_handle("review-INT-001").describe()
+    assert "review-GSCP-INT-001" in [w["execution"]["workflowId"] for w in breached]
+    desc = await client.client.get_workflow_handle("review-GSCP-INT-001").describe()
     sa = desc.typed_search_attributes
     assert sa.get(STAGE) == "notification" and sa.get(BREACHED) is True
     memo = await desc.memo_value("summary")
@@ -193,7 +197,7 @@ async def test_cli_drives_a_case_and_rejects_bad_input(dev: tuple[Settings, Revi
     assert (
         shown["stage"] == "closed" and shown["outcome"] == "threshold not met: closed with reasons"
     )
-    handle = client.client.get_workflow_handle("review-INT-002")
+    handle = client.client.get_workflow_handle("review-GSCP-INT-002")
     await handle.result()
     sa = (await handle.describe()).typed_search_attributes
     assert sa.get(STAGE) == "closed" and sa.get(NEXT_DEADLINE) is None

@@ -58,7 +58,7 @@ class Raw:
         return list(cur.fetchall()) if cur.description else []
 
     def oid(self, ref: str) -> Any:
-        return review_id(ref) if self.pg else review_id(ref).hex
+        return review_id("GSCP", ref) if self.pg else review_id("GSCP", ref).hex
 
     def record(self, ref: str, version: int) -> tuple[int, str, bytes]:
         (row,) = self.run(
@@ -135,7 +135,7 @@ def test_every_record_is_sealed_in_the_same_database(
         rows = db.run("SELECT notification_id, originator_version FROM {ledger} ORDER BY 1")
     assert [tuple(r) for r in rows] == [tuple(r) for r in events]
     assert len(rows) == n + 1 + 1  # and the partnership's registration
-    assert service.verify("LEDGER-1").ok
+    assert service.verify("GSCP", "LEDGER-1").ok
     log = service.verify_log()
     assert (log.ok, log.records, log.head, log.anchor) == (True, n + 2, n + 2, n + 2)
     key_file = settings.data_dir / "ledger.key"
@@ -153,7 +153,10 @@ def test_the_key_is_made_once_and_shared(settings: Settings) -> None:
         report(first.reviews, "LEDGER-K1")
         report(second.reviews, "LEDGER-K2")
         assert (settings.data_dir / "ledger.key").read_text() == key
-        assert second.reviews.verify("LEDGER-K1").ok and first.reviews.verify("LEDGER-K2").ok
+        assert (
+            second.reviews.verify("GSCP", "LEDGER-K1").ok
+            and first.reviews.verify("GSCP", "LEDGER-K2").ok
+        )
         assert first.reviews.verify_log().ok
     finally:
         first.close()
@@ -167,13 +170,13 @@ def test_a_configured_key_is_used_and_a_wrong_key_fails_everything(settings: Set
     services = bootstrap(keyed)
     try:
         report(services.reviews, "LEDGER-K3")
-        assert services.reviews.verify("LEDGER-K3").ok
+        assert services.reviews.verify("GSCP", "LEDGER-K3").ok
     finally:
         services.close()
     assert not (settings.data_dir / "ledger.key").exists() or settings.store == "postgres"
     other = bootstrap(settings.model_copy(update={"ledger_key": SecretStr("x" * 40)}))
     try:
-        result = other.reviews.verify("LEDGER-K3")
+        result = other.reviews.verify("GSCP", "LEDGER-K3")
         assert (result.ok, result.first_bad_version) == (False, 1)
     finally:
         other.close()
@@ -197,18 +200,20 @@ def test_an_edit_with_every_hash_recomputed_without_the_key_is_located(
         # ... and the ledger row too, with the algorithm but not the key
         (prev,) = db.run(
             "SELECT record_mac FROM {ledger} WHERE originator_id = ? AND originator_version = 8",
-            (str(review_id("LEDGER-E")),),
+            (str(review_id("GSCP", "LEDGER-E")),),
         )[0]
         (prev_log,) = db.run("SELECT log_mac FROM {ledger} WHERE notification_id = ?", (nid - 1,))[
             0
         ]
-        rmac = record_mac(WRONG_KEY, bytes.fromhex(prev), review_id("LEDGER-E"), 9, topic, new)
+        rmac = record_mac(
+            WRONG_KEY, bytes.fromhex(prev), review_id("GSCP", "LEDGER-E"), 9, topic, new
+        )
         lmac = log_mac(WRONG_KEY, bytes.fromhex(prev_log), nid, rmac)
         db.run(
             "UPDATE {ledger} SET record_mac = ?, log_mac = ? WHERE notification_id = ?",
             (rmac.hex(), lmac.hex(), nid),
         )
-    result = service.verify("LEDGER-E")
+    result = service.verify("GSCP", "LEDGER-E")
     assert (result.ok, result.first_bad_version) == (False, 9)
     assert result.reason is not None and "edited" in result.reason
     assert result.problems[0].notification_id == nid
@@ -226,7 +231,7 @@ def test_the_newest_event_of_a_case_deleted_is_found_by_the_case_check(
     report(service, "LEDGER-OTHER")
     with raw_db(settings) as db:
         nid = db.delete_event("LEDGER-N", n)  # the event only: its ledger row stays
-    result = service.verify("LEDGER-N")
+    result = service.verify("GSCP", "LEDGER-N")
     assert (result.ok, result.first_bad_version) == (False, n)
     assert result.reason is not None and "deleted" in result.reason
     assert result.problems[0].notification_id == nid
@@ -242,7 +247,7 @@ def test_the_newest_event_and_its_ledger_row_deleted_are_found_by_the_log_check(
     with raw_db(settings) as db:
         nid = db.delete_event("LEDGER-N2", n)
         db.delete_ledger_row(nid)
-    assert service.verify("LEDGER-N2").ok  # the case alone cannot tell
+    assert service.verify("GSCP", "LEDGER-N2").ok  # the case alone cannot tell
     log = service.verify_log()
     assert not log.ok
     assert any(
@@ -258,7 +263,7 @@ def test_the_tail_of_the_log_deleted_is_found_by_the_anchor(
         last = db.max_nid()
         db.run("DELETE FROM {events} WHERE {nid} > ?", (last - 5,))
         db.run("DELETE FROM {ledger} WHERE notification_id > ?", (last - 5,))
-    assert service.verify("LEDGER-T").ok  # nothing left that disagrees
+    assert service.verify("GSCP", "LEDGER-T").ok  # nothing left that disagrees
     log = service.verify_log()
     assert not log.ok
     assert [p.message for p in log.problems] == [
@@ -275,10 +280,14 @@ def test_a_whole_case_deleted_is_noticed(settings: Settings, service: ReviewServ
     assert {r.case_ref for r in service.verify_all()} == {"LEDGER-W1", "LEDGER-W3"}
     log = service.verify_log()
     deleted = [p for p in log.problems if p.kind == "deleted"]
-    assert len(deleted) == n and {p.originator_id for p in deleted} == {str(review_id("LEDGER-W2"))}
+    assert len(deleted) == n and {p.originator_id for p in deleted} == {
+        str(review_id("GSCP", "LEDGER-W2"))
+    }
     # the rows too: the log chain breaks where the case was
     with raw_db(settings) as db:
-        db.run("DELETE FROM {ledger} WHERE originator_id = ?", (str(review_id("LEDGER-W2")),))
+        db.run(
+            "DELETE FROM {ledger} WHERE originator_id = ?", (str(review_id("GSCP", "LEDGER-W2")),)
+        )
     log = service.verify_log()
     assert "gap" in _kinds(log) and not log.ok
 
@@ -297,13 +306,13 @@ def test_an_event_appended_with_a_fabricated_ledger_row_is_detected(
         )
         new_nid = db.max_nid()
         (prev_log,) = db.run("SELECT log_mac FROM {ledger} WHERE notification_id = ?", (last,))[0]
-        rmac = record_mac(WRONG_KEY, bytes(32), review_id("LEDGER-F"), n + 1, topic, blob)
+        rmac = record_mac(WRONG_KEY, bytes(32), review_id("GSCP", "LEDGER-F"), n + 1, topic, blob)
         lmac = log_mac(WRONG_KEY, bytes.fromhex(prev_log), new_nid, rmac)
         db.run(
             "INSERT INTO {ledger} VALUES (?, ?, ?, ?, ?)",
-            (new_nid, str(review_id("LEDGER-F")), n + 1, rmac.hex(), lmac.hex()),
+            (new_nid, str(review_id("GSCP", "LEDGER-F")), n + 1, rmac.hex(), lmac.hex()),
         )
-    result = service.verify("LEDGER-F")
+    result = service.verify("GSCP", "LEDGER-F")
     assert (result.ok, result.first_bad_version) == (False, n + 1)
     log = service.verify_log()
     assert {"edited", "gap"} <= set(_kinds(log))
@@ -320,7 +329,7 @@ def test_an_event_inserted_without_a_ledger_row_is_detected(
             "VALUES (?, ?, ?, ?)",
             (db.oid("LEDGER-I"), n + 1, topic, blob),
         )
-    result = service.verify("LEDGER-I")
+    result = service.verify("GSCP", "LEDGER-I")
     assert (result.ok, result.first_bad_version) == (False, n + 1)
     assert result.reason is not None and "behind the ledger's back" in result.reason
     assert _kinds(service.verify_log()) == ["unsealed"]
@@ -470,14 +479,14 @@ def test_a_store_from_the_previous_release_is_adopted(settings: Settings) -> Non
         ]
         with raw_db(settings) as db:
             assert db.run("SELECT COUNT(*) FROM {ledger}")[0][0] == n + m + 2
-        assert svc.verify("OLD-1").ok and svc.verify("OLD-3").ok
-        old2 = svc.verify("OLD-2")
+        assert svc.verify("GSCP", "OLD-1").ok and svc.verify("GSCP", "OLD-3").ok
+        old2 = svc.verify("GSCP", "OLD-2")
         assert (old2.ok, old2.first_bad_version) == (False, 4)
         assert old2.reason is not None and "legacy hash chain" in old2.reason
 
         # the adopted store carries on: new records sealed, chained to the adopted ones
         step(again.reviews, "OLD-3", "record_panel_notification", AWARE, notified_on=AWARE)
-        assert svc.verify("OLD-3").ok
+        assert svc.verify("GSCP", "OLD-3").ok
         log = svc.verify_log()
         assert [p.kind for p in log.problems] == ["legacy"]
         assert "OLD-2" in log.problems[0].message
@@ -491,7 +500,7 @@ def test_a_store_from_the_previous_release_is_adopted(settings: Settings) -> Non
                 "VALUES (?, ?, ?, ?)",
                 (db.oid("OLD-1"), n + 1, topic, blob),
             )
-        assert "unsealed" in _kinds(svc.verify("OLD-1"))
+        assert "unsealed" in _kinds(svc.verify("GSCP", "OLD-1"))
     finally:
         services.close()
         again.close()
@@ -510,7 +519,7 @@ def test_an_encrypted_store_from_the_previous_release_is_adopted(settings: Setti
         adopted = _ledger(services.reviews).adoption()
         assert adopted is not None
         assert (adopted["records"], adopted["legacy_breaks"]) == (n + 1, [])  # + registration
-        assert services.reviews.verify("OLD-C").ok and services.reviews.verify_log().ok
+        assert services.reviews.verify("GSCP", "OLD-C").ok and services.reviews.verify_log().ok
     finally:
         services.close()
 
@@ -522,7 +531,7 @@ def test_the_legacy_algorithm_matches_todays_domain_hashes(
     from domain.chain import event_hash
 
     report(service, "LEGACY-1")
-    for ev in service.events.get(review_id("LEGACY-1")):
+    for ev in service.events.get(review_id("GSCP", "LEGACY-1")):
         state = dict(vars(ev))
         topic = f"{type(ev).__module__}:{type(ev).__qualname__}"
         stored = dict(state)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from domain.review.aggregate import review_id
+from domain.review.aggregate import legacy_review_id
 from projections.catalogue import build_runner
 from qa_engine.bootstrap import Services, bootstrap
 from tests.conftest import sqlite_settings
@@ -37,16 +37,21 @@ def old_store(tmp_path: Path) -> Any:
 @pytest.mark.parametrize("ref", sorted(MANIFEST))
 def test_every_old_case_loads_with_the_state_it_had(old_store: Services, ref: str) -> None:
     then = MANIFEST[ref]
-    assert [e.event for e in old_store.reviews.history(ref)] == then["events"]
-    assert old_store.reviews.state(ref).model_dump(mode="json") == then["state"]
+    assert [e.event for e in old_store.reviews.history(then["state"]["partnership"], ref)] == then[
+        "events"
+    ]
+    assert (
+        old_store.reviews.state(then["state"]["partnership"], ref).model_dump(mode="json")
+        == then["state"]
+    )
 
 
 def test_old_events_are_stored_under_their_old_topics_and_shape(old_store: Services) -> None:
-    (first, *rest) = old_store.reviews.recorder.select_events(review_id("V1-FULL"))
+    (first, *rest) = old_store.reviews.recorder.select_events(legacy_review_id("V1-FULL"))
     assert first.topic == "domain.review:ReviewCase.IncidentReported"
     assert rest[0].topic == "domain.review:ReviewCase.PanelNotified"
     assert b'"command"' in rest[0].state  # v1: the command dict, lifted on load
-    entry = old_store.reviews.history("V1-FULL")[1]
+    entry = old_store.reviews.history("GSCP", "V1-FULL")[1]
     assert entry.data["notified_on"] == date(2025, 1, 8)  # typed after the upcast
 
 
@@ -56,8 +61,15 @@ def test_old_chains_verify_intact_although_their_events_are_upcast(old_store: Se
     assert all(r.ok for r in results), [r for r in results if not r.ok]
     # a new step on an old case extends the same chain
     d = date(2025, 1, 8)
-    step(old_store.reviews, "V1-WEST", "record_panel_notification", d, notified_on=d)
-    assert old_store.reviews.verify("V1-WEST").ok
+    step(
+        old_store.reviews,
+        "V1-WEST",
+        "record_panel_notification",
+        d,
+        partnership="WSCP",
+        notified_on=d,
+    )
+    assert old_store.reviews.verify("WSCP", "V1-WEST").ok
 
 
 def test_views_rebuild_from_the_old_store(old_store: Services) -> None:
@@ -76,12 +88,12 @@ def test_old_cases_carry_on_through_their_next_steps(old_store: Services) -> Non
     d = date(2025, 1, 8)
     s = step(reviews, "V1-REPORTED", "record_panel_notification", d, notified_on=d)
     assert s.notified_on == d and s.deadlines["panel_notification"].status == "met"
-    paused = reviews.state("V1-LCSPR")
+    paused = reviews.state("GSCP", "V1-LCSPR")
     assert paused.deadlines["lcspr_final_report"].paused_on is not None
     resumed_on = paused.deadlines["lcspr_final_report"].paused_on + timedelta(days=31)
     s = step(reviews, "V1-LCSPR", "resume_clock", resumed_on, resumed_on=resumed_on)
     assert s.deadlines["lcspr_final_report"].paused_on is None
     assert s.version == len(MANIFEST["V1-LCSPR"]["events"]) + 1
     # the old read (recorded in the case's stream) is still shown among the reads
-    (read,) = reviews.reads("V1-FULL")
+    (read,) = reviews.reads("GSCP", "V1-FULL")
     assert read.actor["name"] == "Ivy Inspector" and read.purpose == "scrutiny"

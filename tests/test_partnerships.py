@@ -4,6 +4,7 @@ onto each case when it opens; principals act only inside their partnership."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -11,17 +12,29 @@ from domain.errors import RuleViolation
 from domain.partnership import PartnershipPolicy
 from domain.rules import LocalVariations
 from domain.tenancy import OutsideScope, Principal, Role
+from projections import queries
+from projections.catalogue import build_runner, sealer_for
 from qa_engine.reviews import ReviewService
 from tests.conftest import actor
 from tests.lifecycle import report, step
+from tests.wf_helpers import start_case
 
 D = date(2025, 1, 6)
 
 
 def _rapid_review_start(svc: ReviewService, ref: str, partnership: str) -> date:
     report(svc, ref, partnership=partnership, aware=D)
-    step(svc, ref, "record_panel_notification", D, notified_on=D)
-    s = step(svc, ref, "record_threshold_decision", D, met=True, decided_on=D, rationale="met")
+    step(svc, ref, "record_panel_notification", D, partnership=partnership, notified_on=D)
+    s = step(
+        svc,
+        ref,
+        "record_threshold_decision",
+        D,
+        partnership=partnership,
+        met=True,
+        decided_on=D,
+        rationale="met",
+    )
     return s.deadlines["rapid_review"].clock_start
 
 
@@ -45,7 +58,7 @@ def test_a_recorded_policy_decision_governs_new_cases_only(service: ReviewServic
     assert _rapid_review_start(service, "P-NEW", "GSCP") == date(2025, 1, 3)  # the incident
     assert _rapid_review_start(service, "P-WEST", "WSCP") == D  # another partnership: defaults
     # the case opened before the decision keeps the rules it started under
-    assert service.state("P-OLD").variations.rapid_review_clock_from.value == "notification"
+    assert service.state("GSCP", "P-OLD").variations.rapid_review_clock_from.value == "notification"
     decisions = service.partnerships.decisions("GSCP")
     assert [d["event"] for d in decisions] == ["Registered", "PolicyChanged"]
     assert decisions[-1]["actor"] == actor() and "board decision" in decisions[-1]["reason"]
@@ -86,3 +99,36 @@ def test_a_principal_acts_only_for_its_partnership_and_role() -> None:
     with pytest.raises(OutsideScope) as read_only:
         auditor.check_may_record(what="recording a step")
     assert read_only.value.rule == "read_only_role"
+
+
+def test_two_partnerships_hold_the_same_case_reference_side_by_side(
+    service: ReviewService,
+) -> None:
+    report(service, "SAME-1", partnership="GSCP")
+    report(service, "SAME-1", partnership="WSCP")
+    step(service, "SAME-1", "record_panel_notification", D, partnership="WSCP", notified_on=D)
+    gscp, wscp = service.state("GSCP", "SAME-1"), service.state("WSCP", "SAME-1")
+    assert (gscp.partnership, gscp.notified_on) == ("GSCP", None)
+    assert (wscp.partnership, wscp.notified_on) == ("WSCP", D)
+    assert len(service.history("GSCP", "SAME-1")) == 1
+    assert len(service.history("WSCP", "SAME-1")) == 2
+    assert service.verify("GSCP", "SAME-1").ok and service.verify("WSCP", "SAME-1").ok
+    runner = build_runner(service)
+    runner.catch_up()
+    with runner.db.read() as cur:
+        rows = cur.execute(
+            "SELECT partnership, stage FROM {oversight} WHERE ref = 'SAME-1' ORDER BY partnership"
+        ).fetchall()
+    assert [r["partnership"] for r in rows] == ["GSCP", "WSCP"]
+    trail = queries.trail(runner.db, "SAME-1", partnership="WSCP", sealer=sealer_for(service))
+    assert len(trail) == 2
+
+
+async def test_two_partnerships_run_the_same_case_reference_as_two_workflows(
+    review_worker: Any,
+) -> None:
+    client, queue, _ = review_worker
+    today = date(2025, 1, 6)
+    _, west = await start_case(client, queue, today, ref="SAME-2", partnership="WSCP")
+    _, gloucs = await start_case(client, queue, today, ref="SAME-2", partnership="GSCP")
+    assert (west.id, gloucs.id) == ("review-WSCP-SAME-2", "review-GSCP-SAME-2")

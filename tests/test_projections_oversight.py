@@ -73,7 +73,9 @@ def test_oversight_rag_boundaries_from_the_view(settings: Settings, service: Rev
     assert _rag_of(service, "RAG-1", date(2025, 1, 2)) == ("red", -1)
 
     due_at = end_of_day(date(2024, 12, 31))
-    service.record_breach("RAG-1", "panel_notification", key="review-RAG-1/breach", at=due_at)
+    service.record_breach(
+        "GSCP", "RAG-1", "panel_notification", key="review-RAG-1/breach", at=due_at
+    )
     assert _rag_of(service, "RAG-1", date(2024, 12, 23)) == ("red", 4)
 
 
@@ -91,7 +93,7 @@ def test_oversight_lists_open_cases_with_next_deadline_and_owner(
             {"met": True, "decided_on": date(2025, 1, 8), "rationale": "criteria met"},
         ),
     ]:
-        step(service, "OV-B", name, date(2025, 1, 8), **kw)
+        step(service, "OV-B", name, date(2025, 1, 8), partnership="WSCP", **kw)
     runner = build_runner(service)
     runner.catch_up()
     today = date(2025, 1, 9)

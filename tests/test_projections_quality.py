@@ -239,7 +239,9 @@ def summary(row: Any) -> tuple[Any, ...]:
 
 def trail(runner: ProjectionRunner, kind: str, ref: str) -> list[queries.TrailRow]:
     runner.catch_up()
-    return queries.trail(runner.db, ref, sealer=sealer_for(runner.app), kind=kind)
+    return queries.trail(
+        runner.db, ref, partnership="GSCP", sealer=sealer_for(runner.app), kind=kind
+    )
 
 
 # ------------------------------------------------------------------- oversight
@@ -633,6 +635,7 @@ def test_case_trail_command_records_the_read_of_a_qa_record(
     ns = argparse.Namespace(
         ref=CONCERN.lower(),
         kind="childofconcern",
+        tenant="GSCP",
         purpose="inspection",
         actor_name="Pat Inspector",
         actor_role="Ofsted inspector",

@@ -43,13 +43,19 @@ def test_timeliness_per_partnership_and_quarter(settings: Settings, service: Rev
     report(service, "TL-PENDING", aware=date(2025, 1, 9))  # due 2025-01-16: not yet
     report(service, "TL-W", partnership="WSCP")
     step(
-        service, "TL-W", "record_panel_notification", date(2025, 1, 7), notified_on=date(2025, 1, 7)
+        service,
+        "TL-W",
+        "record_panel_notification",
+        date(2025, 1, 7),
+        partnership="WSCP",
+        notified_on=date(2025, 1, 7),
     )
     step(
         service,
         "TL-W",
         "record_threshold_decision",
         date(2025, 1, 8),
+        partnership="WSCP",
         met=False,
         decided_on=date(2025, 1, 8),
         rationale="threshold not met",

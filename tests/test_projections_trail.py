@@ -25,7 +25,7 @@ def test_the_trail_reads_without_knowing_event_classes(
     n = len(list(full_lifecycle(service, "TRAIL-1")))
     runner = build_runner(service)
     runner.catch_up()
-    trail = queries.trail(runner.db, "trail-1", sealer=sealer_for(service))
+    trail = queries.trail(runner.db, "trail-1", partnership="GSCP", sealer=sealer_for(service))
 
     assert [t.version for t in trail] == list(range(1, n + 1))
     assert [t.when for t in trail] == sorted(t.when for t in trail)
@@ -55,8 +55,9 @@ def test_statutory_clock_events_name_the_deadline(
     settings: Settings, service: ReviewService
 ) -> None:
     report(service, "TRAIL-2")
-    service.send_reminder("TRAIL-2", "panel_notification", key="review-TRAIL-2/remind")
+    service.send_reminder("GSCP", "TRAIL-2", "panel_notification", key="review-TRAIL-2/remind")
     service.record_breach(
+        "GSCP",
         "TRAIL-2",
         "panel_notification",
         key="review-TRAIL-2/breach",
@@ -64,7 +65,7 @@ def test_statutory_clock_events_name_the_deadline(
     )
     runner = build_runner(service)
     runner.catch_up()
-    trail = queries.trail(runner.db, "TRAIL-2", sealer=sealer_for(service))
+    trail = queries.trail(runner.db, "TRAIL-2", partnership="GSCP", sealer=sealer_for(service))
     assert [(t.who, t.role) for t in trail[1:]] == [("qa-engine", "statutory clock")] * 2
     assert (
         trail[1].what
@@ -89,7 +90,7 @@ def test_reasons_stay_encrypted_at_rest_in_the_view(settings: Settings) -> None:
             ).fetchone()
         assert stored is not None and stored["why"].startswith("aes:")
         assert "neglect" not in stored["why"]
-        trail = queries.trail(runner.db, "TRAIL-3", sealer=sealer_for(svc))
+        trail = queries.trail(runner.db, "TRAIL-3", partnership="GSCP", sealer=sealer_for(svc))
         assert trail[3].why == "criteria met: serious harm, neglect suspected"
     finally:
         services.close()

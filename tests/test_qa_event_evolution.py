@@ -109,7 +109,9 @@ def test_v1_records_read_the_same_in_the_audit_trail(quality: QualityService) ->
     runner = build_runner(quality, batch_size=7)
     runner.catch_up()
     for kind, ref in RECORDS:
-        trail = queries.trail(runner.db, ref, sealer=sealer_for(runner.app), kind=kind)
+        trail = queries.trail(
+            runner.db, ref, partnership="GSCP", sealer=sealer_for(runner.app), kind=kind
+        )
         assert [t.what for t in trail] == FIXTURE["trails"][f"{kind}:{ref}"]
 
 

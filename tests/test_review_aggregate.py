@@ -49,7 +49,7 @@ def rebuilt(case: ReviewCase) -> ReviewCase:
 
 def test_reporting_opens_notification_clocks() -> None:
     case = given_reported()
-    assert case.id == review_id("GSCP-2025-001")
+    assert case.id == review_id("GSCP", "GSCP-2025-001")
     assert case.state.stage is Stage.NOTIFICATION
     # Fri 11 April 2025 + 5 working days, over Good Friday and Easter Monday
     assert case.state.deadlines["panel_notification"].due_on == date(2025, 4, 22)

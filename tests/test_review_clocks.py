@@ -54,7 +54,7 @@ async def to_lcspr(h: WorkflowHandle[Any, Any], t0: date) -> ReviewState:
 
 
 def events(svc: ReviewService, ref: str) -> list[tuple[str, str | None]]:
-    return [(e.event, e.data.get("deadline")) for e in svc.history(ref)]
+    return [(e.event, e.data.get("deadline")) for e in svc.history("GSCP", ref)]
 
 
 async def test_notification_clock_reminds_then_breaches_and_escalates(
@@ -68,7 +68,7 @@ async def test_notification_clock_reminds_then_breaches_and_escalates(
     assert s is not None
     d = s.deadlines["panel_notification"]
     assert d.reminded and d.breached and d.status == "open"
-    history = svc.history(ref)
+    history = svc.history("GSCP", ref)
     reminder = next(
         e
         for e in history
@@ -153,7 +153,7 @@ async def test_lcspr_final_report_and_checkpoint_breaches(
     assert s.deadlines["lcspr_final_report"].breached
     escalation = next(
         e
-        for e in svc.history(ref)
+        for e in svc.history("GSCP", ref)
         if e.event == "DeadlineBreached" and e.data["deadline"] == "lcspr_checkpoint"
     )
     assert escalation.data["escalated_to"] == ["lead safeguarding partners"]
@@ -183,7 +183,7 @@ async def test_paused_lcspr_clock_does_not_breach_and_resumes_extended(
     resumed_on = await today_of(ts_env)
     s = await step(h, "resume_clock", resumed_on=resumed_on, note="verdict delivered")
     assert s.deadlines["lcspr_final_report"].due_on == original_due + (resumed_on - t0)
-    pause = next(e for e in svc.history(ref) if e.event == "ClockPaused")
+    pause = next(e for e in svc.history("GSCP", ref) if e.event == "ClockPaused")
     assert pause.data["reason"] == "criminal_proceedings"
     assert pause.actor["role"] == "partnership business manager"
 
@@ -273,7 +273,7 @@ async def test_looked_after_child_death_goes_to_the_secretary_of_state_and_ofste
     final = await h.result()
     assert final.stage is Stage.CLOSED
     assert "Secretary of State and Ofsted" in (final.outcome or "")
-    assert "RapidReview" not in " ".join(e.event for e in svc.history(ref))
+    assert "RapidReview" not in " ".join(e.event for e in svc.history("GSCP", ref))
 
 
 async def test_a_challenged_decision_is_revised_and_resubmitted(
@@ -316,7 +316,9 @@ async def test_a_challenged_decision_is_revised_and_resubmitted(
     await step(h, "submit_rapid_review_report", submitted_on=t0)
     s = await step(h, "record_panel_response", response="agrees", received_on=t0)
     assert s.stage is Stage.LCSPR
-    decisions = [e.data["decision"] for e in svc.history(ref) if e.event == "RapidReviewDecided"]
+    decisions = [
+        e.data["decision"] for e in svc.history("GSCP", ref) if e.event == "RapidReviewDecided"
+    ]
     assert decisions == ["no_further_review", "lcspr"]
 
 
@@ -326,7 +328,7 @@ async def test_rejected_updates_record_nothing(
     client, queue, svc = review_worker
     t0 = await today_of(ts_env)
     ref, h = await start_case(client, queue, t0)
-    before = len(svc.history(ref))
+    before = len(svc.history("GSCP", ref))
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await step(h, "record_final_report", completed_on=t0)
     cause = err.value.cause
@@ -339,7 +341,7 @@ async def test_rejected_updates_record_nothing(
         "field": "notified_on",
         "rule": "no_future_dates",
     }
-    assert len(svc.history(ref)) == before
+    assert len(svc.history("GSCP", ref)) == before
     # Rejected by the validator: not even an activity was scheduled.
     history = await h.fetch_history()
     scheduled = [
@@ -356,9 +358,9 @@ class FlakyReviews(ReviewService):
     failed: set[str] = set()
 
     def record_step(
-        self, case_ref: str, step: str, command: Any, *, key: str, today: date
+        self, partnership: str, case_ref: str, step: str, command: Any, *, key: str, today: date
     ) -> ReviewState:
-        state = super().record_step(case_ref, step, command, key=key, today=today)
+        state = super().record_step(partnership, case_ref, step, command, key=key, today=today)
         if key not in self.failed:
             self.failed.add(key)
             raise ConnectionError("worker lost its connection after the save")
@@ -400,5 +402,5 @@ async def test_a_retried_activity_appends_nothing_twice(
             if e.HasField("activity_task_started_event_attributes")
         ]
         assert max(attempts) == 2
-    assert [e.event for e in flaky.history(ref)] == ["IncidentReported", "PanelNotified"]
+    assert [e.event for e in flaky.history("GSCP", ref)] == ["IncidentReported", "PanelNotified"]
     services.close()

@@ -26,11 +26,11 @@ D = date(2025, 4, 11)
 def test_a_case_survives_a_restart(settings: Settings, service: ReviewService) -> None:
     service.report_incident(report(aware=D), key="wf/reported", today=D)
     for i, (step, c) in enumerate(path_to_lcspr(D)):
-        service.record_step("GSCP-2025-001", step, c, key=f"wf/{i}", today=D)
-    before = service.state("GSCP-2025-001")
+        service.record_step("GSCP", "GSCP-2025-001", step, c, key=f"wf/{i}", today=D)
+    before = service.state("GSCP", "GSCP-2025-001")
     reopened = bootstrap(settings).reviews
     try:
-        assert reopened.state("GSCP-2025-001") == before
+        assert reopened.state("GSCP", "GSCP-2025-001") == before
         assert before.stage is Stage.LCSPR
     finally:
         reopened.close()
@@ -41,13 +41,13 @@ def test_retried_step_appends_nothing_twice(service: ReviewService) -> None:
     again = service.report_incident(report(aware=D), key="wf/reported", today=D)
     step = cmd("record_panel_notification", notified_on=D)
     first = service.record_step(
-        "GSCP-2025-001", "record_panel_notification", step, key="wf/u1", today=D
+        "GSCP", "GSCP-2025-001", "record_panel_notification", step, key="wf/u1", today=D
     )
     second = service.record_step(
-        "GSCP-2025-001", "record_panel_notification", step, key="wf/u1", today=D
+        "GSCP", "GSCP-2025-001", "record_panel_notification", step, key="wf/u1", today=D
     )
     assert first == second and again.version == 1
-    assert [e.event for e in service.history("GSCP-2025-001")] == [
+    assert [e.event for e in service.history("GSCP", "GSCP-2025-001")] == [
         "IncidentReported",
         "PanelNotified",
     ]
@@ -64,18 +64,19 @@ def test_rejected_step_records_nothing(service: ReviewService) -> None:
     service.report_incident(report(aware=D), key="wf/reported", today=D)
     with pytest.raises(OutOfOrder):
         service.record_step(
+            "GSCP",
             "GSCP-2025-001",
             "record_final_report",
             cmd("record_final_report", completed_on=D),
             key="wf/x",
             today=D,
         )
-    assert len(service.history("GSCP-2025-001")) == 1
+    assert len(service.history("GSCP", "GSCP-2025-001")) == 1
 
 
 def test_unknown_case_is_not_found(service: ReviewService) -> None:
     with pytest.raises(CaseNotFound):
-        service.state("NOPE-404")
+        service.state("GSCP", "NOPE-404")
 
 
 def test_concurrent_writers_lose_nothing_and_duplicate_nothing(
@@ -83,9 +84,10 @@ def test_concurrent_writers_lose_nothing_and_duplicate_nothing(
 ) -> None:
     service.report_incident(report(aware=D), key="wf/reported", today=D)
     for i, (step, c) in enumerate(path_to_lcspr(D)[:3]):
-        service.record_step("GSCP-2025-001", step, c, key=f"wf/{i}", today=D)
+        service.record_step("GSCP", "GSCP-2025-001", step, c, key=f"wf/{i}", today=D)
     agencies = ["POLICE", "ICB", "EDUCATION", "PROBATION"]
     service.record_step(
+        "GSCP",
         "GSCP-2025-001",
         "request_agency_summaries",
         cmd(
@@ -103,6 +105,7 @@ def test_concurrent_writers_lose_nothing_and_duplicate_nothing(
         try:
             for _ in range(2):  # each writer also retries its own step
                 svc.record_step(
+                    "GSCP",
                     "GSCP-2025-001",
                     "record_agency_summary",
                     cmd("record_agency_summary", agency=agency, received_on=D),
@@ -122,38 +125,39 @@ def test_concurrent_writers_lose_nothing_and_duplicate_nothing(
     for s in others:
         s.close()
     assert not errors
-    history = service.history("GSCP-2025-001")
+    history = service.history("GSCP", "GSCP-2025-001")
     received = [e for e in history if e.event == "AgencySummaryReceived"]
     assert sorted(e.data["agency"] for e in received) == sorted(agencies)
-    assert all(v is not None for v in service.state("GSCP-2025-001").agencies.values())
+    assert all(v is not None for v in service.state("GSCP", "GSCP-2025-001").agencies.values())
 
 
 def test_state_as_at_rebuilds_the_past_from_the_store(service: ReviewService) -> None:
     service.report_incident(report(aware=D), key="wf/reported", today=D)
     service.record_step(
+        "GSCP",
         "GSCP-2025-001",
         "record_panel_notification",
         cmd("record_panel_notification", notified_on=D),
         key="wf/1",
         today=D,
     )
-    history = service.history("GSCP-2025-001")
+    history = service.history("GSCP", "GSCP-2025-001")
     first_at = history[0].recorded_at
-    assert service.state_as_at("GSCP-2025-001", first_at).notified_on is None
-    assert service.state_as_at("GSCP-2025-001", history[1].recorded_at).notified_on == D
+    assert service.state_as_at("GSCP", "GSCP-2025-001", first_at).notified_on is None
+    assert service.state_as_at("GSCP", "GSCP-2025-001", history[1].recorded_at).notified_on == D
     with pytest.raises(CaseNotFound):
-        service.state_as_at("GSCP-2025-001", first_at - timedelta(seconds=1))
+        service.state_as_at("GSCP", "GSCP-2025-001", first_at - timedelta(seconds=1))
 
 
 def test_reading_history_is_itself_recorded(service: ReviewService) -> None:
     service.report_incident(report(aware=D), key="wf/reported", today=D)
     auditor = {"name": "Ivy Inspector", "role": "independent scrutineer"}
-    entries = service.read_history("GSCP-2025-001", actor=auditor, purpose="scrutiny")
+    entries = service.read_history("GSCP", "GSCP-2025-001", actor=auditor, purpose="scrutiny")
     assert [e.event for e in entries] == ["IncidentReported"]  # the case's stream is untouched
-    (read,) = service.reads("GSCP-2025-001")
+    (read,) = service.reads("GSCP", "GSCP-2025-001")
     assert read.actor == auditor and read.purpose == "scrutiny"
-    assert service.verify("GSCP-2025-001").ok
-    access = service.access.verify(review_id("GSCP-2025-001"), "GSCP-2025-001")
+    assert service.verify("GSCP", "GSCP-2025-001").ok
+    access = service.access.verify(review_id("GSCP", "GSCP-2025-001"), "GSCP-2025-001")
     assert access is not None and access.ok and access.records == 2
 
 
@@ -179,7 +183,7 @@ def test_events_are_encrypted_at_rest_when_a_key_is_configured(settings: Setting
     svc = bootstrap(encrypted).reviews
     try:
         svc.report_incident(report(aware=D, child_refs=["C-77777"]), key="wf/r", today=D)
-        assert svc.state("GSCP-2025-001").child_count == 1
+        assert svc.state("GSCP", "GSCP-2025-001").child_count == 1
     finally:
         svc.close()
     states = _stored_states(encrypted)
@@ -188,6 +192,6 @@ def test_events_are_encrypted_at_rest_when_a_key_is_configured(settings: Setting
 
 def test_timestamps_are_utc_aware(service: ReviewService) -> None:
     service.report_incident(report(aware=D), key="wf/reported", today=D)
-    at = service.history("GSCP-2025-001")[0].recorded_at
+    at = service.history("GSCP", "GSCP-2025-001")[0].recorded_at
     assert at.tzinfo is not None and at.utcoffset() == UTC.utcoffset(datetime.now())
     _ = ACTOR

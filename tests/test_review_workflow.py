@@ -87,10 +87,10 @@ async def test_full_path_to_publication(
     final = await h.result()
     assert final.stage is Stage.CLOSED and final.outcome == "published"
     assert not final.breached
-    history = svc.history(ref)
+    history = svc.history("GSCP", ref)
     assert [e.event for e in history][:3] == [
         "IncidentReported",
         "PanelNotified",
         "PartnersInformed",
     ]
-    assert svc.verify(ref).ok
+    assert svc.verify("GSCP", ref).ok

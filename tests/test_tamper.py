@@ -45,7 +45,7 @@ class Raw:
         return list(cur.fetchall()) if cur.description else []
 
     def oid(self, ref: str) -> Any:
-        return review_id(ref) if self.pg else review_id(ref).hex
+        return review_id("GSCP", ref) if self.pg else review_id("GSCP", ref).hex
 
     def state(self, ref: str, version: int) -> bytes:
         (row,) = self.run(
@@ -86,7 +86,7 @@ def _case(svc: ReviewService, ref: str = "TAMPER-1") -> int:
 
 def test_an_untouched_chain_verifies(settings: Settings, service: ReviewService) -> None:
     n = _case(service)
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert (result.ok, result.records, result.first_bad_version) == (True, n, None)
 
 
@@ -96,7 +96,7 @@ def test_an_edited_row_is_named(settings: Settings, service: ReviewService) -> N
         state = json.loads(db.state("TAMPER-1", 2))
         state["notified_on"]["_data_"] = "2025-01-07"  # backdate the Panel notification
         db.set_state("TAMPER-1", 2, orjson.dumps(state))
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert not result.ok
     assert result.first_bad_version == 2
     assert result.reason is not None and "edited" in result.reason
@@ -121,7 +121,7 @@ def test_an_edit_with_a_recomputed_hash_is_named(
         content["originator_version"] = 9
         state["hash"] = event_hash(state["prev_hash"], topic, content)
         db.set_state("TAMPER-1", 9, orjson.dumps(state))
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert not result.ok
     # the legacy hash is recomputable by anyone; the ledger's MAC is keyed
     assert result.first_bad_version == 9
@@ -135,7 +135,7 @@ def test_a_deleted_row_is_detected(settings: Settings, service: ReviewService) -
             "DELETE FROM {events} WHERE originator_id = ? AND originator_version = 9",
             (db.oid("TAMPER-1"),),
         )
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert not result.ok
     assert result.first_bad_version == 9
     assert result.reason is not None and "record 9" in result.reason and "deleted" in result.reason
@@ -152,7 +152,7 @@ def test_reordered_rows_are_detected(settings: Settings, service: ReviewService)
         db.run(swap, (-1, oid, 5))
         db.run(swap, (5, oid, 6))
         db.run(swap, (6, oid, -1))
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert not result.ok
     assert result.first_bad_version == 5
     assert result.reason is not None and "moved" in result.reason
@@ -165,7 +165,7 @@ def test_swapped_contents_are_detected(settings: Settings, service: ReviewServic
         a, b = db.state("TAMPER-1", 12), db.state("TAMPER-1", 13)
         db.set_state("TAMPER-1", 12, b)
         db.set_state("TAMPER-1", 13, a)
-    result = service.verify("TAMPER-1")
+    result = service.verify("GSCP", "TAMPER-1")
     assert (result.ok, result.first_bad_version) == (False, 12)
 
 
@@ -180,7 +180,7 @@ def test_edited_ciphertext_is_reported_as_tampering(settings: Settings) -> None:
             blob = bytearray(db.state("TAMPER-1", 4))
             blob[-1] ^= 0x01
             db.set_state("TAMPER-1", 4, bytes(blob))
-        result = svc.verify("TAMPER-1")
+        result = svc.verify("GSCP", "TAMPER-1")
         assert (result.ok, result.first_bad_version) == (False, 4)
         assert result.reason is not None and "decrypted" in result.reason
     finally:

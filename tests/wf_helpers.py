@@ -40,7 +40,7 @@ async def start_case(
     handle = await client.start_workflow(
         ReviewWorkflow.run,
         StartReview(report=report),
-        id=review_workflow_id(ref),
+        id=review_workflow_id(report.partnership, ref),
         task_queue=queue,
     )
     await wait_reported(handle)

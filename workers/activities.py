@@ -65,7 +65,12 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
     @activity.defn(name=RECORD_DEADLINE_REMINDER)
     def record_deadline_reminder(inp: ClockInput) -> ReviewState:
         return domain_call(
-            lambda: service.send_reminder(inp.case_ref, inp.deadline, key=inp.key),
+            lambda: service.send_reminder(
+                service.partnership_of(inp.partnership, inp.case_ref),
+                inp.case_ref,
+                inp.deadline,
+                key=inp.key,
+            ),
             case_ref=inp.case_ref,
             deadline=inp.deadline,
         )
@@ -73,7 +78,13 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
     @activity.defn(name=RECORD_DEADLINE_BREACH)
     def record_deadline_breach(inp: ClockInput) -> ReviewState:
         return domain_call(
-            lambda: service.record_breach(inp.case_ref, inp.deadline, key=inp.key, at=inp.at),
+            lambda: service.record_breach(
+                service.partnership_of(inp.partnership, inp.case_ref),
+                inp.case_ref,
+                inp.deadline,
+                key=inp.key,
+                at=inp.at,
+            ),
             case_ref=inp.case_ref,
             deadline=inp.deadline,
         )
@@ -85,7 +96,12 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
             command = model.model_validate(inp.command)
             return domain_call(
                 lambda: service.record_step(
-                    inp.case_ref, step, command, key=inp.key, today=inp.today
+                    service.partnership_of(inp.partnership, inp.case_ref),
+                    inp.case_ref,
+                    step,
+                    command,
+                    key=inp.key,
+                    today=inp.today,
                 ),
                 case_ref=inp.case_ref,
             )

@@ -24,6 +24,7 @@ __all__ = [
     "ReportInput",
     "StartReview",
     "StepInput",
+    "legacy_review_workflow_id",
     "review_workflow_id",
 ]
 
@@ -40,7 +41,13 @@ PARTNERSHIP = SearchAttributeKey.for_keyword("QaPartnership")
 SEARCH_ATTRIBUTES = (CASE_REF, STAGE, NEXT_DEADLINE, BREACHED, PARTNERSHIP)
 
 
-def review_workflow_id(case_ref: str) -> str:
+def review_workflow_id(partnership: str, case_ref: str) -> str:
+    """``review-<PARTNERSHIP>-<REF>``: readable, unique per case across partnerships."""
+    return f"review-{partnership.upper()}-{case_ref.upper()}"
+
+
+def legacy_review_workflow_id(case_ref: str) -> str:
+    """The id cases were started under before partnerships were tenants."""
     return f"review-{case_ref.upper()}"
 
 
@@ -61,6 +68,8 @@ class ReportInput(_Contract):
 
 
 class StepInput(_Contract):
+    #: None only in tasks scheduled by a release before partnerships were tenants
+    partnership: str | None = None
     case_ref: str
     step: str
     command: dict[str, Any]
@@ -69,6 +78,7 @@ class StepInput(_Contract):
 
 
 class ClockInput(_Contract):
+    partnership: str | None = None  # None: scheduled before partnerships were tenants
     case_ref: str
     deadline: str
     key: str

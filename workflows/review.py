@@ -139,7 +139,11 @@ class ReviewWorkflow:
             self._state = await execute(
                 RECORD_DEADLINE_REMINDER if kind == "remind" else RECORD_DEADLINE_BREACH,
                 ClockInput(
-                    case_ref=self._state.case_ref, deadline=deadline.key, key=key, at=workflow.now()
+                    partnership=self._state.partnership,
+                    case_ref=self._state.case_ref,
+                    deadline=deadline.key,
+                    key=key,
+                    at=workflow.now(),
                 ),
                 ReviewState,
             )
@@ -156,6 +160,7 @@ class ReviewWorkflow:
             self._state = await execute(
                 step,
                 StepInput(
+                    partnership=self._state.partnership,
                     case_ref=self._state.case_ref,
                     step=step,
                     command=command.model_dump(mode="json"),

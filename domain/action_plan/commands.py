@@ -65,6 +65,9 @@ class OpenPlanFromReview(Command):
     """Open the action plan of a review case: one action per recorded recommendation."""
 
     case_ref: CaseRef = Field(description="the review case whose recommendations to act on")
+    partnership: PartnershipCode | None = Field(
+        default=None, description="the review's partnership (default: the acting principal's)"
+    )
     opened_on: date
     due_on: date = Field(description="when the actions are due")
     success_measure: FreeText = Field(description="how success of each action is measured")

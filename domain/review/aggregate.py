@@ -23,11 +23,17 @@ from domain.review.state import Deadline, ReviewState
 from domain.rules import LocalVariations
 from domain.values import Command
 
-__all__ = ["EVENT_OF", "ReviewCase", "review_id"]
+__all__ = ["EVENT_OF", "ReviewCase", "legacy_review_id", "review_id"]
 
 
-def review_id(case_ref: str) -> UUID:
-    """The aggregate id of a case: stable, so retries and replays agree on it."""
+def review_id(partnership: str, case_ref: str) -> UUID:
+    """The aggregate id of a case: stable, so retries and replays agree on it, and
+    scoped by partnership, so two partnerships may use the same case reference."""
+    return uuid5(NAMESPACE_URL, f"qa-engine:review:{partnership.upper()}:{case_ref.upper()}")
+
+
+def legacy_review_id(case_ref: str) -> UUID:
+    """The id cases were given before partnerships were tenants (still found by it)."""
     return uuid5(NAMESPACE_URL, f"qa-engine:review:{case_ref.upper()}")
 
 
@@ -53,7 +59,7 @@ class ReviewCase(KeyedAggregate):
         """Open a case from a serious incident notification, under the rules in force."""
         case: ReviewCase = cls._create(
             events.IncidentReported,
-            id=review_id(command.case_ref),
+            id=review_id(command.partnership, command.case_ref),
             key=key,
             actor=command.actor.model_dump(mode="json", exclude_none=True),
             **fields_of(command),

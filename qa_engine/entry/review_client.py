@@ -9,7 +9,7 @@ from temporalio.client import Client
 
 from domain.review import COMMANDS, ReportIncident, ReviewState
 from domain.values import Command
-from qa_engine.workflow_calls import list_rows, query_state, send_step, start_and_wait
+from qa_engine.entry.workflow_calls import list_rows, query_state, send_step, start_and_wait
 from workflows.contracts import StartReview, review_workflow_id
 
 __all__ = ["CaseRow", "ReviewClient"]

@@ -35,8 +35,8 @@ from domain.calendar import LONDON
 from domain.review import COMMANDS, ReportIncident
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
-from qa_engine.review_client import ReviewClient
-from qa_engine.temporal import start_dev_server
+from qa_engine.entry.review_client import ReviewClient
+from qa_engine.entry.temporal import start_dev_server
 from workers.main import build_worker
 
 ACTOR = {"name": "Bench Mark", "role": "partnership business manager"}

@@ -18,7 +18,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.testing import WorkflowEnvironment
 
 from qa_engine.bootstrap import bootstrap
-from qa_engine.codec import EncryptionCodec, data_converter, serve_codec
+from qa_engine.entry.codec import EncryptionCodec, data_converter, serve_codec
 from tests.conftest import _bin, sqlite_settings
 from tests.wf_helpers import start_case, step, today_of
 from workers.main import build_worker

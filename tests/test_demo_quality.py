@@ -17,11 +17,11 @@ from qa_engine.audits import RecordKind
 from qa_engine.bootstrap import Services
 from qa_engine.calendar import england_and_wales
 from qa_engine.config import Settings
-from qa_engine.demo import QA_DEMO, seed_demo, seed_quality_demo
-from qa_engine.qa_client import QaClient
-from qa_engine.review_client import ReviewClient
+from qa_engine.entry.demo import QA_DEMO, seed_demo, seed_quality_demo
+from qa_engine.entry.qa_client import QaClient
+from qa_engine.entry.review_client import ReviewClient
+from qa_engine.entry.runtime import banner
 from qa_engine.reviews import ReviewService
-from qa_engine.runtime import banner
 from tests.qa_support import events, today_of, wait_state
 from tests.working_days import working_day
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from qa_engine.cli import build_parser
 from qa_engine.config import Settings
+from qa_engine.entry.cli import build_parser
 from workflows.contracts import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,8 +21,8 @@ import pytest
 from domain.calendar import LONDON
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
-from qa_engine.review_client import ReviewClient
-from qa_engine.temporal import start_dev_server, temporal_binary
+from qa_engine.entry.review_client import ReviewClient
+from qa_engine.entry.temporal import start_dev_server, temporal_binary
 from tests.review_data import cmd, report
 from workers.main import build_worker
 from workflows.contracts import BREACHED, NEXT_DEADLINE, STAGE
@@ -72,7 +72,7 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "QA_LOG_LEVEL": "WARNING",
     }
     return subprocess.run(
-        [sys.executable, "-m", "qa_engine.cli", *args],
+        [sys.executable, "-m", "qa_engine.entry.cli", *args],
         env=env,
         capture_output=True,
         text=True,

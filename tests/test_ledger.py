@@ -584,7 +584,7 @@ def test_the_cli_names_every_problem_of_the_log(
     import argparse
     import asyncio
 
-    from qa_engine import cli, cli_read
+    from qa_engine.entry import cli_common, cli_read
 
     n = _case(service, "LEDGER-C1")
     report(service, "LEDGER-C2")
@@ -594,9 +594,9 @@ def test_the_cli_names_every_problem_of_the_log(
         db.run("DELETE FROM {events} WHERE {nid} = ?", (last,))
         db.run("DELETE FROM {ledger} WHERE notification_id = ?", (last,))
     ns = argparse.Namespace(ref=None, json=False)
-    code = asyncio.run(cli_read.cmd_verify(ns, settings, cli.Output(False)))
+    code = asyncio.run(cli_read.cmd_verify(ns, settings, cli_common.Output(False)))
     out = capsys.readouterr().out
-    assert code == cli.EXIT_REJECTED
+    assert code == cli_common.EXIT_REJECTED
     assert f"review LEDGER-C1: TAMPERED at record {n}" in out
     assert "notification log: TAMPERED, 2 problems" in out
     assert f"log truncated: anchor at notification {last}, log ends at {last - 1}" in out

@@ -25,11 +25,11 @@ from domain.child_of_concern import events as concern_events
 from projections import queries
 from projections.catalogue import build_runner, sealer_for
 from projections.runner import ProjectionRunner
-from qa_engine import cli, cli_read
 from qa_engine.audits import KINDS, QualityService
 from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.calendar import england_and_wales
 from qa_engine.config import Settings
+from qa_engine.entry import cli_common, cli_read
 from tests.conftest import actor
 from tests.lifecycle import full_lifecycle, report, snapshot
 from tests.test_tamper import raw_db
@@ -641,9 +641,9 @@ def test_case_trail_command_records_the_read_of_a_qa_record(
         actor_role="Ofsted inspector",
         json=False,
     )
-    code = asyncio.run(cli_read.cmd_trail(ns, settings, cli.Output(False)))
+    code = asyncio.run(cli_read.cmd_trail(ns, settings, cli_common.Output(False)))
     out = capsys.readouterr().out
-    assert code == cli.EXIT_OK
+    assert code == cli_common.EXIT_OK
     assert f"audit trail of childofconcern {CONCERN}: 2 entries" in out
     assert "Pat Inspector (Ofsted inspector)" in out
     assert "Record history read (purpose: inspection)" in out
@@ -754,9 +754,9 @@ def test_verify_all_checks_qa_chains_and_names_the_tampered_record(
     assert audit.reason is not None and "record 5" in audit.reason and "deleted" in audit.reason
 
     ns = argparse.Namespace(ref=None, json=False)
-    code = asyncio.run(cli_read.cmd_verify(ns, settings, cli.Output(False)))
+    code = asyncio.run(cli_read.cmd_verify(ns, settings, cli_common.Output(False)))
     out = capsys.readouterr().out
-    assert code == cli.EXIT_REJECTED
+    assert code == cli_common.EXIT_REJECTED
     assert f"childofconcern {CONCERN}: TAMPERED at record 2" in out
     assert f"audit {AUDIT}: TAMPERED at record 5" in out
     assert f"actionplan {PLAN}: chain intact, 7 records" in out

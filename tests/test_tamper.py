@@ -20,9 +20,9 @@ from pydantic import SecretStr
 
 from domain.chain import event_hash
 from domain.review.aggregate import review_id
-from qa_engine import cli, cli_read
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
+from qa_engine.entry import cli_common, cli_read
 from qa_engine.reviews import ReviewService
 from tests.lifecycle import full_lifecycle, report
 
@@ -205,7 +205,7 @@ def test_verify_all_names_only_the_tampered_case(
 
     # `qa-engine verify` with no REF: every case, exit code 1 when any is tampered
     ns = argparse.Namespace(ref=None, json=False)
-    code = asyncio.run(cli_read.cmd_verify(ns, settings, cli.Output(False)))
+    code = asyncio.run(cli_read.cmd_verify(ns, settings, cli_common.Output(False)))
     out = capsys.readouterr().out
-    assert code == cli.EXIT_REJECTED
+    assert code == cli_common.EXIT_REJECTED
     assert "TAMPER-3: TAMPERED at record 3" in out and "1 TAMPERED" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from domain.action_plan.commands import (
     ACTION_PLAN_COMMANDS,
@@ -12,10 +13,13 @@ from domain.action_plan.commands import (
     RecordActionProgress,
     RecordImpactCheck,
 )
-from domain.action_plan.state import ActionPlanStage, ActionPlanState, ActionState
+from domain.action_plan.stages import ActionPlanStage
 from domain.errors import OutOfOrder, RuleViolation
 from domain.qa.checks import Rule, dispatch
 from domain.values import Command
+
+if TYPE_CHECKING:
+    from domain.action_plan.state import ActionPlanState, ActionState
 
 __all__ = ["CHECKS", "check"]
 

@@ -7,12 +7,13 @@ held without their text: free text stays in the event store.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.action_plan.checks import check as check_rules
 from domain.action_plan.commands import ACTION_PLAN_COMMANDS
+from domain.action_plan.stages import ActionPlanStage
 from domain.calendar import add_calendar_months
 from domain.qa.clock import QaPolicy, QaState
 from domain.values import Command
@@ -21,12 +22,6 @@ if TYPE_CHECKING:
     from domain.action_plan import events
 
 __all__ = ["ActionPlanStage", "ActionPlanState", "ActionState", "ImpactCheck", "action_ids"]
-
-
-class ActionPlanStage(StrEnum):
-    IN_PROGRESS = "in_progress"
-    AWAITING_IMPACT_CHECK = "awaiting_impact_check"
-    CLOSED = "closed"
 
 
 def action_ids(existing: int, count: int) -> list[str]:
@@ -96,9 +91,7 @@ class ActionPlanState(QaState):
 
     def check(self, command: Command, today: date) -> None:
         """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
-        from domain.action_plan.checks import check
-
-        check(self, command, today)
+        check_rules(self, command, today)
 
     # --------------------------------------------------------------- mutations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from domain.audit.commands import (
     AUDIT_COMMANDS,
@@ -22,10 +23,13 @@ from domain.audit.commands import (
     RecordReturn,
     RequestReturns,
 )
-from domain.audit.state import AuditStage, AuditState
+from domain.audit.stages import AuditStage
 from domain.errors import OutOfOrder, RuleViolation
 from domain.qa.checks import Rule, dispatch
 from domain.values import Command
+
+if TYPE_CHECKING:
+    from domain.audit.state import AuditState
 
 __all__ = ["CHECKS", "check"]
 

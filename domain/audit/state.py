@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.audit.checks import check as check_rules
 from domain.audit.commands import (
     AUDIT_COMMANDS,
     CONCERN_KINDS,
@@ -22,6 +22,7 @@ from domain.audit.commands import (
     action_plan_ref,
     concern_ref,
 )
+from domain.audit.stages import AuditStage
 from domain.qa.clock import QaPolicy, QaState
 from domain.standards import Grade
 from domain.values import Command
@@ -30,16 +31,6 @@ if TYPE_CHECKING:
     from domain.audit import events
 
 __all__ = ["AuditStage", "AuditState", "ConcernRaised"]
-
-
-class AuditStage(StrEnum):
-    PLANNED = "planned"
-    SAMPLED = "sampled"
-    RETURNS = "returns"
-    MODERATED = "moderated"
-    GRADED = "graded"
-    REPORTED = "reported"
-    CLOSED = "closed"
 
 
 class ConcernRaised(BaseModel):
@@ -97,9 +88,7 @@ class AuditState(QaState):
 
     def check(self, command: Command, today: date) -> None:
         """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
-        from domain.audit.checks import check
-
-        check(self, command, today)
+        check_rules(self, command, today)
 
     # --------------------------------------------------------------- mutations
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from domain.child_of_concern.commands import (
     CONCERN_COMMANDS,
     RecordAssistantDirectorReview,
     RecordGroupManagerReview,
 )
-from domain.child_of_concern.state import ConcernStage, ConcernState
+from domain.child_of_concern.stages import ConcernStage
 from domain.errors import OutOfOrder
 from domain.qa.checks import Rule, dispatch
 from domain.values import Command
+
+if TYPE_CHECKING:
+    from domain.child_of_concern.state import ConcernState
 
 __all__ = ["CHECKS", "check"]
 

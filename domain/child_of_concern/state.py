@@ -6,12 +6,13 @@ Built only from recorded events (one ``on_*`` handler per event).
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.child_of_concern.checks import check as check_rules
 from domain.child_of_concern.commands import CONCERN_COMMANDS
+from domain.child_of_concern.stages import ConcernStage
 from domain.qa.clock import Clock, QaPolicy, QaState
 from domain.values import Command
 
@@ -19,12 +20,6 @@ if TYPE_CHECKING:
     from domain.child_of_concern import events
 
 __all__ = ["ConcernStage", "ConcernState", "MissedReview"]
-
-
-class ConcernStage(StrEnum):
-    GROUP_MANAGER_REVIEW = "group_manager_review"
-    ASSISTANT_DIRECTOR_REVIEWS = "assistant_director_reviews"
-    ASSURED = "assured"
 
 
 class MissedReview(BaseModel):
@@ -69,9 +64,7 @@ class ConcernState(QaState):
 
     def check(self, command: Command, today: date) -> None:
         """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
-        from domain.child_of_concern.checks import check
-
-        check(self, command, today)
+        check_rules(self, command, today)
 
     # --------------------------------------------------------------- mutations
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import OutOfOrder, RuleViolation
 from domain.review.commands import (
@@ -37,8 +37,11 @@ from domain.review.commands import (
     ResumeClock,
     SubmitRapidReviewReport,
 )
-from domain.review.state import ReviewState, Stage
+from domain.review.stages import Stage
 from domain.values import Command
+
+if TYPE_CHECKING:
+    from domain.review.state import ReviewState
 
 __all__ = ["CHECKS", "check"]
 

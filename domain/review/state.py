@@ -11,13 +11,14 @@ leniently: unknown fields are ignored, so a field removed later still loads.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import LONDON, WorkingDayCalendar, end_of_day
+from domain.review.checks import check as check_rules
 from domain.review.commands import Harm, RapidReviewDecision
+from domain.review.stages import Stage
 from domain.rules import LocalVariations, RuleSet
 from domain.values import Command
 
@@ -25,16 +26,6 @@ if TYPE_CHECKING:
     from domain.review import events
 
 __all__ = ["Deadline", "ReviewState", "Stage", "make_deadline"]
-
-
-class Stage(StrEnum):
-    NOTIFICATION = "notification"
-    LAC_DEATH_NOTIFICATION = "lac_death_notification"
-    RAPID_REVIEW = "rapid_review"
-    AWAITING_PANEL_RESPONSE = "awaiting_panel_response"
-    LCSPR = "lcspr"
-    PUBLICATION = "publication"
-    CLOSED = "closed"
 
 
 class Deadline(BaseModel):
@@ -195,9 +186,7 @@ class ReviewState(BaseModel):
 
     def check(self, command: Command, today: date) -> None:
         """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
-        from domain.review.checks import check
-
-        check(self, command, today)
+        check_rules(self, command, today)
 
     # --------------------------------------------------------------- mutations
     # Called only by the aggregate's events: they set state from the event's

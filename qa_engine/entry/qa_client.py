@@ -12,7 +12,7 @@ from domain.audit import AUDIT_COMMANDS, AuditState, PlanAudit, action_plan_ref
 from domain.child_of_concern import CONCERN_COMMANDS, ConcernState
 from domain.qa import QaState
 from domain.values import Command
-from qa_engine.workflow_calls import (
+from qa_engine.entry.workflow_calls import (
     WorkflowRow,
     list_rows,
     query_state,

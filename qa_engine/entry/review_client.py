@@ -11,7 +11,7 @@ from temporalio.client import Client
 from domain.errors import CaseNotFound
 from domain.review import COMMANDS, ReportIncident, ReviewState
 from domain.values import Command
-from qa_engine.workflow_calls import list_rows, query_state, send_step, start_and_wait
+from qa_engine.entry.workflow_calls import list_rows, query_state, send_step, start_and_wait
 from workflows.contracts import (
     StartReview,
     legacy_review_workflow_id,

@@ -17,48 +17,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
-import types
-import typing
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from domain.calendar import LONDON, due_day
 from domain.errors import CaseNotFound, DomainError
 from domain.review import COMMANDS, ReportIncident, ReviewState
 from qa_engine.access_log import describe_read
 from qa_engine.config import Settings
+from qa_engine.entry.cli_common import (
+    EXIT_INFRA,
+    EXIT_INVALID,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_REJECTED,
+    Output,
+    _actor,
+    _london_today,
+    add_model_options,
+    model_input,
+    tenant_of,
+)
 
 __all__ = ["main"]
-
-EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_INFRA = 0, 1, 2, 3, 4
-
-
-class Output:
-    def __init__(self, as_json: bool) -> None:
-        self.as_json = as_json
-
-    def data(self, obj: Any, human: Callable[[], str]) -> None:
-        if self.as_json:
-            payload = obj.model_dump(mode="json") if isinstance(obj, BaseModel) else obj
-            sys.stdout.write(
-                orjson.dumps(payload, default=_json_default, option=orjson.OPT_INDENT_2).decode()
-                + "\n"
-            )
-        else:
-            sys.stdout.write(human() + "\n")
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, BaseModel):
-        return o.model_dump(mode="json")
-    raise TypeError
 
 
 # ----------------------------------------------------------------- rendering
@@ -98,103 +85,12 @@ def render_state(state: ReviewState, today: date) -> str:
     return "\n".join(lines)
 
 
-def _london_today() -> date:
-    return datetime.now(LONDON).date()
-
-
-# ------------------------------------------------------- step option parsing
-
-
-def _origin(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
-    return typing.get_origin(annotation), typing.get_args(annotation)
-
-
-def _unwrap_optional(annotation: Any) -> Any:
-    origin, args = _origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1:
-            return rest[0]
-    return annotation
-
-
-def _list_item_model(annotation: Any) -> type[BaseModel] | None:
-    origin, args = _origin(_unwrap_optional(annotation))
-    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
-        return args[0]
-    return None
-
-
-def add_model_options(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
-    """Options generated from a command model's fields (dashes for underscores)."""
-    for name, field in model.model_fields.items():
-        if name == "actor":
-            continue
-        flag = "--" + name.replace("_", "-")
-        annotation = _unwrap_optional(field.annotation)
-        required = field.is_required()
-        help_text = field.description or ""
-        if annotation is bool:
-            parser.add_argument(
-                flag,
-                dest=name,
-                action=argparse.BooleanOptionalAction,
-                required=required,
-                help=help_text,
-            )
-        elif _origin(annotation)[0] is list:
-            item = _list_item_model(annotation)
-            if item is not None:
-                keys = list(item.model_fields)
-                help_text = f"repeatable: {keys[0].upper()}={keys[1].upper()} or JSON"
-            parser.add_argument(
-                flag, dest=name, action="append", required=required, help=help_text or "repeatable"
-            )
-        else:
-            parser.add_argument(flag, dest=name, required=required, help=help_text)
-
-
-def model_input(model: type[BaseModel], ns: argparse.Namespace) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        if name == "actor" or getattr(ns, name, None) is None:
-            continue
-        value = getattr(ns, name)
-        item = _list_item_model(field.annotation)
-        if item is not None:
-            keys = list(item.model_fields)
-            parsed = []
-            for raw in value:
-                if raw.lstrip().startswith("{"):
-                    parsed.append(json.loads(raw))
-                elif "=" in raw:
-                    a, b = raw.split("=", 1)
-                    parsed.append({keys[0]: a.strip(), keys[1]: b.strip()})
-                else:
-                    parsed.append({keys[0]: raw})
-            value = parsed
-        data[name] = value
-    return data
-
-
 # ------------------------------------------------------------------ commands
 
 
-def tenant_of(ns: argparse.Namespace, settings: Settings) -> str:
-    """The partnership a command acts in: ``--partnership``, else ``QA_PARTNERSHIP``."""
-    return str(getattr(ns, "tenant", None) or settings.partnership).upper()
-
-
-def _actor(ns: argparse.Namespace, settings: Settings) -> dict[str, str | None]:
-    return {
-        "name": ns.actor_name or settings.actor_name,
-        "role": ns.actor_role or settings.actor_role,
-    }
-
-
 async def _review_client(settings: Settings) -> Any:
-    from qa_engine.review_client import ReviewClient
-    from qa_engine.temporal import connect
+    from qa_engine.entry.review_client import ReviewClient
+    from qa_engine.entry.temporal import connect
 
     return ReviewClient(await connect(settings), settings.temporal_task_queue)
 
@@ -309,24 +205,9 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
     return EXIT_OK
 
 
-async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
-    svc = _service(settings)
-    result = svc.verify(tenant_of(ns, settings), ns.ref)
-    out.data(
-        result,
-        lambda: (
-            f"{result.case_ref}: chain intact, {result.records} records"
-            if result.ok
-            else f"{result.case_ref}: TAMPERED at record "
-            f"{result.first_bad_version}: {result.reason}"
-        ),
-    )
-    return EXIT_OK if result.ok else EXIT_REJECTED
-
-
 async def cmd_worker(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
-    from qa_engine.runtime import run_worker_forever
-    from qa_engine.temporal import connect
+    from qa_engine.entry.runtime import run_worker_forever
+    from qa_engine.entry.temporal import connect
 
     client = await connect(settings)
     await run_worker_forever(client, settings)
@@ -334,7 +215,7 @@ async def cmd_worker(ns: argparse.Namespace, settings: Settings, out: Output) ->
 
 
 async def cmd_codec_server(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
-    from qa_engine.codec import serve_codec
+    from qa_engine.entry.codec import serve_codec
 
     key = settings.temporal_codec_key
     if key is None or not key.get_secret_value():
@@ -355,7 +236,7 @@ async def cmd_codec_server(ns: argparse.Namespace, settings: Settings, out: Outp
 
 
 async def cmd_dev(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
-    from qa_engine.runtime import run_dev
+    from qa_engine.entry.runtime import run_dev
 
     await run_dev(settings, demo=not ns.no_demo, stop_after=ns.stop_after)
     return EXIT_OK
@@ -400,7 +281,6 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", parents=[common, tenant], help="check hash chains (one case or all)"
     )
     verify.add_argument("ref", nargs="?", help="case reference (default: every case)")
-    verify.set_defaults(func=cmd_verify)
 
     case = sub.add_parser("case", help="review cases: report, record steps, show, list, history")
     steps = case.add_subparsers(dest="step", required=True, metavar="ACTION")
@@ -433,10 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--as-at", help="ISO timestamp: rebuild the case as it stood then")
     hist.add_argument("--purpose", default="case review", help="why you are reading it")
     hist.set_defaults(func=cmd_history)
-    from qa_engine.cli_read import register_read_commands
+    from qa_engine.entry.cli_read import register_read_commands
 
     register_read_commands(sub, steps, common=common, actor=actor, tenant=tenant)
-    from qa_engine.cli_qa import register as register_qa_commands
+    from qa_engine.entry.cli_qa import register as register_qa_commands
 
     register_qa_commands(sub, common=common, actor=actor)
     return parser

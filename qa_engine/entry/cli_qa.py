@@ -28,7 +28,8 @@ from domain.calendar import LONDON, due_day
 from domain.child_of_concern import ConcernState
 from domain.errors import DomainError
 from domain.qa import QaState
-from qa_engine.cli import (
+from qa_engine.config import Settings
+from qa_engine.entry.cli_common import (
     EXIT_OK,
     EXIT_REJECTED,
     Output,
@@ -37,7 +38,6 @@ from qa_engine.cli import (
     add_model_options,
     model_input,
 )
-from qa_engine.config import Settings
 
 __all__ = ["cli_step_name", "register", "render_qa_state"]
 
@@ -132,8 +132,8 @@ def render_qa_state(state: QaState, today: date) -> str:
 
 
 async def _client(settings: Settings) -> Any:
-    from qa_engine.qa_client import QaClient
-    from qa_engine.temporal import connect
+    from qa_engine.entry.qa_client import QaClient
+    from qa_engine.entry.temporal import connect
 
     return QaClient(await connect(settings), settings.temporal_task_queue)
 
@@ -255,7 +255,7 @@ def make_verify(kind: Kind) -> Handler:
 
 def register(sub: Any, *, common: argparse.ArgumentParser, actor: argparse.ArgumentParser) -> None:
     """Add ``audit``, ``actionplan`` and ``concern`` to the ``qa-engine`` parser."""
-    from qa_engine.qa_client import LIFECYCLES
+    from qa_engine.entry.qa_client import LIFECYCLES
 
     groups: list[tuple[str, Kind, str]] = [
         ("audit", "audit", "audits: plan, sample, returns, moderation, findings, report"),

@@ -9,8 +9,8 @@ from pathlib import Path
 from temporalio.client import Client, TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
-from qa_engine.codec import data_converter
 from qa_engine.config import Settings
+from qa_engine.entry.codec import data_converter
 from workflows.contracts import SEARCH_ATTRIBUTES
 
 __all__ = ["connect", "start_dev_server", "temporal_binary"]

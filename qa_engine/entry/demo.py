@@ -20,8 +20,8 @@ from domain.qa import next_working_day
 from domain.review import COMMANDS, ReportIncident
 from qa_engine.audits import QualityService
 from qa_engine.calendar import england_and_wales
-from qa_engine.qa_client import QaClient
-from qa_engine.review_client import ReviewClient
+from qa_engine.entry.qa_client import QaClient
+from qa_engine.entry.review_client import ReviewClient
 
 __all__ = ["QA_DEMO", "seed_demo", "seed_quality_demo"]
 

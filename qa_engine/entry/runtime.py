@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from concurrent.futures import ThreadPoolExecutor
 
 import structlog
@@ -12,21 +11,13 @@ from temporalio.client import Client
 
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
-from qa_engine.demo import QA_DEMO
+from qa_engine.entry.demo import QA_DEMO
+from qa_engine.entry.signals import stop_event
 from workers.main import build_worker
 
 __all__ = ["run_dev", "run_worker_forever"]
 
 log = structlog.get_logger("qa_engine.runtime")
-
-
-def _stop_event() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    return stop
 
 
 async def run_worker_forever(
@@ -36,7 +27,7 @@ async def run_worker_forever(
     stop: asyncio.Event | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
-    stop = stop or _stop_event()
+    stop = stop or stop_event()
     services = bootstrap(settings)
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity") as executor:
         worker = build_worker(
@@ -59,14 +50,14 @@ async def run_worker_forever(
 async def run_dev(
     settings: Settings, *, demo: bool = True, stop_after: float | None = None
 ) -> None:
-    from qa_engine.demo import seed_demo
-    from qa_engine.review_client import ReviewClient
-    from qa_engine.temporal import start_dev_server
+    from qa_engine.entry.demo import seed_demo
+    from qa_engine.entry.review_client import ReviewClient
+    from qa_engine.entry.temporal import start_dev_server
 
-    stop = _stop_event()
+    stop = stop_event()
     codec_server = None
     if settings.temporal_codec_key and settings.temporal_codec_key.get_secret_value():
-        from qa_engine.codec import serve_codec
+        from qa_engine.entry.codec import serve_codec
 
         codec_server = serve_codec(
             settings.temporal_codec_key.get_secret_value(),
@@ -80,7 +71,7 @@ async def run_dev(
             run_worker_forever(env.client, settings, stop=stop, ready=ready)
         )
         await ready.wait()
-        from qa_engine.cli_read import run_projections_forever
+        from qa_engine.entry.cli_read import run_projections_forever
 
         projections_task = asyncio.create_task(run_projections_forever(settings, stop))
         seeded: list[str] = []
@@ -105,8 +96,8 @@ async def _seed_quality(client: Client, settings: Settings) -> list[str]:
     """Lifecycle-2 demo records; some of their first steps are back-dated through the
     service, so it gets its own (short-lived) services next to the worker's."""
     from qa_engine.calendar import england_and_wales
-    from qa_engine.demo import seed_quality_demo
-    from qa_engine.qa_client import QaClient
+    from qa_engine.entry.demo import seed_quality_demo
+    from qa_engine.entry.qa_client import QaClient
 
     services = bootstrap(settings)
     try:

@@ -114,9 +114,12 @@ class Settings(BaseSettings):
         default="DEMO", description="partnership the CLI acts in (default: the demo's, DEMO)"
     )
 
-    # who the CLI records as acting (overridable per command with --actor-name/--actor-role)
-    actor_name: str | None = None
-    actor_role: str | None = None
+    # who runs the CLI: the principal every command acts for and records
+    actor_name: str | None = Field(default=None, description="your name, recorded on each step")
+    actor_role: str | None = Field(default=None, description="your role (a domain.tenancy.Role)")
+    principal_subject: str | None = Field(
+        default=None, description="your stable id (default: local:<login name>)"
+    )
 
     # logging
     log_level: str = "INFO"

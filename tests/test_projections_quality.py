@@ -637,15 +637,16 @@ def test_case_trail_command_records_the_read_of_a_qa_record(
         kind="childofconcern",
         tenant="GSCP",
         purpose="inspection",
-        actor_name="Pat Inspector",
-        actor_role="Ofsted inspector",
         json=False,
     )
-    code = asyncio.run(cli_read.cmd_trail(ns, settings, cli_common.Output(False)))
+    inspector = settings.model_copy(
+        update={"actor_name": "Pat Inspector", "actor_role": "auditor", "partnership": "GSCP"}
+    )
+    code = asyncio.run(cli_read.cmd_trail(ns, inspector, cli_common.Output(False)))
     out = capsys.readouterr().out
     assert code == cli_common.EXIT_OK
     assert f"audit trail of childofconcern {CONCERN}: 2 entries" in out
-    assert "Pat Inspector (Ofsted inspector)" in out
+    assert "Pat Inspector (auditor)" in out
     assert "Record history read (purpose: inspection)" in out
     assert [e.event for e in services.quality.history("childofconcern", CONCERN)] == [
         "ConcernOpened",

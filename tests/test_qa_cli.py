@@ -51,6 +51,7 @@ async def test_audit_commands_end_to_end(
         "QA_DATA_DIR": str(settings.data_dir),
         "QA_ACTOR_NAME": "Sam Patel",
         "QA_ACTOR_ROLE": "QA officer",
+        "QA_PARTNERSHIP": "GSCP",
         "QA_LOG_LEVEL": "WARNING",
     }
     t0 = (await today_of(ts_env)).isoformat()

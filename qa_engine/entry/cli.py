@@ -41,7 +41,9 @@ from qa_engine.entry.cli_common import (
     _actor,
     _london_today,
     add_model_options,
+    check_tenant,
     model_input,
+    principal_of,
     tenant_of,
 )
 
@@ -99,6 +101,7 @@ async def cmd_report(ns: argparse.Namespace, settings: Settings, out: Output) ->
     data = model_input(ReportIncident, ns)
     data["actor"] = _actor(ns, settings)
     report = ReportIncident.model_validate(data)
+    check_tenant(principal_of(settings), report.partnership, what=f"case {report.case_ref}")
     client = await _review_client(settings)
     state = await client.report(report)
     out.data(state, lambda: render_state(state, _london_today()))
@@ -161,13 +164,7 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
     as_at = datetime.fromisoformat(ns.as_at) if ns.as_at else None
     if as_at is not None and as_at.tzinfo is None:
         as_at = as_at.replace(tzinfo=LONDON)
-    actor = _actor(ns, settings)
-    if not actor["name"] or not actor["role"]:
-        raise DomainError(
-            "an auditor's read is recorded: give --actor-name and --actor-role",
-            field="actor",
-            rule="reads_are_recorded",
-        )
+    actor = _actor(ns, settings, records=False)
     partnership = tenant_of(ns, settings)
     entries = svc.read_history(partnership, ns.ref, actor=actor, as_at=as_at, purpose=ns.purpose)
     state = svc.state_as_at(partnership, ns.ref, as_at) if as_at else None
@@ -252,9 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     tenant.add_argument(
         "--partnership", dest="tenant", help="the case's partnership (default: QA_PARTNERSHIP)"
     )
+    # who acts comes from the principal (QA_ACTOR_NAME / QA_ACTOR_ROLE), never from options
     actor = argparse.ArgumentParser(add_help=False)
-    actor.add_argument("--actor-name", help="who is recording (default: QA_ACTOR_NAME)")
-    actor.add_argument("--actor-role", help="their role (default: QA_ACTOR_ROLE)")
 
     parser = argparse.ArgumentParser(
         prog="qa-engine", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

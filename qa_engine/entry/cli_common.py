@@ -8,7 +8,9 @@ they import it rather than each other.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 import types
 import typing
@@ -17,9 +19,11 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from domain.calendar import LONDON
+from domain.errors import DomainError
+from domain.tenancy import Principal, Role
 from qa_engine.config import Settings
 
 __all__ = [
@@ -32,7 +36,9 @@ __all__ = [
     "_actor",
     "_london_today",
     "add_model_options",
+    "check_tenant",
     "model_input",
+    "principal_of",
     "tenant_of",
 ]
 
@@ -64,16 +70,82 @@ def _london_today() -> date:
     return datetime.now(LONDON).date()
 
 
+def principal_of(settings: Settings) -> Principal:
+    """Who runs this command: the one principal every CLI command acts for.
+
+    The CLI's sign-in is the process environment of the person running it:
+    ``QA_ACTOR_NAME``, ``QA_ACTOR_ROLE`` (one of the roles), ``QA_PARTNERSHIP`` and
+    ``QA_PRINCIPAL_SUBJECT`` (default ``local:<login name>``). Nothing typed on the
+    command line can change whom a step is recorded as.
+    """
+    if not settings.actor_name:
+        raise DomainError(
+            "who is acting is not set: export QA_ACTOR_NAME (and QA_ACTOR_ROLE)",
+            field="QA_ACTOR_NAME",
+            rule="principal_required",
+        )
+    roles = {r.value.lower(): r for r in Role}
+    role = roles.get((settings.actor_role or "").strip().lower())
+    if role is None:
+        raise DomainError(
+            f"QA_ACTOR_ROLE must be one of: {', '.join(r.value for r in Role)}"
+            f" (got {settings.actor_role!r})",
+            field="QA_ACTOR_ROLE",
+            rule="known_role",
+        )
+    subject = settings.principal_subject or f"local:{_login()}"
+    try:
+        return Principal(
+            subject=subject,
+            name=settings.actor_name,
+            partnership=settings.partnership.upper(),
+            roles=(role,),
+        )
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = {"name": "QA_ACTOR_NAME", "partnership": "QA_PARTNERSHIP"}.get(
+            str(first["loc"][0]), "QA_PRINCIPAL_SUBJECT"
+        )
+        raise DomainError(first["msg"], field=field, rule=first["type"]) from None
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+def check_tenant(principal: Principal, partnership: str, *, what: str) -> str:
+    """``partnership`` if the principal may act in it (their own; any, for operations)."""
+    partnership = partnership.upper()
+    if Role.OPERATIONS not in principal.roles:
+        principal.check_partnership(partnership, what=what)
+    return partnership
+
+
 def tenant_of(ns: argparse.Namespace, settings: Settings) -> str:
-    """The partnership a command acts in: ``--partnership``, else ``QA_PARTNERSHIP``."""
-    return str(getattr(ns, "tenant", None) or settings.partnership).upper()
+    """The partnership a command acts in: ``--partnership``, else the principal's own.
+
+    Another partnership than the principal's is refused (operations staff excepted).
+    """
+    principal = principal_of(settings)
+    wanted = getattr(ns, "tenant", None) or principal.partnership
+    return check_tenant(principal, str(wanted), what=f"partnership {str(wanted).upper()}")
 
 
-def _actor(ns: argparse.Namespace, settings: Settings) -> dict[str, str | None]:
-    return {
-        "name": ns.actor_name or settings.actor_name,
-        "role": ns.actor_role or settings.actor_role,
-    }
+def _actor(
+    ns: argparse.Namespace, settings: Settings, *, records: bool = True
+) -> dict[str, str | None]:
+    """The actor recorded for this command, from the principal (never from input).
+
+    ``records``: the command records a step, so read-only roles are refused.
+    """
+    principal = principal_of(settings)
+    if records:
+        principal.check_may_record(what=f"{principal.name} ({principal.role.value})")
+    actor: dict[str, str | None] = principal.actor().model_dump(exclude_none=True)
+    return actor
 
 
 # ------------------------------------------------------- step option parsing

@@ -26,7 +26,6 @@ from domain.action_plan import ActionPlanState, OpenPlanFromReview
 from domain.audit import AuditState, PlanAudit
 from domain.calendar import LONDON, due_day
 from domain.child_of_concern import ConcernState
-from domain.errors import DomainError
 from domain.qa import QaState
 from qa_engine.config import Settings
 from qa_engine.entry.cli_common import (
@@ -36,7 +35,9 @@ from qa_engine.entry.cli_common import (
     _actor,
     _london_today,
     add_model_options,
+    check_tenant,
     model_input,
+    principal_of,
 )
 
 __all__ = ["cli_step_name", "register", "render_qa_state"]
@@ -146,6 +147,7 @@ async def cmd_plan_audit(ns: argparse.Namespace, settings: Settings, out: Output
     data = model_input(PlanAudit, ns)
     data["actor"] = _actor(ns, settings)
     plan = PlanAudit.model_validate(data)
+    check_tenant(principal_of(settings), plan.partnership, what=f"audit {plan.audit_ref}")
     state = await (await _client(settings)).plan_audit(plan)
     _show(out, state, f"planned audit {state.ref}\n")
     return EXIT_OK
@@ -153,7 +155,7 @@ async def cmd_plan_audit(ns: argparse.Namespace, settings: Settings, out: Output
 
 async def cmd_from_review(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     data = model_input(OpenPlanFromReview, ns)
-    data.setdefault("partnership", settings.partnership)
+    data.setdefault("partnership", principal_of(settings).partnership)
     data["actor"] = _actor(ns, settings)
     command = OpenPlanFromReview.model_validate(data)
     state = await (await _client(settings)).open_plan_from_review(command)
@@ -211,13 +213,7 @@ def _service(settings: Settings) -> Any:
 
 def make_history(kind: Kind) -> Handler:
     async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
-        actor = _actor(ns, settings)
-        if not actor["name"] or not actor["role"]:
-            raise DomainError(
-                "a read is recorded: give --actor-name and --actor-role",
-                field="actor",
-                rule="reads_are_recorded",
-            )
+        actor = _actor(ns, settings, records=False)
         entries = _service(settings).read_history(kind, ns.ref, actor=actor, purpose=ns.purpose)
 
         def human() -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
@@ -49,15 +49,18 @@ from domain.child_of_concern import events as concern_events
 from domain.child_of_concern.aggregate import ChildOfConcern
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 from domain.qa import Clock, QaPolicy, QaState
-from domain.qa.record import QaRecord, record_id
+from domain.qa.record import QaRecord, legacy_record_id, record_id
 from domain.review import Recommendation
 from domain.values import Command
+from qa_engine.access_log import AccessEntry
 from qa_engine.due_days import check_agreed_due_days
 from qa_engine.recording import (
     HistoryEntry,
     VerifyResult,
     aggregates_in_log,
     history_entry,
+    partnership_of_legacy,
+    scoped_id,
     verify_log,
     verify_stored,
     write_once,
@@ -93,12 +96,16 @@ class QualityService(Application[UUID]):
         *,
         calendar: WorkingDayCalendar,
         reviews: ReviewService,
-        policy: QaPolicy | None = None,
     ) -> None:
         super().__init__(env=env)
         self.calendar = calendar
         self.reviews = reviews
-        self.policy = policy or QaPolicy()
+        self.access = reviews.access
+        self.partnerships = reviews.partnerships
+
+    def policy(self, partnership: str) -> QaPolicy:
+        """The partnership's recorded QA practice, copied onto each record it opens."""
+        return self.partnerships.policy(partnership).qa
 
     # ------------------------------------------------------------------ audits
 
@@ -106,12 +113,13 @@ class QualityService(Application[UUID]):
         """Open an audit. Retrying with the same key returns it unchanged."""
         state: AuditState = self._open(
             Audit,
+            command.partnership,
             command.audit_ref,
             key,
             lambda: Audit.plan(
                 command,
                 key=key,
-                policy=self.policy,
+                policy=self.policy(command.partnership),
                 calendar_version=self.calendar.version,
                 today=today,
             ),
@@ -119,9 +127,11 @@ class QualityService(Application[UUID]):
         return state
 
     def record_audit_step(
-        self, ref: str, step: str, command: Command, *, key: str, today: date
+        self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
     ) -> AuditState:
-        audit: AuditState = self._step(Audit, ref, step, command, key, today, plan_audit_clocks)
+        audit: AuditState = self._step(
+            Audit, partnership, ref, step, command, key, today, plan_audit_clocks
+        )
         return audit
 
     # ------------------------------------------------------------ action plans
@@ -134,15 +144,17 @@ class QualityService(Application[UUID]):
                 f"{command.opened_on} is in the future", field="opened_on", rule="no_future_dates"
             )
         check_agreed_due_days(command, self.calendar)
-        opened = plan_opening_clocks(command, self.policy, self.calendar)
+        policy = self.policy(command.partnership)
+        opened = plan_opening_clocks(command, policy, self.calendar)
         state: ActionPlanState = self._open(
             ActionPlan,
+            command.partnership,
             command.plan_ref,
             key,
             lambda: ActionPlan.open_plan(
                 command,
                 key=key,
-                policy=self.policy,
+                policy=policy,
                 calendar_version=self.calendar.version,
                 opened=opened,
             ),
@@ -203,25 +215,27 @@ class QualityService(Application[UUID]):
         return self.open_action_plan(self.plan_from_review(command), key=key, today=today)
 
     def record_plan_step(
-        self, ref: str, step: str, command: Command, *, key: str, today: date
+        self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
     ) -> ActionPlanState:
         state: ActionPlanState = self._step(
-            ActionPlan, ref, step, command, key, today, plan_action_plan_clocks
+            ActionPlan, partnership, ref, step, command, key, today, plan_action_plan_clocks
         )
         return state
 
     # --------------------------------------------------------- child of concern
 
     def open_concern(self, command: OpenConcern, *, key: str, today: date) -> ConcernState:
-        opened = plan_opening_concern_clocks(command, self.policy, self.calendar)
+        policy = self.policy(command.partnership)
+        opened = plan_opening_concern_clocks(command, policy, self.calendar)
         state: ConcernState = self._open(
             ChildOfConcern,
+            command.partnership,
             command.concern_ref,
             key,
             lambda: ChildOfConcern.open_concern(
                 command,
                 key=key,
-                policy=self.policy,
+                policy=policy,
                 calendar_version=self.calendar.version,
                 opened=opened,
             ),
@@ -229,25 +243,45 @@ class QualityService(Application[UUID]):
         return state
 
     def record_concern_step(
-        self, ref: str, step: str, command: Command, *, key: str, today: date
+        self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
     ) -> ConcernState:
         state: ConcernState = self._step(
-            ChildOfConcern, ref, step, command, key, today, plan_concern_clocks
+            ChildOfConcern, partnership, ref, step, command, key, today, plan_concern_clocks
         )
         return state
 
     # ------------------------------------------------------------------ clocks
 
     def send_reminder(
-        self, kind: RecordKind, ref: str, clock: str, index: int, *, key: str, at: datetime
+        self,
+        partnership: str,
+        kind: RecordKind,
+        ref: str,
+        clock: str,
+        index: int,
+        *,
+        key: str,
+        at: datetime,
     ) -> QaState:
         state: QaState = self._write(
-            KINDS[kind], ref, key, lambda r: r.send_reminder(clock, index, key=key, at=at)
+            KINDS[kind],
+            partnership,
+            ref,
+            key,
+            lambda r: r.send_reminder(clock, index, key=key, at=at),
         )
         return state
 
     def escalate(
-        self, kind: RecordKind, ref: str, clock: str, index: int, *, key: str, at: datetime
+        self,
+        partnership: str,
+        kind: RecordKind,
+        ref: str,
+        clock: str,
+        index: int,
+        *,
+        key: str,
+        at: datetime,
     ) -> QaState:
         def act(record: QaRecord) -> None:
             opened: list[Clock] = []
@@ -255,38 +289,90 @@ class QualityService(Application[UUID]):
                 opened = plan_after_missed_review(record.state, clock, self.calendar)
             record.escalate(clock, index, key=key, at=at, opened=opened)
 
-        state: QaState = self._write(KINDS[kind], ref, key, act)
+        state: QaState = self._write(KINDS[kind], partnership, ref, key, act)
         return state
 
     # ------------------------------------------------------------------- reads
 
-    def state(self, kind: RecordKind, ref: str) -> QaState:
-        state: QaState = self._load(KINDS[kind], ref).state
+    def partnership_of(self, partnership: str | None, kind: RecordKind, ref: str) -> str:
+        """``partnership``, or for a task scheduled by a release before partnerships were
+        tenants (no partnership in its input), the partnership its record was opened in."""
+        if partnership is not None:
+            return partnership
+        return partnership_of_legacy(self, legacy_record_id(kind, ref), f"{kind} {ref}")
+
+    def state(self, partnership: str, kind: RecordKind, ref: str) -> QaState:
+        state: QaState = self._load(KINDS[kind], partnership, ref).state
         return state
 
-    def history(self, kind: RecordKind, ref: str) -> list[HistoryEntry]:
+    def history(self, partnership: str, kind: RecordKind, ref: str) -> list[HistoryEntry]:
         """Every fact recorded about the record, oldest first."""
-        entries = [history_entry(ev) for ev in self.events.get(record_id(kind, ref))]
+        entries = [history_entry(ev) for ev in self.events.get(self._id(kind, partnership, ref))]
         if not entries:
-            raise CaseNotFound(f"no {kind} {ref}", field="ref", rule="record_exists")
+            raise CaseNotFound(
+                f"no {kind} {ref.upper()} in partnership {partnership.upper()}",
+                field="ref",
+                rule="record_exists",
+            )
         return entries
 
     def read_history(
-        self, kind: RecordKind, ref: str, *, actor: dict[str, Any], purpose: str
+        self,
+        partnership: str,
+        kind: RecordKind,
+        ref: str,
+        *,
+        actor: dict[str, Any],
+        purpose: str,
+        view: str = "history",
     ) -> list[HistoryEntry]:
-        """A person's read: recorded first (who, which record, why), then returned."""
-        key = f"read/{uuid4()}"
-        self._write(
-            KINDS[kind],
-            ref,
-            key,
-            lambda r: r.record_history_read(key=key, actor=actor, purpose=purpose),
-        )
-        return self.history(kind, ref)
+        """A person's read: recorded first in the access log (who, which record, why),
+        then returned. Nothing is appended to the record's own stream."""
+        self.record_history_read(partnership, kind, ref, actor=actor, purpose=purpose, view=view)
+        return self.history(partnership, kind, ref)
 
-    def verify(self, kind: RecordKind, ref: str) -> VerifyResult:
+    def record_history_read(
+        self,
+        partnership: str,
+        kind: RecordKind,
+        ref: str,
+        *,
+        actor: dict[str, Any],
+        purpose: str,
+        view: str = "history",
+    ) -> AccessEntry:
+        """Record in the access log that a person read the record (events or trail)."""
+        record = self._load(KINDS[kind], partnership, ref)
+        state: QaState = record.state
+        return self.access.record_read(
+            record_id=record.id,
+            kind=kind,
+            ref=state.ref,
+            partnership=state.partnership,
+            actor=actor,
+            view=view,
+            purpose=purpose,
+        )
+
+    def reads(self, partnership: str, kind: RecordKind, ref: str) -> list[AccessEntry]:
+        """Every recorded read of the record: the reads earlier releases wrote into the
+        record's own stream (``HistoryRead``), then the access log's."""
+        legacy = [
+            AccessEntry(
+                version=0,
+                recorded_at=e.recorded_at,
+                actor=e.actor,
+                view="history",
+                purpose=str(e.data.get("purpose", "")),
+            )
+            for e in self.history(partnership, kind, ref)
+            if e.event == "HistoryRead"
+        ]
+        return legacy + self.access.reads(self._id(kind, partnership, ref))
+
+    def verify(self, partnership: str, kind: RecordKind, ref: str) -> VerifyResult:
         """Check the record's hash chain, naming the first bad record."""
-        return verify_stored(self, record_id(kind, ref), ref, _ref_of)
+        return verify_stored(self, self._id(kind, partnership, ref), ref, _ref_of)
 
     def verify_all(self) -> list[tuple[str, VerifyResult]]:
         """Check every audit, action plan and child-of-concern record in the event log."""
@@ -300,9 +386,23 @@ class QualityService(Application[UUID]):
 
     # ---------------------------------------------------------------- internals
 
-    def _open(self, cls: type[QaRecord], ref: str, key: str, make: Callable[[], QaRecord]) -> Any:
+    def _id(self, kind: str, partnership: str, ref: str) -> UUID:
+        """The record's aggregate id: scoped by partnership; a record written before
+        partnerships were tenants keeps its old id (found if its partnership matches)."""
+        return scoped_id(
+            self, partnership, record_id(kind, partnership, ref), legacy_record_id(kind, ref)
+        )
+
+    def _open(
+        self,
+        cls: type[QaRecord],
+        partnership: str,
+        ref: str,
+        key: str,
+        make: Callable[[], QaRecord],
+    ) -> Any:
         try:
-            existing = self._load(cls, ref)
+            existing = self._load(cls, partnership, ref)
         except CaseNotFound:
             pass
         else:
@@ -315,7 +415,7 @@ class QualityService(Application[UUID]):
         try:
             self.save(record)
         except RecordConflictError:
-            existing = self._load(cls, ref)
+            existing = self._load(cls, partnership, ref)
             if key in existing.applied_keys:
                 return existing.state
             raise CaseAlreadyExists(
@@ -326,6 +426,7 @@ class QualityService(Application[UUID]):
     def _step(
         self,
         cls: type[QaRecord],
+        partnership: str,
         ref: str,
         step: str,
         command: Command,
@@ -343,20 +444,30 @@ class QualityService(Application[UUID]):
             opened = plan(record.state, command, self.calendar)
             record.record(command, key=key, today=today, opened=opened)
 
-        return self._write(cls, ref, key, act)
+        return self._write(cls, partnership, ref, key, act)
 
     def _write(
-        self, cls: type[QaRecord], ref: str, key: str, act: Callable[[QaRecord], None]
+        self,
+        cls: type[QaRecord],
+        partnership: str,
+        ref: str,
+        key: str,
+        act: Callable[[QaRecord], None],
     ) -> Any:
-        return write_once(lambda: self._load(cls, ref), self.save, key, act)
+        return write_once(lambda: self._load(cls, partnership, ref), self.save, key, act)
 
-    def _load(self, cls: type[QaRecord], ref: str) -> QaRecord:
+    def _load(self, cls: type[QaRecord], partnership: str, ref: str) -> QaRecord:
+        missing = CaseNotFound(
+            f"no {cls.KIND} {ref.upper()} in partnership {partnership.upper()}",
+            field="ref",
+            rule="record_exists",
+        )
         try:
-            record: QaRecord = self.repository.get(record_id(cls.KIND, ref))
+            record: QaRecord = self.repository.get(self._id(cls.KIND, partnership, ref))
         except AggregateNotFoundError:
-            raise CaseNotFound(f"no {cls.KIND} {ref}", field="ref", rule="record_exists") from None
+            raise missing from None
         if not isinstance(record, cls):
-            raise CaseNotFound(f"no {cls.KIND} {ref}", field="ref", rule="record_exists")
+            raise missing
         return record
 
 

@@ -41,7 +41,7 @@ def bootstrap(settings: Settings) -> Services:
     return Services(
         settings=settings,
         reviews=reviews,
-        quality=QualityService(env, calendar=calendar, reviews=reviews, policy=settings.qa_policy),
+        quality=QualityService(env, calendar=calendar, reviews=reviews),
         access=access,
         partnerships=partnerships,
     )

@@ -230,3 +230,24 @@ def aggregates_in_log(app: Any, prefixes: dict[str, K]) -> dict[UUID, K]:
 def topic_prefix(cls: type) -> str:
     """The topic prefix shared by every event nested in aggregate class ``cls``."""
     return f"{cls.__module__}:{cls.__qualname__}."
+
+
+def scoped_id(app: Any, partnership: str, scoped: UUID, legacy: UUID) -> UUID:
+    """The aggregate id of a record in ``partnership``: ``scoped`` (ids that include the
+    partnership), or, for a record written before partnerships were tenants, its
+    ``legacy`` id when the record it names belongs to that partnership."""
+    if app.recorder.select_events(scoped, limit=1):
+        return scoped
+    first = app.recorder.select_events(legacy, limit=1)
+    opened = app.mapper.to_domain_event(first[0]) if first else None
+    if opened is not None and getattr(opened, "partnership", None) == partnership.upper():
+        return legacy
+    return scoped
+
+
+def partnership_of_legacy(app: Any, legacy: UUID, what: str) -> str:
+    """The partnership a record written before partnerships were tenants belongs to."""
+    first = app.recorder.select_events(legacy, limit=1)
+    if not first:
+        raise CaseNotFound(f"no {what}", field="ref", rule="record_exists")
+    return str(app.mapper.to_domain_event(first[0]).partnership)

@@ -37,6 +37,8 @@ from qa_engine.recording import (
     VerifyResult,
     aggregates_in_log,
     history_entry,
+    partnership_of_legacy,
+    scoped_id,
     verify_log,
     verify_stored,
     write_once,
@@ -273,23 +275,14 @@ class ReviewService(Application[UUID]):
         tenants (no partnership in its input), the partnership its case was reported in."""
         if partnership is not None:
             return partnership
-        first = self.recorder.select_events(legacy_review_id(case_ref), limit=1)
-        if not first:
-            raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
-        return str(self.mapper.to_domain_event(first[0]).partnership)  # type: ignore[attr-defined]
+        return partnership_of_legacy(self, legacy_review_id(case_ref), f"case {case_ref}")
 
     def _id(self, partnership: str, case_ref: str) -> UUID:
         """The case's aggregate id: scoped by partnership; a case written before
         partnerships were tenants keeps its old id (found if its partnership matches)."""
-        new = review_id(partnership, case_ref)
-        if self.recorder.select_events(new, limit=1):
-            return new
-        old = legacy_review_id(case_ref)
-        first = self.recorder.select_events(old, limit=1)
-        opened = self.mapper.to_domain_event(first[0]) if first else None
-        if opened is not None and getattr(opened, "partnership", None) == partnership.upper():
-            return old
-        return new
+        return scoped_id(
+            self, partnership, review_id(partnership, case_ref), legacy_review_id(case_ref)
+        )
 
     def _load(self, partnership: str, case_ref: str) -> ReviewCase:
         try:

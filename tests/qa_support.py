@@ -66,7 +66,7 @@ async def start_audit(
     handle = await client.start_workflow(
         AuditWorkflow.run,
         StartAudit(plan=plan_audit(ref, today, **overrides)),
-        id=audit_workflow_id(ref),
+        id=audit_workflow_id("GSCP", ref),
         task_queue=queue,
     )
     await wait_state(handle, AuditState)

@@ -58,7 +58,7 @@ async def test_agency_return_chasers_then_escalation_to_lead_then_subgroup_chair
     s = await wait_state(h, AuditState)
     icb = s.clocks["return:ICB"]
     assert (icb.reminders_sent, icb.escalations_sent, icb.status) == (2, 2, "open")
-    history = services.quality.history("audit", ref)
+    history = services.quality.history("GSCP", "audit", ref)
     assert clock_events(history, "return:ICB") == [
         ("reminder", ["ICB"]),
         ("reminder", ["ICB"]),
@@ -101,7 +101,7 @@ async def test_overdue_action_reminded_then_escalated_to_chair_then_executive(
     h = await client.start_workflow(
         ActionPlanWorkflow.run,
         StartActionPlan(open=opening),
-        id=action_plan_workflow_id(ref),
+        id=action_plan_workflow_id("GSCP", ref),
         task_queue=queue,
     )
     p: ActionPlanState = await wait_state(h, ActionPlanState)
@@ -109,7 +109,7 @@ async def test_overdue_action_reminded_then_escalated_to_chair_then_executive(
 
     await ts_env.sleep(timedelta(days=35 + 21))
     p = await wait_state(h, ActionPlanState)
-    assert clock_events(services.quality.history("actionplan", ref), "action:A1") == [
+    assert clock_events(services.quality.history("GSCP", "actionplan", ref), "action:A1") == [
         ("reminder", ["POLICE"]),
         ("reminder", ["POLICE"]),
         ("escalated", ["QA subgroup chair"]),
@@ -149,7 +149,7 @@ async def test_missed_group_manager_review_is_escalated_to_the_assistant_directo
                 }
             )
         ),
-        id=concern_workflow_id(ref),
+        id=concern_workflow_id("GSCP", ref),
         task_queue=queue,
     )
     c: ConcernState = await wait_state(h, ConcernState)
@@ -157,7 +157,7 @@ async def test_missed_group_manager_review_is_escalated_to_the_assistant_directo
     await ts_env.sleep(timedelta(days=7))
     c = await wait_state(h, ConcernState)
     assert [m.escalated_to for m in c.missed] == [["Assistant Director"]]
-    assert clock_events(services.quality.history("childofconcern", ref), "gm_review") == [
+    assert clock_events(services.quality.history("GSCP", "childofconcern", ref), "gm_review") == [
         ("reminder", ["Group Manager"]),
         ("escalated", ["Assistant Director"]),
     ]

@@ -38,17 +38,17 @@ def plan(ref: str = "AUD-2025-01") -> PlanAudit:
 
 def audit_step(qa: QualityService, ref: str, step: str, key: str, **fields: Any) -> Any:
     command = AUDIT_COMMANDS[step].model_validate({"actor": actor(), **fields})
-    return qa.record_audit_step(ref, step, command, key=key, today=TODAY)
+    return qa.record_audit_step("GSCP", ref, step, command, key=key, today=TODAY)
 
 
 def test_plan_is_idempotent_by_key_and_refs_are_unique(quality: QualityService) -> None:
     first = quality.plan_audit(plan(), key="audit-AUD-2025-01/planned", today=TODAY)
     again = quality.plan_audit(plan(), key="audit-AUD-2025-01/planned", today=TODAY)
-    assert again == first and len(quality.history("audit", "AUD-2025-01")) == 1
+    assert again == first and len(quality.history("GSCP", "audit", "AUD-2025-01")) == 1
     with pytest.raises(CaseAlreadyExists):
         quality.plan_audit(plan(), key="another/planned", today=TODAY)
     with pytest.raises(CaseNotFound):
-        quality.state("audit", "AUD-NOPE")
+        quality.state("GSCP", "audit", "AUD-NOPE")
 
 
 def test_retried_step_appends_once_and_rejected_step_records_nothing(
@@ -59,7 +59,7 @@ def test_retried_step_appends_once_and_rejected_step_records_nothing(
     s1 = audit_step(quality, "AUD-2025-01", "draw_audit_sample", "a/u1", **fields)
     s2 = audit_step(quality, "AUD-2025-01", "draw_audit_sample", "a/u1", **fields)
     assert s1 == s2 and s1.version == 2
-    before = quality.history("audit", "AUD-2025-01")
+    before = quality.history("GSCP", "audit", "AUD-2025-01")
     with pytest.raises(RuleViolation) as err:
         audit_step(
             quality,
@@ -70,8 +70,8 @@ def test_retried_step_appends_once_and_rejected_step_records_nothing(
             requests=[{"agency": "PROBATION", "due_on": TODAY + timedelta(days=10)}],
         )
     assert (err.value.field, err.value.rule) == ("requests", "audit_agency")
-    assert quality.history("audit", "AUD-2025-01") == before
-    assert quality.verify("audit", "AUD-2025-01").ok
+    assert quality.history("GSCP", "audit", "AUD-2025-01") == before
+    assert quality.verify("GSCP", "audit", "AUD-2025-01").ok
 
 
 def test_clock_events_are_checked_and_idempotent(quality: QualityService) -> None:
@@ -95,15 +95,23 @@ def test_clock_events_are_checked_and_idempotent(quality: QualityService) -> Non
     chaser = s.clocks["return:LA"].reminders[0]
     with pytest.raises(RuleViolation, match="not yet due"):
         quality.send_reminder(
-            "audit", "AUD-2025-01", "return:LA", 0, key="a/r0", at=chaser - timedelta(hours=1)
+            "GSCP",
+            "audit",
+            "AUD-2025-01",
+            "return:LA",
+            0,
+            key="a/r0",
+            at=chaser - timedelta(hours=1),
         )
     for _ in range(2):  # a retried activity
-        s = quality.send_reminder("audit", "AUD-2025-01", "return:LA", 0, key="a/r0", at=chaser)
+        s = quality.send_reminder(
+            "GSCP", "audit", "AUD-2025-01", "return:LA", 0, key="a/r0", at=chaser
+        )
     assert s.clocks["return:LA"].reminders_sent == 1
-    events = [e.event for e in quality.history("audit", "AUD-2025-01")]
+    events = [e.event for e in quality.history("GSCP", "audit", "AUD-2025-01")]
     assert events.count("ReminderSent") == 1
     at = s.clocks["return:LA"].escalations[0].at
-    s = quality.escalate("audit", "AUD-2025-01", "return:LA", 0, key="a/e0", at=at)
+    s = quality.escalate("GSCP", "audit", "AUD-2025-01", "return:LA", 0, key="a/e0", at=at)
     assert s.clocks["return:LA"].overdue and s.breached
 
 
@@ -127,7 +135,7 @@ def test_action_plan_from_review_recommendations(quality: QualityService) -> Non
     assert [a.owner_agency for a in p.actions.values()] == [r.owner_agency for r in recs]
     assert all(f"action:{a}" in p.clocks for a in p.actions)
     assert quality.open_plan_from_review(command, key=key, today=date(2025, 12, 1)) == p
-    opened = quality.history("actionplan", p.ref)[0]
+    opened = quality.history("GSCP", "actionplan", p.ref)[0]
     assert [a["text"] for a in opened.data["actions"]] == [r.text for r in recs]
 
     report(quality.reviews, "GSCP-2025-008", aware=AWARE)
@@ -136,15 +144,20 @@ def test_action_plan_from_review_recommendations(quality: QualityService) -> Non
         quality.open_plan_from_review(no_recs, key="x/opened", today=date(2025, 12, 1))
     assert err.value.rule == "recommendations_recorded"
     with pytest.raises(CaseNotFound):
-        quality.state("actionplan", "GSCP-2025-008-AP")
+        quality.state("GSCP", "actionplan", "GSCP-2025-008-AP")
 
 
 def test_history_reads_are_recorded(quality: QualityService) -> None:
     quality.plan_audit(plan(), key="a/planned", today=TODAY)
     who = {"name": "Pat Inspector", "role": "Ofsted inspector"}
-    entries = quality.read_history("audit", "AUD-2025-01", actor=who, purpose="inspection")
-    assert [e.event for e in entries] == ["Planned", "HistoryRead"]
-    assert entries[-1].actor == who and isinstance(entries[-1].recorded_at, datetime)
+    entries = quality.read_history("GSCP", "audit", "AUD-2025-01", actor=who, purpose="inspection")
+    # the read goes to the access log, never into the audit's own stream
+    assert [e.event for e in entries] == ["Planned"]
+    reads = quality.reads("GSCP", "audit", "AUD-2025-01")
+    assert [(r.actor["name"], r.purpose, r.view) for r in reads] == [
+        (who["name"], "inspection", "history")
+    ]
+    assert reads[-1].actor == who and isinstance(reads[-1].recorded_at, datetime)
 
 
 def test_rapid_review_recommendations_open_a_plan_without_an_lcspr(

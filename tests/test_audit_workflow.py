@@ -95,7 +95,7 @@ async def test_audit_to_action_plan_to_impact_with_a_not_improved_round(
     assert final.outcome == f"action plan {ref}-AP raised"
 
     plan = client.get_workflow_handle_for(
-        ActionPlanWorkflow.run, action_plan_workflow_id(f"{ref}-AP")
+        ActionPlanWorkflow.run, action_plan_workflow_id("GSCP", f"{ref}-AP")
     )
     p: ActionPlanState = await wait_state(plan, ActionPlanState)
     assert sorted(p.actions) == ["A1", "A2"] and p.source == "audit" and p.source_ref == ref
@@ -121,7 +121,7 @@ async def test_audit_to_action_plan_to_impact_with_a_not_improved_round(
     assert p.impact_from is not None and p.clocks["impact_check"].status == "open"
 
     # Too early: the impact check comes after the configured interval. Nothing recorded.
-    before = len(qa.history("actionplan", p.ref))
+    before = len(qa.history("GSCP", "actionplan", p.ref))
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await step(
             plan,
@@ -133,7 +133,7 @@ async def test_audit_to_action_plan_to_impact_with_a_not_improved_round(
             measure="Re-audit of ten files",
         )
     assert "impact_interval" in str(err.value.cause.details) or "interval" in str(err.value.cause)
-    assert len(qa.history("actionplan", p.ref)) == before
+    assert len(qa.history("GSCP", "actionplan", p.ref)) == before
 
     await ts_env.sleep(p.impact_from - t0 + timedelta(days=1))
     t1 = await today_of(ts_env)
@@ -178,10 +178,10 @@ async def test_audit_to_action_plan_to_impact_with_a_not_improved_round(
     assert p.stage is ActionPlanStage.CLOSED
     done = await plan.result()
     assert done.outcome == "practice improved: impact evidenced"
-    history = events(qa.history("actionplan", p.ref))
+    history = events(qa.history("GSCP", "actionplan", p.ref))
     assert history[0] == "PlanOpened" and history.count("ImpactChecked") == 2
-    assert qa.verify("actionplan", p.ref).ok and qa.verify("audit", ref).ok
-    audit_events = events(qa.history("audit", ref))
+    assert qa.verify("GSCP", "actionplan", p.ref).ok and qa.verify("GSCP", "audit", ref).ok
+    audit_events = events(qa.history("GSCP", "audit", ref))
     assert audit_events[:3] == ["Planned", "SampleDrawn", "ReturnsRequested"]
     assert audit_events[-1] == "ActionPlanRaised"
 
@@ -201,13 +201,13 @@ async def test_inadequate_practice_evaluation_starts_child_of_concern(
         ],
     )
     assert [c.concern_ref for c in s.concerns] == [f"{ref}-S03"]
-    concern = client.get_workflow_handle(concern_workflow_id(f"{ref}-S03"))
+    concern = client.get_workflow_handle(concern_workflow_id("GSCP", f"{ref}-S03"))
     c: ConcernState = await wait_state(concern, ConcernState)
     assert c.stage is ConcernStage.GROUP_MANAGER_REVIEW
     assert c.clocks["gm_review"].rule == "2 working days"
     desc = await concern.describe()
     assert "C-1003" not in desc.id and "C-1003" not in str(await desc.memo())
-    assert services.quality.state("childofconcern", f"{ref}-S03").sample_no == 3
+    assert services.quality.state("GSCP", "childofconcern", f"{ref}-S03").sample_no == 3
 
 
 async def update_accepted_count(handle: Any) -> int:
@@ -227,7 +227,7 @@ async def test_rejected_updates_record_nothing(
     t0 = await today_of(ts_env)
     ref, h = await start_audit(client, queue, t0)
     await step(h, "draw_audit_sample", AuditState, drawn_on=t0, case_refs=SAMPLE)
-    before, accepted = qa.history("audit", ref), await update_accepted_count(h)
+    before, accepted = qa.history("GSCP", "audit", ref), await update_accepted_count(h)
     rejected = [
         ("record_audit_moderation", {"held_on": t0, "moderators": ["GM"]}, "stage_order"),
         ("draw_audit_sample", {"drawn_on": t0, "case_refs": SAMPLE}, "stage_order"),
@@ -251,7 +251,7 @@ async def test_rejected_updates_record_nothing(
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await step(h, name, AuditState, **fields)
         assert err.value.cause.details[0]["rule"] == rule, (name, err.value.cause)
-    assert qa.history("audit", ref) == before
+    assert qa.history("GSCP", "audit", ref) == before
     assert await update_accepted_count(h) == accepted  # validators kept them out of history
     s = await wait_state(h, AuditState)
     assert s.stage is AuditStage.SAMPLED and s.version == 2
@@ -293,7 +293,7 @@ async def test_action_plan_for_review_recommendations(
                 }
             )
         ),
-        id=action_plan_workflow_id(f"{case_ref}-AP"),
+        id=action_plan_workflow_id("GSCP", f"{case_ref}-AP"),
         task_queue=queue,
     )
     p: ActionPlanState = await wait_state(handle, ActionPlanState)
@@ -305,4 +305,6 @@ async def test_action_plan_for_review_recommendations(
         await step(handle, "record_action_evidence", ActionPlanState, action_id="A99",
                    received_on=t0, evidence="Minutes of the briefing")  # fmt: skip
     assert err.value.cause.details[0]["rule"] == "action_exists"
-    assert [e.event for e in services.quality.history("actionplan", p.ref)] == ["PlanOpened"]
+    assert [e.event for e in services.quality.history("GSCP", "actionplan", p.ref)] == [
+        "PlanOpened"
+    ]

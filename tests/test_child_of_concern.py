@@ -41,12 +41,14 @@ async def test_half_a_year_of_weekly_reviews_with_a_missed_one(
             ),
             history_limit=60,  # small, so half a year crosses several runs
         ),
-        id=concern_workflow_id(ref),
+        id=concern_workflow_id("GSCP", ref),
         task_queue=queue,
     )
     first_run = handle.result_run_id
     await wait_state(handle, ConcernState)
-    latest = client.get_workflow_handle_for(ChildOfConcernWorkflow.run, concern_workflow_id(ref))
+    latest = client.get_workflow_handle_for(
+        ChildOfConcernWorkflow.run, concern_workflow_id("GSCP", ref)
+    )
     await step(
         latest, "record_group_manager_review", ConcernState, reviewed_on=t0,
         safety_action_taken=True,
@@ -75,7 +77,7 @@ async def test_half_a_year_of_weekly_reviews_with_a_missed_one(
     runs, run_id, longest = 0, first_run, 0
     while run_id:
         history = await client.get_workflow_handle(
-            concern_workflow_id(ref), run_id=run_id
+            concern_workflow_id("GSCP", ref), run_id=run_id
         ).fetch_history()
         runs, longest = runs + 1, max(longest, len(history.events))
         last = history.events[-1]
@@ -89,9 +91,9 @@ async def test_half_a_year_of_weekly_reviews_with_a_missed_one(
     assert longest < 150, longest  # every run's history stays bounded
 
     store = services.quality
-    events = [e.event for e in store.history("childofconcern", ref)]
+    events = [e.event for e in store.history("GSCP", "childofconcern", ref)]
     assert events.count("AssistantDirectorReviewed") == WEEKS - 1
     assert events.count("Escalated") == 1
     assert events.count("ReminderSent") >= 1
-    assert store.verify("childofconcern", ref).ok
-    assert store.state("childofconcern", ref) == final.model_copy(update={})
+    assert store.verify("GSCP", "childofconcern", ref).ok
+    assert store.state("GSCP", "childofconcern", ref) == final.model_copy(update={})

@@ -37,7 +37,7 @@ async def test_quality_demo_is_seeded_once_with_an_overdue_return_and_a_plan_due
     assert created == ["DEMO-A01", "DEMO-A02", "DEMO-A02-AP", "DEMO-A02-S02"]
 
     # DEMO-A01: POLICE returned; LA overdue and escalated by its workflow; ICB still due.
-    a01 = client.get_workflow_handle("audit-DEMO-A01")
+    a01 = client.get_workflow_handle("audit-DEMO-DEMO-A01")
     state: AuditState = await wait_state(a01, AuditState)
     for _ in range(100):
         state = await a01.query("state", result_type=AuditState)
@@ -49,17 +49,17 @@ async def test_quality_demo_is_seeded_once_with_an_overdue_return_and_a_plan_due
     assert state.clocks["return:POLICE"].status == "met"
     assert not state.clocks["return:ICB"].overdue and state.clocks["return:ICB"].due_on > today
     assert state.opened_on < today  # back-dated through the service, under the workflow's key
-    history = events(services.quality.history("audit", "DEMO-A01"))
+    history = events(services.quality.history("DEMO", "audit", "DEMO-A01"))
     assert history.count("Planned") == 1 and history.count("Escalated") == 2
 
     # DEMO-A02 raised its action plan (first action due within 3 working days) and
     # started a child of concern for the case graded Inadequate.
-    plan = client.get_workflow_handle("actionplan-DEMO-A02-AP")
+    plan = client.get_workflow_handle("actionplan-DEMO-DEMO-A02-AP")
     p: ActionPlanState = await wait_state(plan, ActionPlanState)
     assert p.actions["A1"].due_on == calendar.add_working_days(today, 3)
     nxt = p.next_due()
     assert nxt is not None and nxt.key == "action:A1"
-    concern = client.get_workflow_handle("childofconcern-DEMO-A02-S02")
+    concern = client.get_workflow_handle("childofconcern-DEMO-DEMO-A02-S02")
     c: ConcernState = await wait_state(concern, ConcernState)
     assert c.stage is ConcernStage.GROUP_MANAGER_REVIEW and c.audit_ref == "DEMO-A02"
 
@@ -70,9 +70,9 @@ async def test_quality_demo_is_seeded_once_with_an_overdue_return_and_a_plan_due
         ("actionplan", "DEMO-A02-AP"),
         ("childofconcern", "DEMO-A02-S02"),
     ]
-    before = [len(services.quality.history(kind, ref)) for kind, ref in records]
+    before = [len(services.quality.history("DEMO", kind, ref)) for kind, ref in records]
     assert await seed_quality_demo(qa_client, services.quality, calendar, today) == []
-    assert [len(services.quality.history(kind, ref)) for kind, ref in records] == before
+    assert [len(services.quality.history("DEMO", kind, ref)) for kind, ref in records] == before
 
 
 async def test_review_demo_seeds_when_its_due_days_would_fall_on_a_weekend(

@@ -41,7 +41,9 @@ def audit_cmd(step: str, **fields: Any) -> Any:
 def sampled_audit(qa: QualityService, ref: str = "AUD-DUE-1") -> str:
     qa.plan_audit(plan_audit(ref, MONDAY), key=f"{ref}/planned", today=MONDAY)
     sample = audit_cmd("draw_audit_sample", drawn_on=MONDAY, case_refs=SAMPLE)
-    qa.record_audit_step(ref, "draw_audit_sample", sample, key=f"{ref}/sample", today=MONDAY)
+    qa.record_audit_step(
+        "GSCP", ref, "draw_audit_sample", sample, key=f"{ref}/sample", today=MONDAY
+    )
     return ref
 
 
@@ -86,22 +88,26 @@ def test_audit_return_due_on_a_weekend_is_rejected_and_nothing_recorded(
     quality: QualityService,
 ) -> None:
     ref = sampled_audit(quality)
-    before = len(quality.history("audit", ref))
+    before = len(quality.history("GSCP", "audit", ref))
     weekend = audit_cmd(
         "request_audit_returns",
         requested_on=MONDAY,
         requests=[{"agency": "LA", "due_on": SATURDAY}],
     )
     with pytest.raises(RuleViolation) as err:
-        quality.record_audit_step(ref, "request_audit_returns", weekend, key="k1", today=MONDAY)
+        quality.record_audit_step(
+            "GSCP", ref, "request_audit_returns", weekend, key="k1", today=MONDAY
+        )
     assert (err.value.field, err.value.rule) == ("requests", RULE)
-    assert len(quality.history("audit", ref)) == before
+    assert len(quality.history("GSCP", "audit", ref)) == before
     monday = audit_cmd(
         "request_audit_returns",
         requested_on=MONDAY,
         requests=[{"agency": "LA", "due_on": date(2025, 3, 17)}],
     )
-    s = quality.record_audit_step(ref, "request_audit_returns", monday, key="k2", today=MONDAY)
+    s = quality.record_audit_step(
+        "GSCP", ref, "request_audit_returns", monday, key="k2", today=MONDAY
+    )
     assert s.clocks["return:LA"].due_on == date(2025, 3, 17)
 
 
@@ -118,7 +124,7 @@ def test_actions_due_on_a_bank_holiday_are_rejected_when_opened_and_after_impact
         )
     assert (err.value.field, err.value.rule) == ("actions", RULE)
     with pytest.raises(CaseNotFound):
-        quality.state("actionplan", "AUD-DUE-2-AP")  # nothing recorded
+        quality.state("GSCP", "actionplan", "AUD-DUE-2-AP")  # nothing recorded
 
     due = date(2025, 3, 14)
     quality.open_action_plan(
@@ -130,14 +136,14 @@ def test_actions_due_on_a_bank_holiday_are_rejected_when_opened_and_after_impact
     def plan_step(name: str, today: date, **fields: Any) -> Any:
         command = ACTION_PLAN_COMMANDS[name].model_validate({"actor": actor(), **fields})
         return quality.record_plan_step(
-            "AUD-DUE-2-AP", name, command, key=f"p/{name}/{today}", today=today
+            "GSCP", "AUD-DUE-2-AP", name, command, key=f"p/{name}/{today}", today=today
         )
 
     plan_step("record_action_evidence", due, action_id="A1", received_on=due, evidence="done")
     p = plan_step("complete_action", due, action_id="A1", completed_on=due)
     assert p.impact_from is not None
     checked = next_working_day(CALENDAR, p.impact_from)
-    before = len(quality.history("actionplan", "AUD-DUE-2-AP"))
+    before = len(quality.history("GSCP", "actionplan", "AUD-DUE-2-AP"))
     with pytest.raises(RuleViolation) as err:
         plan_step(
             "record_impact_check",
@@ -149,7 +155,7 @@ def test_actions_due_on_a_bank_holiday_are_rejected_when_opened_and_after_impact
             new_actions=[action(CHRISTMAS)],
         )
     assert (err.value.field, err.value.rule) == ("new_actions", RULE)
-    assert len(quality.history("actionplan", "AUD-DUE-2-AP")) == before
+    assert len(quality.history("GSCP", "actionplan", "AUD-DUE-2-AP")) == before
 
 
 def test_plan_from_review_due_on_a_weekend_is_rejected(quality: QualityService) -> None:
@@ -164,7 +170,7 @@ def test_plan_from_review_due_on_a_weekend_is_rejected(quality: QualityService) 
         quality.open_plan_from_review(command, key="r/opened", today=after)
     assert (err.value.field, err.value.rule) == ("due_on", RULE)
     with pytest.raises(CaseNotFound):
-        quality.state("actionplan", "GSCP-DUE-1-AP")
+        quality.state("GSCP", "actionplan", "GSCP-DUE-1-AP")
 
 
 def test_review_agency_summary_due_on_a_weekend_is_rejected(service: ReviewService) -> None:
@@ -195,7 +201,7 @@ async def test_the_audit_workflow_update_fails_with_the_rule_and_records_nothing
     await wf_step(h, "draw_audit_sample", object, drawn_on=t0, case_refs=SAMPLE)
     day = t0 + timedelta(days=7)
     weekend = day + timedelta(days=(5 - day.weekday()) % 7)  # the Saturday on or after
-    before = len(services.quality.history("audit", ref))
+    before = len(services.quality.history("GSCP", "audit", ref))
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await wf_step(
             h,
@@ -207,4 +213,4 @@ async def test_the_audit_workflow_update_fails_with_the_rule_and_records_nothing
     cause = err.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "RuleViolation"
     assert cause.details[0]["rule"] == RULE and cause.details[0]["field"] == "requests"
-    assert len(services.quality.history("audit", ref)) == before
+    assert len(services.quality.history("GSCP", "audit", ref)) == before

@@ -86,13 +86,13 @@ def legacy(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]
 def _state(services: Services, kind: str, ref: str) -> Any:
     if kind == "review":
         return services.reviews.state(PARTNERSHIP_OF[ref], ref)
-    return services.quality.state(kind, ref)  # type: ignore[arg-type]
+    return services.quality.state(PARTNERSHIP_OF[ref], kind, ref)  # type: ignore[arg-type]
 
 
 def _history(services: Services, kind: str, ref: str) -> list[Any]:
     if kind == "review":
         return services.reviews.history(PARTNERSHIP_OF[ref], ref)
-    return services.quality.history(kind, ref)  # type: ignore[arg-type]
+    return services.quality.history(PARTNERSHIP_OF[ref], kind, ref)  # type: ignore[arg-type]
 
 
 def _clocks(state: Any) -> dict[str, Any]:
@@ -270,7 +270,7 @@ def _qa_step(s: Services, kind: str, ref: str, name: str, today: date, **fields:
         "actionplan": s.quality.record_plan_step,
         "childofconcern": s.quality.record_concern_step,
     }[kind]
-    record(ref, name, command, key=key, today=today)
+    record(PARTNERSHIP_OF[ref], ref, name, command, key=key, today=today)
 
 
 #: (kind, ref) -> (events added, stage after)
@@ -333,7 +333,13 @@ def carry_on(s: Services) -> None:
         at=FIRED_AT,
     )
     s.quality.escalate(
-        "audit", "GSCP-AUD-25-03", "return:ICB", 0, key="audit-GSCP-AUD-25-03/v2-esc", at=FIRED_AT
+        PARTNERSHIP_OF["GSCP-AUD-25-03"],
+        "audit",
+        "GSCP-AUD-25-03",
+        "return:ICB",
+        0,
+        key="audit-GSCP-AUD-25-03/v2-esc",
+        at=FIRED_AT,
     )
 
 

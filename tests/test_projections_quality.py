@@ -59,20 +59,25 @@ def _key(workflow_id: str, name: str, fields: dict[str, Any]) -> str:
 
 def audit_step(qa: QualityService, name: str, today: date, ref: str = AUDIT, **f: Any) -> Any:
     return qa.record_audit_step(
-        ref, name, _cmd(AUDIT_COMMANDS, name, **f), key=_key(f"audit-{ref}", name, f), today=today
+        "GSCP",
+        ref,
+        name,
+        _cmd(AUDIT_COMMANDS, name, **f),
+        key=_key(f"audit-{ref}", name, f),
+        today=today,
     )
 
 
 def plan_step(qa: QualityService, name: str, today: date, **f: Any) -> Any:
     command = _cmd(ACTION_PLAN_COMMANDS, name, **f)
     key = _key(f"actionplan-{PLAN}", name, f)
-    return qa.record_plan_step(PLAN, name, command, key=key, today=today)
+    return qa.record_plan_step("GSCP", PLAN, name, command, key=key, today=today)
 
 
 def concern_step(qa: QualityService, name: str, today: date, **f: Any) -> Any:
     command = _cmd(CONCERN_COMMANDS, name, **f)
     key = _key(f"childofconcern-{CONCERN}", name, f)
-    return qa.record_concern_step(CONCERN, name, command, key=key, today=today)
+    return qa.record_concern_step("GSCP", CONCERN, name, command, key=key, today=today)
 
 
 def plan_audit(qa: QualityService, ref: str = AUDIT, partnership: str = "GSCP") -> Any:
@@ -115,7 +120,7 @@ def audit_to_close(qa: QualityService) -> Any:
     """Returns in (those not yet in), moderated, graded (sample case 2 Inadequate),
     reported, learning briefing issued, plan raised: all on Mon 24 March."""
     d = date(2025, 3, 24)
-    state: Any = qa.state("audit", AUDIT)
+    state: Any = qa.state("GSCP", "audit", AUDIT)
     returns = state.returns
     for agency, on in (("LA", "2025-03-12"), ("ICB", "2025-03-24")):
         if returns.get(agency) is None:
@@ -216,8 +221,10 @@ def open_concern(qa: QualityService) -> Any:
 
 def escalate(qa: QualityService, kind: Any, ref: str, clock: str, index: int = 0) -> Any:
     """What the workflow's timer does once the clock's escalation instant has come."""
-    at = qa.state(kind, ref).clocks[clock].escalations[index].at
-    return qa.escalate(kind, ref, clock, index, key=f"{kind}-{ref}/escalate/{clock}/{index}", at=at)
+    at = qa.state("GSCP", kind, ref).clocks[clock].escalations[index].at
+    return qa.escalate(
+        "GSCP", kind, ref, clock, index, key=f"{kind}-{ref}/escalate/{clock}/{index}", at=at
+    )
 
 
 def oversight_of(runner: ProjectionRunner, today: date, amber: int = 3) -> dict[str, Any]:
@@ -415,9 +422,11 @@ def test_oversight_filters_by_kind_across_lifecycles(services: Services) -> None
 def _whole_story(qa: QualityService) -> None:
     plan_audit(qa)
     audit_to_returns(qa)
-    st = qa.state("audit", AUDIT)
+    st = qa.state("GSCP", "audit", AUDIT)
     chaser = st.clocks["return:LA"].reminders[0]
-    qa.send_reminder("audit", AUDIT, "return:LA", 0, key=f"audit-{AUDIT}/remind/0", at=chaser)
+    qa.send_reminder(
+        "GSCP", "audit", AUDIT, "return:LA", 0, key=f"audit-{AUDIT}/remind/0", at=chaser
+    )
     escalate(qa, "audit", AUDIT, "return:LA")
     audit_to_close(qa)
     open_plan(qa)
@@ -645,13 +654,15 @@ def test_case_trail_command_records_the_read_of_a_qa_record(
     code = asyncio.run(cli_read.cmd_trail(ns, inspector, cli_common.Output(False)))
     out = capsys.readouterr().out
     assert code == cli_common.EXIT_OK
-    assert f"audit trail of childofconcern {CONCERN}: 2 entries" in out
-    assert "Pat Inspector (auditor)" in out
-    assert "Record history read (purpose: inspection)" in out
-    assert [e.event for e in services.quality.history("childofconcern", CONCERN)] == [
-        "ConcernOpened",
-        "HistoryRead",
+    assert f"audit trail of childofconcern {CONCERN}: 1 entries" in out
+    assert "access log: 1 recorded read(s)" in out
+    assert "Audit trail read (purpose: inspection)  Pat Inspector (auditor)" in out
+    # the read is in the access log, not in the concern's own stream
+    assert [e.event for e in services.quality.history("GSCP", "childofconcern", CONCERN)] == [
+        "ConcernOpened"
     ]
+    (read,) = services.quality.reads("GSCP", "childofconcern", CONCERN)
+    assert (read.actor["name"], read.view, read.purpose) == ("Pat Inspector", "trail", "inspection")
 
 
 def test_the_cli_kinds_are_the_catalogues() -> None:
@@ -707,7 +718,7 @@ def test_rebuild_equals_incremental_with_reviews_and_qa_in_one_log(services: Ser
 def _oid(raw: Any, kind: str, ref: str) -> Any:
     from domain.qa.record import record_id
 
-    return record_id(kind, ref) if raw.pg else record_id(kind, ref).hex
+    return record_id(kind, "GSCP", ref) if raw.pg else record_id(kind, "GSCP", ref).hex
 
 
 def test_verify_all_checks_qa_chains_and_names_the_tampered_record(
@@ -801,6 +812,6 @@ def test_verify_all_reports_edited_qa_ciphertext(settings: Settings) -> None:
         )
         assert result.reason is not None and "decrypted" in result.reason
         # The single-record check reports it too (it used to raise while decoding).
-        assert services.quality.verify("actionplan", PLAN) == result
+        assert services.quality.verify("GSCP", "actionplan", PLAN) == result
     finally:
         services.close()

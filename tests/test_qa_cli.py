@@ -71,7 +71,7 @@ async def test_audit_commands_end_to_end(
         "--moderators", "Service manager",
     )  # fmt: skip
     assert code == 1 and data["rule"] == "stage_order", (data, err)
-    assert len(services.quality.history("audit", ref)) == 1
+    assert len(services.quality.history("GSCP", "audit", ref)) == 1
 
     # Invalid input: a name instead of a pseudonymous reference. Exit 2, field named.
     code, data, _ = await cli(
@@ -90,6 +90,7 @@ async def test_audit_commands_end_to_end(
 
     code, data, err = await cli(env, "audit", "history", ref, "--json")
     assert code == 0, err
-    assert [e["event"] for e in data["events"]] == ["Planned", "SampleDrawn", "HistoryRead"]
+    assert [e["event"] for e in data["events"]] == ["Planned", "SampleDrawn"]
+    assert [(r["actor"]["name"], r["view"]) for r in data["reads"]] == [("Sam Patel", "history")]
     code, data, _ = await cli(env, "audit", "verify", ref)
-    assert code == 0 and "chain intact, 3 records" in data
+    assert code == 0 and "chain intact, 2 records" in data

@@ -78,6 +78,7 @@ def test_a_new_audit_records_the_policy_it_started_under(tmp_path: Path) -> None
         assert state.policy == settings.qa_policy
         # the returns' chasers follow it: 5 and 2 working days before Friday 2025-03-14
         qa.record_audit_step(
+            "GSCP",
             "AUD-POL-1",
             "draw_audit_sample",
             DrawSample.model_validate({"actor": actor(), "drawn_on": TODAY, "case_refs": SAMPLE}),
@@ -85,6 +86,7 @@ def test_a_new_audit_records_the_policy_it_started_under(tmp_path: Path) -> None
             today=TODAY,
         )
         s = qa.record_audit_step(
+            "GSCP",
             "AUD-POL-1",
             "request_audit_returns",
             RequestReturns.model_validate(
@@ -117,14 +119,23 @@ def test_a_new_audit_records_the_policy_it_started_under(tmp_path: Path) -> None
     finally:
         services.close()
 
-    # A later process with other settings: the running audit keeps its policy,
-    # a new audit takes the new one.
+    # A later process with other settings: the partnership's recorded policy rules
+    # (the environment only gives defaults for a partnership never seen before);
+    # a recorded decision changes it for new audits, the running audit keeps its own.
     later = bootstrap(sqlite_settings(tmp_path))
     try:
-        assert later.quality.state("audit", "AUD-POL-1").policy == settings.qa_policy
-        fresh = later.quality.plan_audit(
-            plan_audit("AUD-POL-2", TODAY), key="b/planned", today=TODAY
+        assert later.quality.state("GSCP", "audit", "AUD-POL-1").policy == settings.qa_policy
+        same = later.quality.plan_audit(plan_audit("AUD-POL-2", TODAY), key="b/p", today=TODAY)
+        assert same.policy == settings.qa_policy
+        recorded = later.partnerships.policy("GSCP")
+        later.partnerships.change_policy(
+            "GSCP",
+            recorded.model_copy(update={"qa": QaPolicy()}),
+            reason="QA subgroup agreed the national defaults",
+            actor=actor(),
         )
+        fresh = later.quality.plan_audit(plan_audit("AUD-POL-3", TODAY), key="c/p", today=TODAY)
         assert fresh.policy == QaPolicy()
+        assert later.quality.state("GSCP", "audit", "AUD-POL-1").policy == settings.qa_policy
     finally:
         later.close()

@@ -18,7 +18,7 @@ from domain.audit import AUDIT_COMMANDS, AuditState
 from domain.child_of_concern import CONCERN_COMMANDS, ConcernState
 from domain.qa import QaState
 from domain.values import Command
-from qa_engine.audits import QualityService
+from qa_engine.audits import QualityService, RecordKind
 from workers.activities import domain_call
 from workflows.qa_contracts import (
     OPEN_ACTION_PLAN,
@@ -72,7 +72,13 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
     def record_qa_reminder(inp: ClockFireInput) -> QaState:
         return domain_call(
             lambda: service.send_reminder(
-                inp.kind, inp.ref, inp.clock, inp.index, key=inp.key, at=inp.at
+                service.partnership_of(inp.partnership, inp.kind, inp.ref),
+                inp.kind,
+                inp.ref,
+                inp.clock,
+                inp.index,
+                key=inp.key,
+                at=inp.at,
             ),
             ref=inp.ref,
             clock=inp.clock,
@@ -82,19 +88,32 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
     def record_qa_escalation(inp: ClockFireInput) -> QaState:
         return domain_call(
             lambda: service.escalate(
-                inp.kind, inp.ref, inp.clock, inp.index, key=inp.key, at=inp.at
+                service.partnership_of(inp.partnership, inp.kind, inp.ref),
+                inp.kind,
+                inp.ref,
+                inp.clock,
+                inp.index,
+                key=inp.key,
+                at=inp.at,
             ),
             ref=inp.ref,
             clock=inp.clock,
         )
 
     def step_activity(
-        step: str, model: type[Command], record: Callable[..., QaState]
+        kind: RecordKind, step: str, model: type[Command], record: Callable[..., QaState]
     ) -> Callable[[QaStepInput], QaState]:
         def run(inp: QaStepInput) -> QaState:
             command = model.model_validate(inp.command)
             return domain_call(
-                lambda: record(inp.ref, step, command, key=inp.key, today=inp.today),
+                lambda: record(
+                    service.partnership_of(inp.partnership, kind, inp.ref),
+                    inp.ref,
+                    step,
+                    command,
+                    key=inp.key,
+                    today=inp.today,
+                ),
                 ref=inp.ref,
             )
 
@@ -102,9 +121,18 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
         return activity.defn(name=step)(run)
 
     steps = [
-        *(step_activity(s, m, service.record_audit_step) for s, m in AUDIT_COMMANDS.items()),
-        *(step_activity(s, m, service.record_plan_step) for s, m in ACTION_PLAN_COMMANDS.items()),
-        *(step_activity(s, m, service.record_concern_step) for s, m in CONCERN_COMMANDS.items()),
+        *(
+            step_activity("audit", s, m, service.record_audit_step)
+            for s, m in AUDIT_COMMANDS.items()
+        ),
+        *(
+            step_activity("actionplan", s, m, service.record_plan_step)
+            for s, m in ACTION_PLAN_COMMANDS.items()
+        ),
+        *(
+            step_activity("childofconcern", s, m, service.record_concern_step)
+            for s, m in CONCERN_COMMANDS.items()
+        ),
     ]
     return [
         plan_audit,

@@ -1,4 +1,4 @@
-"""The action plan workflow: one per plan, id ``actionplan-<plan ref>``.
+"""The action plan workflow: one per plan, id ``actionplan-<partnership>-<plan ref>``.
 
 Started by the audit workflow (``raise_action_plan``) or by a client for a
 review case's recommendations. Every action's reminders and escalations (to

@@ -1,4 +1,4 @@
-"""The audit workflow: one per audit, id ``audit-<ref>``.
+"""The audit workflow: one per audit, id ``audit-<partnership>-<ref>``.
 
 Plan → sample → agency returns (chasers before the due day, escalation after)
 → moderation → findings → report and learning briefing → action plan (or close
@@ -36,11 +36,14 @@ with workflow.unsafe.imports_passed_through():
         StartActionPlan,
         StartAudit,
         StartConcern,
-        action_plan_workflow_id,
-        concern_workflow_id,
+        legacy_qa_workflow_id,
+        qa_workflow_id,
     )
 
 __all__ = ["AuditWorkflow"]
+
+#: patch id: children are started under ids that include the partnership
+PARTNERSHIP_IN_CHILD_IDS = "partnership-in-child-workflow-ids"
 
 
 @workflow.defn(name="AuditWorkflow")
@@ -66,6 +69,14 @@ class AuditWorkflow(ClockedWorkflow[AuditState]):
         await self._run_clocks()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
+
+    def _child_id(self, kind: str, ref: str) -> str:
+        """``<kind>-<P>-<REF>``; runs that started children before partnerships were
+        tenants keep doing so under ``<kind>-<REF>`` (replay must see the same id)."""
+        assert self._state is not None
+        if workflow.patched(PARTNERSHIP_IN_CHILD_IDS):
+            return qa_workflow_id(kind, self._state.partnership, ref)
+        return legacy_qa_workflow_id(kind, ref)
 
     async def _start_child(self, workflow_id: str, workflow_name: str, arg: object) -> None:
         if workflow_id in self._children:
@@ -125,7 +136,7 @@ class AuditWorkflow(ClockedWorkflow[AuditState]):
         state = await self._step("record_audit_findings", c)
         for concern in state.concerns:
             await self._start_child(
-                concern_workflow_id(concern.concern_ref),
+                self._child_id("childofconcern", concern.concern_ref),
                 "ChildOfConcernWorkflow",
                 StartConcern(
                     open=OpenConcern(
@@ -165,7 +176,7 @@ class AuditWorkflow(ClockedWorkflow[AuditState]):
         state = await self._step("raise_action_plan", c)
         assert state.action_plan_ref is not None
         await self._start_child(
-            action_plan_workflow_id(state.action_plan_ref),
+            self._child_id("actionplan", state.action_plan_ref),
             "ActionPlanWorkflow",
             StartActionPlan(
                 open=OpenActionPlan(

@@ -1,4 +1,4 @@
-"""The child-of-concern workflow: one per concern, id ``childofconcern-<audit>-S<nn>``.
+"""The child-of-concern workflow: one per concern, ``childofconcern-<partnership>-<audit>-S<nn>``.
 
 Started by the audit workflow when a practice evaluation grades a case
 Inadequate. It can run for months of weekly reviews, so it keeps its history

@@ -88,6 +88,7 @@ class ClockedWorkflow(Generic[S]):
                 RECORD_QA_REMINDER if timer.kind == "remind" else RECORD_QA_ESCALATION,
                 ClockFireInput(
                     kind=self.KIND,
+                    partnership=self._state.partnership,
                     ref=self._state.ref,
                     clock=timer.clock,
                     index=timer.index,
@@ -106,6 +107,7 @@ class ClockedWorkflow(Generic[S]):
             self._state = await self._activity(
                 step,
                 QaStepInput(
+                    partnership=self._state.partnership,
                     ref=self._state.ref,
                     step=step,
                     command=command.model_dump(mode="json"),

@@ -33,6 +33,8 @@ __all__ = [
     "action_plan_workflow_id",
     "audit_workflow_id",
     "concern_workflow_id",
+    "legacy_qa_workflow_id",
+    "qa_workflow_id",
 ]
 
 PLAN_AUDIT = "plan_audit"
@@ -42,16 +44,26 @@ RECORD_QA_REMINDER = "record_qa_reminder"
 RECORD_QA_ESCALATION = "record_qa_escalation"
 
 
-def audit_workflow_id(ref: str) -> str:
-    return f"audit-{ref.upper()}"
+def qa_workflow_id(kind: str, partnership: str, ref: str) -> str:
+    """``<kind>-<PARTNERSHIP>-<REF>``: a reference is unique within its partnership."""
+    return f"{kind}-{partnership.upper()}-{ref.upper()}"
 
 
-def action_plan_workflow_id(ref: str) -> str:
-    return f"actionplan-{ref.upper()}"
+def legacy_qa_workflow_id(kind: str, ref: str) -> str:
+    """The id records were started under before partnerships were tenants."""
+    return f"{kind}-{ref.upper()}"
 
 
-def concern_workflow_id(ref: str) -> str:
-    return f"childofconcern-{ref.upper()}"
+def audit_workflow_id(partnership: str, ref: str) -> str:
+    return qa_workflow_id("audit", partnership, ref)
+
+
+def action_plan_workflow_id(partnership: str, ref: str) -> str:
+    return qa_workflow_id("actionplan", partnership, ref)
+
+
+def concern_workflow_id(partnership: str, ref: str) -> str:
+    return qa_workflow_id("childofconcern", partnership, ref)
 
 
 class _Contract(BaseModel):
@@ -97,6 +109,8 @@ class OpenConcernInput(_Contract):
 
 
 class QaStepInput(_Contract):
+    #: None in tasks scheduled before partnerships were tenants
+    partnership: str | None = None
     ref: str
     step: str
     command: dict[str, Any]
@@ -106,6 +120,8 @@ class QaStepInput(_Contract):
 
 class ClockFireInput(_Contract):
     kind: Literal["audit", "actionplan", "childofconcern"]
+    #: None in tasks scheduled before partnerships were tenants
+    partnership: str | None = None
     ref: str
     clock: str
     index: int

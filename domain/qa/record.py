@@ -22,13 +22,19 @@ from domain.qa import events
 from domain.qa.clock import Clock, QaPolicy, QaState
 from domain.values import Command
 
-__all__ = ["SYSTEM_ACTOR", "QaRecord", "record_id"]
+__all__ = ["SYSTEM_ACTOR", "QaRecord", "legacy_record_id", "record_id"]
 
 SYSTEM_ACTOR = {"name": "qa-engine", "role": "quality assurance clock"}
 
 
-def record_id(kind: str, ref: str) -> UUID:
-    """The aggregate id of a record: stable, so retries and replays agree on it."""
+def record_id(kind: str, partnership: str, ref: str) -> UUID:
+    """The aggregate id of a record: stable, so retries and replays agree on it, and
+    scoped by partnership, so two partnerships may use the same reference."""
+    return uuid5(NAMESPACE_URL, f"qa-engine:{kind}:{partnership.upper()}:{ref.upper()}")
+
+
+def legacy_record_id(kind: str, ref: str) -> UUID:
+    """The id records were given before partnerships were tenants (still found by it)."""
     return uuid5(NAMESPACE_URL, f"qa-engine:{kind}:{ref.upper()}")
 
 
@@ -67,12 +73,13 @@ class QaRecord(KeyedAggregate):
         opened: list[Clock],
         **facts: Any,
     ) -> Any:
+        fields = fields_of(command)  # every opening command names its partnership
         return cls._create(
             event,
-            id=record_id(cls.KIND, ref),
+            id=record_id(cls.KIND, str(fields["partnership"]), ref),
             key=key,
             actor=command.actor.model_dump(mode="json"),
-            **fields_of(command),
+            **fields,
             **facts,
             policy=policy.model_dump(mode="json"),
             calendar_version=calendar_version,

@@ -314,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_read_commands(sub, steps, common=common, actor=actor, tenant=tenant)
     from qa_engine.entry.cli_qa import register as register_qa_commands
 
-    register_qa_commands(sub, common=common, actor=actor)
+    register_qa_commands(sub, common=common, actor=actor, tenant=tenant)
     return parser
 
 

@@ -27,6 +27,7 @@ from domain.audit import AuditState, PlanAudit
 from domain.calendar import LONDON, due_day
 from domain.child_of_concern import ConcernState
 from domain.qa import QaState
+from qa_engine.access_log import describe_read
 from qa_engine.config import Settings
 from qa_engine.entry.cli_common import (
     EXIT_OK,
@@ -38,6 +39,7 @@ from qa_engine.entry.cli_common import (
     check_tenant,
     model_input,
     principal_of,
+    tenant_of,
 )
 
 __all__ = ["cli_step_name", "register", "render_qa_state"]
@@ -155,10 +157,14 @@ async def cmd_plan_audit(ns: argparse.Namespace, settings: Settings, out: Output
 
 async def cmd_from_review(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     data = model_input(OpenPlanFromReview, ns)
-    data.setdefault("partnership", principal_of(settings).partnership)
+    principal = principal_of(settings)
+    data.setdefault("partnership", principal.partnership)
     data["actor"] = _actor(ns, settings)
     command = OpenPlanFromReview.model_validate(data)
-    state = await (await _client(settings)).open_plan_from_review(command)
+    partnership = check_tenant(
+        principal, command.partnership or principal.partnership, what=f"case {command.case_ref}"
+    )
+    state = await (await _client(settings)).open_plan_from_review(command, partnership=partnership)
     _show(out, state, f"opened action plan {state.ref} for review {command.case_ref}\n")
     return EXIT_OK
 
@@ -168,7 +174,9 @@ def make_step(kind: Kind, step: str, model: type[Any]) -> Handler:
         data = model_input(model, ns)
         data["actor"] = _actor(ns, settings)
         command = model.model_validate(data)
-        state = await (await _client(settings)).record(kind, ns.ref, step, command)
+        state = await (await _client(settings)).record(
+            tenant_of(ns, settings), kind, ns.ref, step, command
+        )
         _show(out, state, f"recorded {step} on {state.ref}\n")
         return EXIT_OK
 
@@ -177,7 +185,8 @@ def make_step(kind: Kind, step: str, model: type[Any]) -> Handler:
 
 def make_show(kind: Kind) -> Handler:
     async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
-        _show(out, await (await _client(settings)).state(kind, ns.ref))
+        client = await _client(settings)
+        _show(out, await client.state(tenant_of(ns, settings), kind, ns.ref))
         return EXIT_OK
 
     return run
@@ -185,7 +194,9 @@ def make_show(kind: Kind) -> Handler:
 
 def make_list(kind: Kind) -> Handler:
     async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
-        rows = await (await _client(settings)).list_records(kind, include_closed=ns.all)
+        rows = await (await _client(settings)).list_records(
+            kind, include_closed=ns.all, partnership=tenant_of(ns, settings)
+        )
 
         def human() -> str:
             if not rows:
@@ -214,16 +225,33 @@ def _service(settings: Settings) -> Any:
 def make_history(kind: Kind) -> Handler:
     async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
         actor = _actor(ns, settings, records=False)
-        entries = _service(settings).read_history(kind, ns.ref, actor=actor, purpose=ns.purpose)
+        partnership = tenant_of(ns, settings)
+        service = _service(settings)
+        entries = service.read_history(partnership, kind, ns.ref, actor=actor, purpose=ns.purpose)
+        reads = service.reads(partnership, kind, ns.ref)
 
         def human() -> str:
-            return "\n".join(
+            lines = [
                 f"{e.version:>3}  {e.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
                 f"{e.event:<28} {e.actor.get('name', '')} ({e.actor.get('role', '')})"
                 for e in entries
-            )
+            ]
+            lines.append(f"access log: {len(reads)} recorded read(s) (yours last)")
+            for r in reads:
+                who = f"{r.actor.get('name', '')} ({r.actor.get('role', '')})"
+                lines.append(
+                    f"     {r.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
+                    f"{describe_read(r)}  {who}"
+                )
+            return "\n".join(lines)
 
-        out.data({"events": [e.model_dump(mode="json") for e in entries]}, human)
+        out.data(
+            {
+                "events": [e.model_dump(mode="json") for e in entries],
+                "reads": [r.model_dump(mode="json") for r in reads],
+            },
+            human,
+        )
         return EXIT_OK
 
     return run
@@ -231,7 +259,7 @@ def make_history(kind: Kind) -> Handler:
 
 def make_verify(kind: Kind) -> Handler:
     async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
-        result = _service(settings).verify(kind, ns.ref)
+        result = _service(settings).verify(tenant_of(ns, settings), kind, ns.ref)
         out.data(
             result,
             lambda: (
@@ -249,7 +277,13 @@ def make_verify(kind: Kind) -> Handler:
 # -------------------------------------------------------------------- parser
 
 
-def register(sub: Any, *, common: argparse.ArgumentParser, actor: argparse.ArgumentParser) -> None:
+def register(
+    sub: Any,
+    *,
+    common: argparse.ArgumentParser,
+    actor: argparse.ArgumentParser,
+    tenant: argparse.ArgumentParser,
+) -> None:
     """Add ``audit``, ``actionplan`` and ``concern`` to the ``qa-engine`` parser."""
     from qa_engine.entry.qa_client import LIFECYCLES
 
@@ -276,24 +310,30 @@ def register(sub: Any, *, common: argparse.ArgumentParser, actor: argparse.Argum
         for step, model in LIFECYCLES[kind].commands.items():
             p = steps.add_parser(
                 cli_step_name(step),
-                parents=[common, actor],
+                parents=[common, tenant, actor],
                 help=(model.__doc__ or step.replace("_", " ")).splitlines()[0],
             )
             p.add_argument("ref", help=f"{name} reference")
             add_model_options(p, model)
             p.set_defaults(func=make_step(kind, step, model))
-        show = steps.add_parser("show", parents=[common], help="stage, clocks, overdue items")
+        show = steps.add_parser(
+            "show", parents=[common, tenant], help="stage, clocks, overdue items"
+        )
         show.add_argument("ref")
         show.set_defaults(func=make_show(kind))
-        lst = steps.add_parser("list", parents=[common], help="open records (Temporal visibility)")
+        lst = steps.add_parser(
+            "list", parents=[common, tenant], help="open records (Temporal visibility)"
+        )
         lst.add_argument("--all", action="store_true", help="include closed records")
         lst.set_defaults(func=make_list(kind))
         hist = steps.add_parser(
-            "history", parents=[common, actor], help="the recorded events (your read is recorded)"
+            "history",
+            parents=[common, tenant, actor],
+            help="the recorded events (your read is recorded)",
         )
         hist.add_argument("ref")
         hist.add_argument("--purpose", default="quality assurance", help="why you are reading it")
         hist.set_defaults(func=make_history(kind))
-        ver = steps.add_parser("verify", parents=[common], help="check the hash chain")
+        ver = steps.add_parser("verify", parents=[common, tenant], help="check the hash chain")
         ver.add_argument("ref")
         ver.set_defaults(func=make_verify(kind))

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.calendar import LONDON
 from domain.errors import DomainError
+from qa_engine.access_log import describe_read
 from qa_engine.config import Settings
 from qa_engine.entry import cli_common as cli  # what the command modules share
 
@@ -245,8 +246,12 @@ async def cmd_trail(ns: argparse.Namespace, settings: Settings, out: cli.Output)
             services.reviews.record_history_read(
                 partnership, ns.ref, actor=actor, purpose=ns.purpose, view="trail"
             )
+            reads = services.reviews.reads(partnership, ns.ref)
         else:
-            services.quality.read_history(ns.kind, ns.ref, actor=actor, purpose=ns.purpose)
+            services.quality.record_history_read(
+                partnership, ns.kind, ns.ref, actor=actor, purpose=ns.purpose, view="trail"
+            )
+            reads = services.quality.reads(partnership, ns.kind, ns.ref)
         runner.catch_up()
         rows = queries.trail(
             runner.db,
@@ -267,9 +272,20 @@ async def cmd_trail(ns: argparse.Namespace, settings: Settings, out: cli.Output)
             lines.append(f"      {r.what}")
             if r.why:
                 lines.append(f"      why: {r.why}")
+        lines.append(f"access log: {len(reads)} recorded read(s) (yours last)")
+        for read in reads:
+            when = read.recorded_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+            who = f"{read.actor.get('name', '')} ({read.actor.get('role', '')})"
+            lines.append(f"      {when}  {describe_read(read)}  {who}")
         return "\n".join(lines)
 
-    out.data([r.model_dump(mode="json") for r in rows], human)
+    out.data(
+        {
+            "entries": [r.model_dump(mode="json") for r in rows],
+            "reads": [r.model_dump(mode="json") for r in reads],
+        },
+        human,
+    )
     return cli.EXIT_OK
 
 

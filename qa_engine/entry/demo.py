@@ -22,6 +22,7 @@ from qa_engine.audits import QualityService
 from qa_engine.calendar import england_and_wales
 from qa_engine.entry.qa_client import QaClient
 from qa_engine.entry.review_client import ReviewClient
+from workflows.qa_contracts import audit_workflow_id
 
 __all__ = ["QA_DEMO", "seed_demo", "seed_quality_demo"]
 
@@ -225,13 +226,13 @@ async def _returns_overdue(
     An audit opens on the day it is planned, so a back-dated one cannot be driven
     through its workflow. Its first steps are recorded through the service, on the
     days they happened, under the key the workflow uses for the plan
-    (``audit-DEMO-A01/planned``); the workflow then starts, finds the plan already
+    (``audit-DEMO-DEMO-A01/planned``); the workflow then starts, finds the plan already
     recorded (idempotent by key) and fires the chasers and escalations now due.
     """
     ref = "DEMO-A01"
     plan = _plan(ref, t, "multi_agency_thematic", "Neglect: chronologies", ["LA", "POLICE", "ICB"])
     try:
-        await client.state("audit", ref)
+        await client.state(plan.partnership, "audit", ref)
         return False  # already seeded
     except CaseNotFound:
         pass
@@ -239,10 +240,17 @@ async def _returns_overdue(
 
     def record(step: str, day: date, **fields: Any) -> None:
         quality.record_audit_step(
-            ref, step, _audit_step(step, **fields), key=f"demo/{ref}/{step}/{day}", today=day
+            plan.partnership,
+            ref,
+            step,
+            _audit_step(step, **fields),
+            key=f"demo/{ref}/{step}/{day}",
+            today=day,
         )
 
-    quality.plan_audit(plan, key=f"audit-{ref}/planned", today=planned)
+    quality.plan_audit(
+        plan, key=f"{audit_workflow_id(plan.partnership, ref)}/planned", today=planned
+    )
     record(
         "draw_audit_sample", planned, drawn_on=planned, case_refs=["C-A0101", "C-A0102", "C-A0103"]
     )
@@ -327,5 +335,5 @@ async def _evaluation_to_action_plan(
         ),
     ]
     for step, fields in steps:
-        await client.record("audit", ref, step, _audit_step(step, **fields))
+        await client.record(DEMO_PARTNERSHIP, "audit", ref, step, _audit_step(step, **fields))
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -15,6 +16,7 @@ from domain.values import Command
 from qa_engine.entry.workflow_calls import (
     WorkflowRow,
     list_rows,
+    on_scoped_workflow,
     query_state,
     send_step,
     start_and_wait,
@@ -22,9 +24,8 @@ from qa_engine.entry.workflow_calls import (
 from workflows.qa_contracts import (
     StartActionPlan,
     StartAudit,
-    action_plan_workflow_id,
-    audit_workflow_id,
-    concern_workflow_id,
+    legacy_qa_workflow_id,
+    qa_workflow_id,
 )
 
 __all__ = ["LIFECYCLES", "Lifecycle", "QaClient", "RecordRow"]
@@ -38,12 +39,11 @@ class Lifecycle(BaseModel):
     state_type: type[QaState]
     commands: dict[str, type[Command]]
 
-    def workflow_id(self, ref: str) -> str:
-        return {
-            "audit": audit_workflow_id,
-            "actionplan": action_plan_workflow_id,
-            "childofconcern": concern_workflow_id,
-        }[self.kind](ref)
+    def workflow_id(self, partnership: str, ref: str) -> str:
+        return qa_workflow_id(self.kind, partnership, ref)
+
+    def legacy_workflow_id(self, ref: str) -> str:
+        return legacy_qa_workflow_id(self.kind, ref)
 
 
 LIFECYCLES: dict[str, Lifecycle] = {
@@ -82,14 +82,14 @@ class QaClient:
         return state
 
     async def open_plan_from_review(
-        self, command: OpenPlanFromReview, *, partnership: str = "", wait_seconds: float = 30
+        self, command: OpenPlanFromReview, *, partnership: str, wait_seconds: float = 30
     ) -> ActionPlanState:
         """Open the action plan of a review case's recommendations (read from its history)."""
         life = LIFECYCLES["actionplan"]
         state: ActionPlanState = await self._start(
             life,
             action_plan_ref(command.case_ref),
-            partnership,
+            command.partnership or partnership,
             StartActionPlan(from_review=command),
             wait_seconds,
         )
@@ -102,33 +102,67 @@ class QaClient:
             self.client,
             life.workflow_type,
             arg,
-            workflow_id=life.workflow_id(ref),
+            workflow_id=life.workflow_id(partnership, ref),
             task_queue=self.task_queue,
             ref=ref.upper(),
-            partnership=partnership,
+            partnership=partnership.upper(),
             what=life.kind,
             state_type=life.state_type,
             wait_seconds=wait_seconds,
         )
 
-    async def record(self, kind: Kind, ref: str, step: str, command: Command) -> QaState:
+    async def record(
+        self, partnership: str, kind: Kind, ref: str, step: str, command: Command
+    ) -> QaState:
         """Send one step as a Temporal update; a rejection raises ``RuleViolation``."""
         life = LIFECYCLES[kind]
         if not isinstance(command, life.commands[step]):
             raise TypeError(f"{step} takes {life.commands[step].__name__}")
-        result: QaState = await send_step(
-            self.client, life.workflow_id(ref), step, command, life.state_type, f"{kind} {ref}"
-        )
-        return result
 
-    async def state(self, kind: Kind, ref: str) -> QaState:
+        async def send(workflow_id: str) -> QaState:
+            result: QaState = await send_step(
+                self.client, workflow_id, step, command, life.state_type, f"{kind} {ref}"
+            )
+            return result
+
+        return await self._on_record(partnership, life, ref, send)
+
+    async def state(self, partnership: str, kind: Kind, ref: str) -> QaState:
         life = LIFECYCLES[kind]
-        state: QaState = await query_state(
-            self.client, life.workflow_id(ref), life.state_type, f"{kind} {ref}"
+
+        async def query(workflow_id: str) -> QaState:
+            state: QaState = await query_state(
+                self.client, workflow_id, life.state_type, f"{kind} {ref}"
+            )
+            return state
+
+        return await self._on_record(partnership, life, ref, query)
+
+    async def _on_record(
+        self,
+        partnership: str,
+        life: Lifecycle,
+        ref: str,
+        call: Callable[[str], Awaitable[QaState]],
+    ) -> QaState:
+        state: QaState = await on_scoped_workflow(
+            self.client,
+            partnership,
+            life.workflow_id(partnership, ref),
+            life.legacy_workflow_id(ref),
+            life.state_type,
+            call,
+            f"{life.kind} {ref}",
         )
         return state
 
-    async def list_records(self, kind: Kind, *, include_closed: bool = False) -> list[RecordRow]:
+    async def list_records(
+        self, kind: Kind, *, include_closed: bool = False, partnership: str | None = None
+    ) -> list[RecordRow]:
+        """Records of ``partnership`` (every partnership's when None: operations only)."""
         return await list_rows(
-            self.client, [LIFECYCLES[kind].workflow_type], include_closed=include_closed
+            self.client,
+            [LIFECYCLES[kind].workflow_type],
+            include_closed=include_closed,
+            partnership=partnership,
         )

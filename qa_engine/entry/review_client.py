@@ -8,10 +8,15 @@ from datetime import datetime
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from domain.errors import CaseNotFound
 from domain.review import COMMANDS, ReportIncident, ReviewState
 from domain.values import Command
-from qa_engine.entry.workflow_calls import list_rows, query_state, send_step, start_and_wait
+from qa_engine.entry.workflow_calls import (
+    list_rows,
+    on_scoped_workflow,
+    query_state,
+    send_step,
+    start_and_wait,
+)
 from workflows.contracts import (
     StartReview,
     legacy_review_workflow_id,
@@ -84,21 +89,25 @@ class ReviewClient:
         case_ref: str,
         call: Callable[[str], Awaitable[ReviewState]],
     ) -> ReviewState:
-        """``call`` on the case's workflow ``review-<P>-<REF>``; a case started before
-        partnerships were tenants runs as ``review-<REF>``, used when its partnership
-        (from its own state) matches."""
-        try:
-            return await call(review_workflow_id(partnership, case_ref))
-        except CaseNotFound:
-            old = legacy_review_workflow_id(case_ref)
-            try:
-                legacy = await self._query(old)
-            except CaseNotFound:
-                legacy = None
-            if legacy is None or legacy.partnership != partnership.upper():
-                raise
-            return await call(old)
+        return await on_scoped_workflow(
+            self.client,
+            partnership,
+            review_workflow_id(partnership, case_ref),
+            legacy_review_workflow_id(case_ref),
+            ReviewState,
+            call,
+            f"case {case_ref}",
+            ref_field="case_ref",
+        )
 
-    async def list_cases(self, *, include_closed: bool = False) -> list[CaseRow]:
-        rows = await list_rows(self.client, ["ReviewWorkflow"], include_closed=include_closed)
+    async def list_cases(
+        self, *, include_closed: bool = False, partnership: str | None = None
+    ) -> list[CaseRow]:
+        """Cases of ``partnership`` (every partnership's when None: operations only)."""
+        rows = await list_rows(
+            self.client,
+            ["ReviewWorkflow"],
+            include_closed=include_closed,
+            partnership=partnership,
+        )
         return [CaseRow(case_ref=r.ref, **r.model_dump(exclude={"ref"})) for r in rows]

@@ -8,7 +8,7 @@ rule the workflow named, an unknown workflow is ``CaseNotFound``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -26,7 +26,14 @@ from temporalio.service import RPCError
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 from workflows.contracts import BREACHED, CASE_REF, NEXT_DEADLINE, PARTNERSHIP, STAGE
 
-__all__ = ["WorkflowRow", "list_rows", "query_state", "send_step", "start_and_wait"]
+__all__ = [
+    "WorkflowRow",
+    "list_rows",
+    "on_scoped_workflow",
+    "query_state",
+    "send_step",
+    "start_and_wait",
+]
 
 T = TypeVar("T")
 
@@ -145,11 +152,21 @@ async def query_state(
 
 
 async def list_rows(
-    client: Client, workflow_types: Sequence[str], *, include_closed: bool = False
+    client: Client,
+    workflow_types: Sequence[str],
+    *,
+    include_closed: bool = False,
+    partnership: str | None = None,
 ) -> list[WorkflowRow]:
-    """Workflows of the given types, soonest next deadline first."""
+    """Workflows of the given types (of one partnership, if given), soonest next
+    deadline first."""
     types = " OR ".join(f"WorkflowType = '{t}'" for t in workflow_types)
     query = f"({types})" + ("" if include_closed else " AND ExecutionStatus = 'Running'")
+    if partnership is not None:
+        code = partnership.upper()
+        if not code.replace("-", "").isalnum():
+            raise ValueError(f"not a partnership code: {partnership!r}")
+        query += f" AND {PARTNERSHIP.name} = '{code}'"
     rows = []
     async for wf in client.list_workflows(query):
         sa = wf.typed_search_attributes
@@ -165,6 +182,31 @@ async def list_rows(
         )
     rows.sort(key=lambda r: (r.next_deadline is None, r.next_deadline or datetime.max, r.ref))
     return rows
+
+
+async def on_scoped_workflow(
+    client: Client,
+    partnership: str,
+    workflow_id: str,
+    legacy_workflow_id: str,
+    state_type: type[T],
+    call: Callable[[str], Awaitable[T]],
+    what: str,
+    ref_field: str = "ref",
+) -> T:
+    """``call`` on the record's workflow ``workflow_id`` (``<kind>-<P>-<REF>``); a record
+    started before partnerships were tenants runs as ``legacy_workflow_id`` and is used
+    only when its own state says it belongs to ``partnership``."""
+    try:
+        return await call(workflow_id)
+    except CaseNotFound:
+        try:
+            legacy = await query_state(client, legacy_workflow_id, state_type, what, ref_field)
+        except CaseNotFound:
+            legacy = None
+        if legacy is None or getattr(legacy, "partnership", None) != partnership.upper():
+            raise
+        return await call(legacy_workflow_id)
 
 
 def _strip_prefix(message: str) -> str:

@@ -110,7 +110,7 @@ async def audit_and_plan(env: WorkflowEnvironment, client: Client, queue: str) -
 
     # The plan the audit started: LA on time; ICB reminded, overdue, escalated.
     plan: WorkflowHandle[Any, Any] = client.get_workflow_handle(
-        action_plan_workflow_id(f"{ref}-AP")
+        action_plan_workflow_id("GSCP", f"{ref}-AP")
     )
     await wait_state(plan, ActionPlanState)
     await step(
@@ -157,14 +157,14 @@ async def audit_and_plan(env: WorkflowEnvironment, client: Client, queue: str) -
     (HERE / "actionplan_reminders_impact.json").write_text((await plan.fetch_history()).to_json())
 
     # The concern the audit started runs on its own; end it so the server can stop.
-    concern = client.get_workflow_handle(concern_workflow_id(f"{ref}-S03"))
+    concern = client.get_workflow_handle(concern_workflow_id("GSCP", f"{ref}-S03"))
     await concern.terminate(reason="recording finished")
 
 
 async def concern_continued_as_new(env: WorkflowEnvironment, client: Client, queue: str) -> None:
     t0 = await today_of(env)
     ref = "REPLAY-AUD-2-S01"
-    wf_id = concern_workflow_id(ref)
+    wf_id = concern_workflow_id("GSCP", ref)
     h = await client.start_workflow(
         ChildOfConcernWorkflow.run,
         StartConcern(
@@ -239,7 +239,7 @@ async def actionplan_impact_not_improved(
     plan: WorkflowHandle[Any, Any] = await client.start_workflow(
         ActionPlanWorkflow.run,
         StartActionPlan(open=opening),
-        id=action_plan_workflow_id(ref),
+        id=action_plan_workflow_id("GSCP", ref),
         task_queue=queue,
     )
     await wait_state(plan, ActionPlanState)

@@ -44,6 +44,8 @@ class OversightItem(BaseModel):
     breached: bool = False
     breached_labels: list[str] = []
     paused: int = 0
+    #: the agencies the record asks something of (an agency lead's scope)
+    agencies: list[str] = []
 
 
 class TrailItem(BaseModel):
@@ -115,6 +117,10 @@ class Lifecycle(ABC):
     def partnership(self, state: Any) -> str:
         """The partnership the record belongs to."""
         return str(state.partnership)
+
+    def agencies(self, state: Any) -> list[str]:
+        """The agencies the record involves (an agency's lead sees only those records)."""
+        return []
 
     @abstractmethod
     def oversight(self, state: Any) -> OversightItem | None:

@@ -88,6 +88,7 @@ class QaLifecycle(Lifecycle):
             next_due_on=nxt.due_on if nxt else None,
             breached=bool(overdue),
             breached_labels=[c.label for c in overdue],
+            agencies=self.agencies(s),
         )
 
     def clocks(self, state: Any) -> list[ClockFact]:
@@ -288,6 +289,10 @@ class AuditLifecycle(QaLifecycle):
         "ClosedWithoutActions": _audit_closed,
     }
 
+    def agencies(self, state: Any) -> list[str]:
+        s: AuditState = state
+        return sorted(set(s.agencies) | set(s.returns))
+
 
 # ----------------------------------------------------------------- action plans
 
@@ -368,6 +373,10 @@ class ActionPlanLifecycle(QaLifecycle):
         if item is not None and item.next_key is None:
             item.owner = state.policy.subgroup_chair
         return item
+
+    def agencies(self, state: Any) -> list[str]:
+        s: ActionPlanState = state
+        return sorted({a.owner_agency for a in s.actions.values()})
 
 
 # ------------------------------------------------------------- child of concern

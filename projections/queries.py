@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from domain.calendar import WorkingDayCalendar
+from domain.tenancy import Scope
 from projections.db import ViewDB
 from projections.views import Sealer
 
@@ -76,6 +77,7 @@ class OversightRow(BaseModel):
     rag: Rag
     breached: list[str]
     paused_clocks: int
+    agencies: list[str] = []
 
 
 def oversight(
@@ -91,8 +93,17 @@ def oversight(
     rag_in: set[str] | None = None,
     sort: str = "due",
     descending: bool = False,
+    scope: Scope | None = None,
 ) -> list[OversightRow]:
-    """Every open case (all lifecycles), filtered and sorted."""
+    """Every open case (all lifecycles) inside ``scope``, filtered and sorted.
+
+    ``scope``: the principal's partnership, and for an agency's lead only the
+    records their agencies are part of. ``None`` is every partnership (operations).
+    """
+    if scope is not None:
+        if partnership is not None and partnership.upper() != scope.partnership:
+            return []
+        partnership = scope.partnership
     where, params = [], []
     for column, value in (
         ("kind", kind),
@@ -103,6 +114,11 @@ def oversight(
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+    if scope is not None and scope.agencies is not None:
+        if not scope.agencies:
+            return []
+        where.append("(" + " OR ".join("agencies LIKE ?" for _ in scope.agencies) + ")")
+        params.extend(f"%|{a.upper()}|%" for a in scope.agencies)
     sql = "SELECT * FROM {oversight}" + (" WHERE " + " AND ".join(where) if where else "")
     with db.read() as cur:
         rows = cur.execute(sql, params).fetchall()
@@ -131,6 +147,7 @@ def oversight(
                 rag=status,
                 breached=[b for b in r["breached_labels"].split("; ") if b],
                 paused_clocks=r["paused"],
+                agencies=[a for a in r["agencies"].split("|") if a],
             )
         )
     if sort not in SORTS:
@@ -217,9 +234,18 @@ def timeliness(
     year_start_month: int = 4,
     partnership: str | None = None,
     quarter: str | None = None,
+    scope: Scope | None = None,
 ) -> list[TimelinessRow]:
     """Per partnership, quarter and measure: met within the statutory time, late,
-    overdue (not met, past due) and pending (not yet due). Cancelled clocks are not counted."""
+    overdue (not met, past due) and pending (not yet due). Cancelled clocks are not counted.
+
+    ``scope``: only the principal's partnership (figures, not records: an agency's
+    lead sees the partnership's figures); ``None`` is every partnership (operations).
+    """
+    if scope is not None:
+        if partnership is not None and partnership.upper() != scope.partnership:
+            return []
+        partnership = scope.partnership
     sql = "SELECT * FROM {timeliness_clocks} WHERE status <> 'cancelled'"
     params: list[str] = []
     if partnership:

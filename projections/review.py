@@ -77,7 +77,12 @@ class ReviewLifecycle(Lifecycle):
             breached=bool(breached),
             breached_labels=[d.label for d in breached],
             paused=sum(1 for d in s.open_deadlines() if d.paused_on is not None),
+            agencies=self.agencies(s),
         )
+
+    def agencies(self, state: Any) -> list[str]:
+        s: ReviewState = state
+        return sorted(s.agencies)
 
     def clocks(self, state: Any) -> list[ClockFact]:
         s: ReviewState = state

@@ -26,6 +26,7 @@ __all__ = [
     "OversightProjection",
     "Sealer",
     "TimelinessProjection",
+    "agencies_column",
 ]
 
 STATE_DDL = (
@@ -133,18 +134,25 @@ class FoldingProjection(Projection):
         """Called at the end of the batch (write buffered rows in bulk)."""
 
 
+def agencies_column(agencies: Sequence[str]) -> str:
+    """``|LA|POLICE|``: each agency between bars, so ``LIKE '%|LA|%'`` finds one exactly."""
+    return "|" + "".join(f"{a.upper()}|" for a in sorted(set(agencies)))
+
+
 class OversightProjection(FoldingProjection):
     """Every open case, whatever its lifecycle (``kind``): stage, next deadline, owner."""
 
     name = "oversight"
     tables = ("oversight",)
-    schema = 2  # 2: keyed by partnership too (two partnerships may share a case reference)
+    #: 2: keyed by partnership too (two partnerships may share a case reference);
+    #: 3: the agencies each record involves (``|LA|POLICE|``), for an agency's scope
+    schema = 3
     ddl = (
         "CREATE TABLE IF NOT EXISTS {oversight} ("
         "kind TEXT NOT NULL, ref TEXT NOT NULL, partnership TEXT NOT NULL, "
         "stage TEXT NOT NULL, owner TEXT NOT NULL, next_key TEXT, next_label TEXT, "
         "next_due_on TEXT, breached INTEGER NOT NULL, breached_labels TEXT NOT NULL, "
-        "paused INTEGER NOT NULL, originator_id TEXT NOT NULL, "
+        "paused INTEGER NOT NULL, originator_id TEXT NOT NULL, agencies TEXT NOT NULL, "
         "PRIMARY KEY (kind, partnership, ref))",
     )
 
@@ -172,6 +180,7 @@ class OversightProjection(FoldingProjection):
                 "; ".join(item.breached_labels),
                 item.paused,
                 originator_id,
+                agencies_column(item.agencies),
             )
         )
 
@@ -183,13 +192,14 @@ class OversightProjection(FoldingProjection):
         )
         cur.executemany(
             "INSERT INTO {oversight} (kind, ref, partnership, stage, owner, next_key, "
-            "next_label, next_due_on, breached, breached_labels, paused, originator_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "next_label, next_due_on, breached, breached_labels, paused, originator_id, "
+            "agencies) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (kind, partnership, ref) DO UPDATE SET stage = excluded.stage, "
             "owner = excluded.owner, next_key = excluded.next_key, "
             "next_label = excluded.next_label, next_due_on = excluded.next_due_on, "
             "breached = excluded.breached, breached_labels = excluded.breached_labels, "
-            "paused = excluded.paused, originator_id = excluded.originator_id",
+            "paused = excluded.paused, originator_id = excluded.originator_id, "
+            "agencies = excluded.agencies",
             upserts,
         )
 

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     principal_subject: str | None = Field(
         default=None, description="your stable id (default: local:<login name>)"
     )
+    actor_agencies: tuple[str, ...] = Field(
+        default=(), description="an agency safeguarding lead's agencies (comma-separated)"
+    )
 
     # logging
     log_level: str = "INFO"
@@ -134,6 +137,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip().strip("[]")
             return tuple(int(part) for part in text.split(",") if part.strip())
+        return value
+
+    @field_validator("actor_agencies", mode="before")
+    @classmethod
+    def _agency_list(cls, value: Any) -> Any:
+        """``QA_ACTOR_AGENCIES=LA,POLICE`` (or JSON ``["LA", "POLICE"]``)."""
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            return tuple(p.strip().strip('"').upper() for p in text.split(",") if p.strip())
         return value
 
     @field_validator("audit_return_chaser_working_days", "action_reminder_working_days")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import DomainError
-from domain.tenancy import OutsideScope
+from domain.tenancy import OutsideScope, Scope
 from qa_engine.config import Settings
 from qa_engine.entry import cli, cli_common
 
@@ -91,3 +91,22 @@ def test_a_refused_principal_exits_invalid_and_records_nothing(
     assert code == cli_common.EXIT_REJECTED, err
     assert "can read but not record" in err.out + err.err
     assert not (tmp_path / "events.sqlite3").exists()
+
+
+def test_an_agency_lead_is_scoped_to_their_agencies(tmp_path: Path) -> None:
+    lead = Settings(
+        data_dir=tmp_path,
+        actor_name="Pat Police",
+        actor_role="agency safeguarding lead",
+        partnership="GSCP",
+        actor_agencies="police, icb",  # type: ignore[arg-type]  # as the environment gives it
+    )
+    scope = cli_common.scope_of(lead)
+    assert scope is not None and (scope.partnership, scope.agencies) == ("GSCP", ("POLICE", "ICB"))
+    manager = _settings(tmp_path)
+    assert cli_common.scope_of(manager) == Scope(partnership="GSCP")
+    ops = _settings(tmp_path, actor_name="Olu Ops", actor_role="operations")
+    assert cli_common.scope_of(ops) is None
+    with pytest.raises(DomainError) as e:
+        cli_common.scope_of(lead.model_copy(update={"actor_agencies": ()}))
+    assert (e.value.field, e.value.rule) == ("QA_ACTOR_AGENCIES", "agency_lead_agencies")

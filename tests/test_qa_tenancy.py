@@ -68,3 +68,43 @@ def test_the_legacy_id_is_the_one_before_partnerships(services: Services) -> Non
     tests/test_qa_event_evolution.py load and carry on such records."""
     assert legacy_record_id("audit", "aud-1") == legacy_record_id("audit", "AUD-1")
     assert legacy_record_id("audit", "AUD-1") != record_id("audit", "GSCP", "AUD-1")
+
+
+def test_oversight_keeps_to_the_principals_scope(services: Services) -> None:
+    from domain.tenancy import Scope
+    from projections import queries
+    from projections.catalogue import build_runner
+    from qa_engine.calendar import england_and_wales
+
+    qa = services.quality
+    qa.plan_audit(plan_audit("AUD-3", TODAY, agencies=["LA", "POLICE"]), key="a", today=TODAY)
+    qa.plan_audit(plan_audit("AUD-4", TODAY, agencies=["LA", "ICB"]), key="b", today=TODAY)
+    qa.plan_audit(
+        plan_audit("AUD-3", TODAY, partnership="WSCP", agencies=["POLICE"]), key="c", today=TODAY
+    )
+    runner = build_runner(qa)
+    runner.catch_up()
+
+    def seen(scope: Scope | None, **filters: str) -> list[tuple[str, str]]:
+        rows = queries.oversight(
+            runner.db,
+            today=TODAY,
+            calendar=england_and_wales(),
+            amber_working_days=3,
+            scope=scope,
+            **filters,  # type: ignore[arg-type]
+        )
+        return sorted((r.partnership, r.ref) for r in rows)
+
+    everything = [("GSCP", "AUD-3"), ("GSCP", "AUD-4"), ("WSCP", "AUD-3")]
+    assert seen(None) == everything  # operations
+    assert seen(Scope(partnership="GSCP")) == [("GSCP", "AUD-3"), ("GSCP", "AUD-4")]
+    police = Scope(partnership="GSCP", agencies=("POLICE",))
+    assert seen(police) == [("GSCP", "AUD-3")]
+    assert seen(Scope(partnership="GSCP", agencies=("ICB", "POLICE"))) == everything[:2]
+    assert seen(police, partnership="WSCP") == []  # never another partnership's records
+    assert seen(Scope(partnership="GSCP", agencies=())) == []
+    (row,) = queries.oversight(
+        runner.db, today=TODAY, calendar=england_and_wales(), amber_working_days=3, scope=police
+    )
+    assert row.agencies == ["LA", "POLICE"]

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from domain.calendar import LONDON
 from domain.errors import DomainError
-from domain.tenancy import Principal, Role
+from domain.tenancy import Principal, Role, Scope
 from qa_engine.config import Settings
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "check_tenant",
     "model_input",
     "principal_of",
+    "scope_of",
     "tenant_of",
 ]
 
@@ -100,12 +101,15 @@ def principal_of(settings: Settings) -> Principal:
             name=settings.actor_name,
             partnership=settings.partnership.upper(),
             roles=(role,),
+            agencies=settings.actor_agencies,
         )
     except ValidationError as e:
         first = e.errors()[0]
-        field = {"name": "QA_ACTOR_NAME", "partnership": "QA_PARTNERSHIP"}.get(
-            str(first["loc"][0]), "QA_PRINCIPAL_SUBJECT"
-        )
+        field = {
+            "name": "QA_ACTOR_NAME",
+            "partnership": "QA_PARTNERSHIP",
+            "agencies": "QA_ACTOR_AGENCIES",
+        }.get(str(first["loc"][0]), "QA_PRINCIPAL_SUBJECT")
         raise DomainError(first["msg"], field=field, rule=first["type"]) from None
 
 
@@ -122,6 +126,21 @@ def check_tenant(principal: Principal, partnership: str, *, what: str) -> str:
     if Role.OPERATIONS not in principal.roles:
         principal.check_partnership(partnership, what=what)
     return partnership
+
+
+def scope_of(settings: Settings) -> Scope | None:
+    """What the principal's queries may return: their partnership (and, for an
+    agency's lead, their agencies' records); ``None`` (everything) for operations."""
+    principal = principal_of(settings)
+    if Role.OPERATIONS in principal.roles:
+        return None
+    if Role.AGENCY_LEAD in principal.roles and not principal.agencies:
+        raise DomainError(
+            "an agency safeguarding lead answers for named agencies: set QA_ACTOR_AGENCIES",
+            field="QA_ACTOR_AGENCIES",
+            rule="agency_lead_agencies",
+        )
+    return principal.scope
 
 
 def tenant_of(ns: argparse.Namespace, settings: Settings) -> str:

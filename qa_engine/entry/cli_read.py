@@ -159,6 +159,7 @@ async def cmd_oversight(ns: argparse.Namespace, settings: Settings, out: cli.Out
     from qa_engine.calendar import england_and_wales
 
     today = _today(ns)
+    scope = cli.scope_of(settings)
     with _runner(settings) as runner:
         if not ns.no_catch_up:
             runner.catch_up()
@@ -174,6 +175,7 @@ async def cmd_oversight(ns: argparse.Namespace, settings: Settings, out: cli.Out
             rag_in=set(ns.rag.split(",")) if ns.rag else None,
             sort=ns.sort,
             descending=ns.desc,
+            scope=scope,
         )
 
     def human() -> str:
@@ -211,6 +213,7 @@ async def cmd_timeliness(ns: argparse.Namespace, settings: Settings, out: cli.Ou
             year_start_month=settings.reporting_year_start_month,
             partnership=ns.partnership,
             quarter=ns.quarter,
+            scope=cli.scope_of(settings),
         )
 
     def human() -> str:

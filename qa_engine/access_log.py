@@ -17,7 +17,14 @@ from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel
 
 from domain.access_log import AccessLog, access_log_id
-from qa_engine.recording import RETRIES, VerifyResult, verify_stored
+from qa_engine.recording import (
+    RETRIES,
+    VerifyResult,
+    aggregates_in_log,
+    topic_prefix,
+    verify_stored,
+)
+from qa_engine.recording import verify_log as verify_whole_log
 from qa_engine.store import ACCESS_STORE
 
 __all__ = ["AccessEntry", "AccessLogService", "describe_read"]
@@ -84,6 +91,16 @@ class AccessLogService(Application[UUID]):
             return None
         return verify_stored(self, access_log_id(record_id), f"{ref} (access log)", _no_ref)
 
+    def verify_all(self) -> list[VerifyResult]:
+        """Check every access log's chain (found from the access store's own log)."""
+        logs = aggregates_in_log(self, {topic_prefix(AccessLog): "access"})
+        return [verify_stored(self, i, None, _log_name) for i in logs]
+
+    def verify_log(self) -> VerifyResult:
+        """Check the access store's whole notification log against its anchor: a read
+        deleted (even every read of a record, or the newest ones) is reported."""
+        return verify_whole_log(self, _log_name)
+
 
 def _entry(ev: Any) -> AccessEntry:
     return AccessEntry(
@@ -98,6 +115,12 @@ def _entry(ev: Any) -> AccessEntry:
 
 
 def _no_ref(_first: dict[str, Any]) -> str | None:
+    return None
+
+
+def _log_name(first: dict[str, Any]) -> str | None:
+    if first.get("ref"):
+        return f"of {first.get('kind', '')} {first['ref']} ({first.get('partnership')})"
     return None
 
 

@@ -327,9 +327,12 @@ async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: cli.Output
     try:
         results = verify_every_record(services)
         log = services.quality.verify_log()  # the whole log: deletions, truncation, inserts
+        results += [("access log", r) for r in services.access.verify_all()]
+        access_log = services.access.verify_log()  # reads deleted, even a record's last
     finally:
         services.close()
     bad = [r for _, r in results if not r.ok]
+    logs = [("notification log", log), ("access log", access_log)]
 
     def human() -> str:
         lines = []
@@ -345,21 +348,23 @@ async def cmd_verify(ns: argparse.Namespace, settings: Settings, out: cli.Output
             f"{len(results)} records checked: "
             + (f"{len(bad)} TAMPERED" if bad else "every chain intact")
         )
-        where = f"head at notification {log.head or 0}, anchor at {log.anchor or '-'}"
-        if log.ok:
-            lines.append(f"notification log: intact, {log.records} records, {where}")
-        else:
-            lines.append(f"notification log: TAMPERED, {len(log.problems)} problems ({where}):")
-            lines.extend(f"  - {p.message}" for p in log.problems)
-        lines.extend(f"note: {n}" for n in log.notes)
+        for name, whole in logs:
+            where = f"head at notification {whole.head or 0}, anchor at {whole.anchor or '-'}"
+            if whole.ok:
+                lines.append(f"{name}: intact, {whole.records} records, {where}")
+            else:
+                lines.append(f"{name}: TAMPERED, {len(whole.problems)} problems ({where}):")
+                lines.extend(f"  - {p.message}" for p in whole.problems)
+            lines.extend(f"note: {n}" for n in whole.notes)
         return "\n".join(lines)
 
     out.data(
         [{"kind": kind, **r.model_dump(mode="json")} for kind, r in results]
-        + [{"kind": "log", **log.model_dump(mode="json")}],
+        + [{"kind": "log", **log.model_dump(mode="json")}]
+        + [{"kind": "access-log", **access_log.model_dump(mode="json")}],
         human,
     )
-    return cli.EXIT_REJECTED if bad or not log.ok else cli.EXIT_OK
+    return cli.EXIT_REJECTED if bad or not all(w.ok for _, w in logs) else cli.EXIT_OK
 
 
 # ---------------------------------------------------------------------- parser

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from Crypto.Cipher import AES
 from google.protobuf import json_format
@@ -101,21 +102,30 @@ def serve_codec(
             self._cors()
             self.end_headers()
 
+        def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            # CORS headers on every answer, errors too: the UI reads the error's status
+            self.send_response(status)
+            self._cors()
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_POST(self) -> None:
-            if self.path not in ("/encode", "/decode"):
-                self.send_error(404)
+            # The UI posts to /decode?preserveStorageRefs=true: match the path alone.
+            path = urlsplit(self.path).path.rstrip("/")
+            if path not in ("/encode", "/decode"):
+                self._answer(404, b'{"error": "not found"}', "application/json")
                 return
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             try:
-                out = _transform(codec, body, decode=self.path == "/decode")
+                out = _transform(codec, body, decode=path == "/decode")
             except Exception:
-                self.send_error(400, "payloads could not be transformed")
+                self._answer(
+                    400, b'{"error": "payloads could not be transformed"}', "application/json"
+                )
                 return
-            self.send_response(200)
-            self._cors()
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(out)
+            self._answer(200, out, "application/json")
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # payload bodies and paths are not logged

@@ -113,9 +113,9 @@ def make_service(settings: Settings) -> ReviewService:
 
 @pytest.fixture
 def service(settings: Settings) -> Iterator[ReviewService]:
-    svc = make_service(settings)
-    yield svc
-    svc.close()
+    services = bootstrap(settings)
+    yield services.reviews
+    services.close()  # every service's pool, not only the reviews' one
 
 
 # ---------------------------------------------------------------- temporal

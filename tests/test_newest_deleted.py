@@ -49,10 +49,11 @@ def test_the_newest_event_of_an_audit_deleted_is_located(
     plan_audit(qa)
     audit_to_returns(qa)
     report(services.reviews, "AFTER-1")  # the audit's last record is not the log's last
-    newest = len(qa.history("audit", AUDIT))
-    assert newest >= 3 and qa.verify("audit", AUDIT).ok
+    newest = len(qa.history("GSCP", "audit", AUDIT))
+    assert newest >= 3 and qa.verify("GSCP", "audit", AUDIT).ok
     with raw_db(settings) as db:
-        oid = record_id("audit", AUDIT) if db.pg else record_id("audit", AUDIT).hex
+        oid = record_id("audit", "GSCP", AUDIT)
+        oid = oid if db.pg else oid.hex
         ((nid,),) = db.run(
             "SELECT {nid} FROM {events} WHERE originator_id = ? AND originator_version = ?",
             (oid, newest),
@@ -62,8 +63,8 @@ def test_the_newest_event_of_an_audit_deleted_is_located(
             (oid, newest),
         )
     # What is left still loads and chains: only the ledger knows a record is missing.
-    assert len(qa.history("audit", AUDIT)) == newest - 1
-    result = qa.verify("audit", AUDIT)
+    assert len(qa.history("GSCP", "audit", AUDIT)) == newest - 1
+    result = qa.verify("GSCP", "audit", AUDIT)
     assert (result.ok, result.first_bad_version) == (False, newest)
     assert result.reason is not None and "deleted" in result.reason
     assert result.problems[0].notification_id == int(nid)

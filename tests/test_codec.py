@@ -172,11 +172,6 @@ def test_codec_server_answers_the_preflight_for_the_ui_only(codec_url: str) -> N
     assert "Access-Control-Allow-Origin" not in headers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="codec server matches self.path exactly against /decode: Temporal UI 2.54 posts "
-    "/decode?preserveStorageRefs=true and gets 404 (PITFALLS.md 10)",
-)
 async def test_codec_server_decodes_the_path_the_ui_posts(codec_url: str) -> None:
     plain = Payload(metadata={"encoding": b"json/plain"}, data=b"{}")
     encrypted = (await EncryptionCodec(KEY).encode([plain]))[0]
@@ -187,11 +182,6 @@ async def test_codec_server_decodes_the_path_the_ui_posts(codec_url: str) -> Non
     assert list(json_format.Parse(out, Payloads()).payloads) == [plain]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="codec server's error answers (send_error: 400, 404) carry no CORS headers, so the "
-    "UI cannot read them and shows 'Codec Server could not connect' (PITFALLS.md 10)",
-)
 def test_codec_server_error_answers_carry_cors_headers(codec_url: str) -> None:
     status, headers, _ = _post(f"{codec_url}/decode", b"not json", UI)
     assert status == 400

@@ -162,12 +162,6 @@ def test_the_newest_read_deleted_from_the_access_log_is_located(
     assert after.reason is not None and "deleted" in after.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AccessLogService.verify returns None ('never read') when every record of a "
-    "stream is deleted: it looks for events before asking the ledger, so deleting all "
-    "reads of a case is not reported",
-)
 def test_every_read_of_a_case_deleted_from_the_access_log_is_reported(
     settings: Settings, services: Services
 ) -> None:
@@ -182,11 +176,6 @@ def test_every_read_of_a_case_deleted_from_the_access_log_is_reported(
     assert after is not None and not after.ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qa-engine verify (no REF) checks the event store's chains and log, never the "
-    "access log store: a deleted read is not reported by the command",
-)
 def test_qa_engine_verify_reports_a_read_deleted_from_the_access_log(
     settings: Settings, services: Services, capsys: pytest.CaptureFixture[str]
 ) -> None:

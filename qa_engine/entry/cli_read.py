@@ -304,8 +304,12 @@ async def cmd_verify_case(ns: argparse.Namespace, settings: Settings, out: cli.O
     """``qa-engine verify REF``: one review case's hash chain."""
     from qa_engine.bootstrap import bootstrap
 
-    svc = bootstrap(settings).reviews
-    result = svc.verify(cli.tenant_of(ns, settings), ns.ref)
+    partnership = cli.tenant_of(ns, settings)
+    services = bootstrap(settings)
+    try:
+        result = services.reviews.verify(partnership, ns.ref)
+    finally:
+        services.close()
     out.data(
         result,
         lambda: (

@@ -50,6 +50,8 @@ class ClockRule(BaseModel):
     kind: ClockKind
     amount: int = Field(ge=0)
     statutory: bool = True
+    #: whether the guidance lets this clock pause (criminal proceedings, an inquest, ...)
+    pausable: bool = False
     owner_role: str
     escalate_to: tuple[str, ...]
 
@@ -174,6 +176,7 @@ WT2023 = RuleSet(
                 label="LCSPR final report",
                 kind=ClockKind.CALENDAR_MONTHS,
                 amount=6,
+                pausable=True,
                 owner_role="independent reviewer",
                 escalate_to=(_BM, _LSP),
             ),
@@ -191,6 +194,7 @@ WT2023 = RuleSet(
                 label="Final report to the Panel and Secretary of State before publication",
                 kind=ClockKind.WORKING_DAYS_BEFORE,
                 amount=7,
+                pausable=True,
                 owner_role=_BM,
                 escalate_to=(_LSP,),
             ),

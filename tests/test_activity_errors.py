@@ -18,12 +18,6 @@ from qa_engine.reviews import ReviewService
 from tests.wf_helpers import start_case, step, today_of
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workers.activities.domain_call marks only DomainError non-retryable and the "
-    "workflows' RetryPolicy has no maximum_attempts: a TypeError in an activity is retried "
-    "for ever while the workflow holds its lock, so the update never answers",
-)
 async def test_a_programming_error_in_an_activity_fails_the_step_and_frees_the_case(
     ts_env: WorkflowEnvironment,
     review_worker: tuple[Client, str, ReviewService],

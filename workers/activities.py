@@ -1,8 +1,12 @@
 """Activities: thin adapters from the workflow contracts to one service call each.
 
 Domain errors become non-retryable ``ApplicationError`` named after the error's
-type; anything else (a database hiccup) is retried by Temporal, and the
-idempotency key makes every retry append nothing twice.
+type. A programming error (``TypeError``, a pydantic ``ValidationError``, ...)
+would fail the same way on every attempt: it becomes a non-retryable
+``ProgrammingError`` and is logged at error level (the alert), so the step
+fails at once and the workflow's lock is freed. Anything else (a database
+hiccup) is retried by Temporal, at most ``workflows.common.RETRY``'s attempts,
+and the idempotency key makes every retry append nothing twice.
 """
 
 from __future__ import annotations
@@ -26,10 +30,24 @@ from workflows.contracts import (
     StepInput,
 )
 
-__all__ = ["domain_call", "review_activities"]
+__all__ = ["PROGRAMMING_ERRORS", "domain_call", "review_activities"]
 
 log = structlog.get_logger("qa_engine.activities")
 T = TypeVar("T")
+
+#: Errors that no retry can cure: the code (or the data it was given) is wrong.
+#: pydantic's ``ValidationError`` is a ``ValueError``.
+PROGRAMMING_ERRORS: tuple[type[BaseException], ...] = (
+    TypeError,
+    ValueError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    LookupError,
+    AssertionError,
+    NameError,
+    NotImplementedError,
+)
 
 
 def domain_call(fn: Callable[[], T], **context: Any) -> T:
@@ -47,6 +65,15 @@ def domain_call(fn: Callable[[], T], **context: Any) -> T:
         bound.info("rejected", error=type(e).__name__, rule=e.rule, field=e.field)
         raise ApplicationError(
             str(e), {"field": e.field, "rule": e.rule}, type=type(e).__name__, non_retryable=True
+        ) from None
+    except PROGRAMMING_ERRORS as e:
+        # The alert: operations see it in the worker log and the workflow's history.
+        bound.error("programming error", error=type(e).__name__, exc_info=True)
+        raise ApplicationError(
+            f"{type(e).__name__} in {info.activity_type}: {e}; nothing was recorded",
+            {"field": None, "rule": "programming_error", "error": type(e).__name__},
+            type="ProgrammingError",
+            non_retryable=True,
         ) from None
     bound.info("recorded")
     return result
@@ -93,13 +120,12 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
         model = COMMANDS[step]
 
         def run(inp: StepInput) -> ReviewState:
-            command = model.model_validate(inp.command)
             return domain_call(
                 lambda: service.record_step(
                     service.partnership_of(inp.partnership, inp.case_ref),
                     inp.case_ref,
                     step,
-                    command,
+                    model.model_validate(inp.command),
                     key=inp.key,
                     today=inp.today,
                 ),

@@ -104,13 +104,12 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
         kind: RecordKind, step: str, model: type[Command], record: Callable[..., QaState]
     ) -> Callable[[QaStepInput], QaState]:
         def run(inp: QaStepInput) -> QaState:
-            command = model.model_validate(inp.command)
             return domain_call(
                 lambda: record(
                     service.partnership_of(inp.partnership, kind, inp.ref),
                     inp.ref,
                     step,
-                    command,
+                    model.model_validate(inp.command),
                     key=inp.key,
                     today=inp.today,
                 ),

@@ -19,32 +19,29 @@ with workflow.unsafe.imports_passed_through():
         RecordActionProgress,
         RecordImpactCheck,
     )
-    from workflows.qa_common import ClockedWorkflow
+    from workflows.qa_common import QaWorkflow
     from workflows.qa_contracts import OPEN_ACTION_PLAN, OpenPlanInput, StartActionPlan
 
 __all__ = ["ActionPlanWorkflow"]
 
 
 @workflow.defn(name="ActionPlanWorkflow")
-class ActionPlanWorkflow(ClockedWorkflow[ActionPlanState]):
+class ActionPlanWorkflow(QaWorkflow[ActionPlanState]):
     KIND = "actionplan"
     STATE = ActionPlanState
+    WHAT = "action plan"
 
     @workflow.run
     async def run(self, start: StartActionPlan) -> ActionPlanState:
-        self._state = await self._activity(
-            OPEN_ACTION_PLAN,
-            OpenPlanInput(
-                open=start.open,
-                from_review=start.from_review,
-                key=f"{workflow.info().workflow_id}/opened",
-                today=self._today(),
-            ),
+        return await self._live(start)
+
+    def _open_call(self, start: StartActionPlan) -> tuple[str, OpenPlanInput]:
+        return OPEN_ACTION_PLAN, OpenPlanInput(
+            open=start.open,
+            from_review=start.from_review,
+            key=f"{workflow.info().workflow_id}/opened",
+            today=self._today(),
         )
-        self._publish()
-        await self._run_clocks()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state
 
     @workflow.query
     def state(self) -> ActionPlanState | None:

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         RequestReturns,
     )
     from domain.child_of_concern import OpenConcern
-    from workflows.qa_common import ClockedWorkflow
+    from workflows.qa_common import QaWorkflow
     from workflows.qa_contracts import (
         PLAN_AUDIT,
         PlanAuditInput,
@@ -47,9 +47,10 @@ PARTNERSHIP_IN_CHILD_IDS = "partnership-in-child-workflow-ids"
 
 
 @workflow.defn(name="AuditWorkflow")
-class AuditWorkflow(ClockedWorkflow[AuditState]):
+class AuditWorkflow(QaWorkflow[AuditState]):
     KIND = "audit"
     STATE = AuditState
+    WHAT = "audit"
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,18 +58,11 @@ class AuditWorkflow(ClockedWorkflow[AuditState]):
 
     @workflow.run
     async def run(self, start: StartAudit) -> AuditState:
-        self._state = await self._activity(
-            PLAN_AUDIT,
-            PlanAuditInput(
-                plan=start.plan,
-                key=f"{workflow.info().workflow_id}/planned",
-                today=self._today(),
-            ),
-        )
-        self._publish()
-        await self._run_clocks()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state
+        return await self._live(start)
+
+    def _open_call(self, start: StartAudit) -> tuple[str, PlanAuditInput]:
+        key = f"{workflow.info().workflow_id}/planned"
+        return PLAN_AUDIT, PlanAuditInput(plan=start.plan, key=key, today=self._today())
 
     def _child_id(self, kind: str, ref: str) -> str:
         """``<kind>-<P>-<REF>``; runs that started children before partnerships were

@@ -17,47 +17,28 @@ with workflow.unsafe.imports_passed_through():
         RecordAssistantDirectorReview,
         RecordGroupManagerReview,
     )
-    from workflows.qa_common import ClockedWorkflow
+    from workflows.qa_common import QaWorkflow
     from workflows.qa_contracts import OPEN_CHILD_OF_CONCERN, OpenConcernInput, StartConcern
 
 __all__ = ["ChildOfConcernWorkflow"]
 
 
 @workflow.defn(name="ChildOfConcernWorkflow")
-class ChildOfConcernWorkflow(ClockedWorkflow[ConcernState]):
+class ChildOfConcernWorkflow(QaWorkflow[ConcernState]):
     KIND = "childofconcern"
     STATE = ConcernState
+    WHAT = "concern"
+    CONTINUES_ALWAYS = True
 
     @workflow.run
     async def run(self, start: StartConcern) -> ConcernState:
-        if start.resume is not None:
-            self._state = start.resume
-        else:
-            self._state = await self._activity(
-                OPEN_CHILD_OF_CONCERN,
-                OpenConcernInput(
-                    open=start.open,
-                    key=f"{workflow.info().workflow_id}/opened",
-                    today=self._today(),
-                ),
-            )
-        self._publish()
+        return await self._live(start)
 
-        def history_too_long() -> bool:
-            info = workflow.info()
-            return (
-                info.get_current_history_length() > start.history_limit
-                or info.is_continue_as_new_suggested()
-            )
-
-        closed = await self._run_clocks(should_pause=history_too_long)
-        # Let in-flight updates finish first: their results must reach the caller.
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if not closed:
-            workflow.continue_as_new(
-                StartConcern(open=start.open, resume=self._state, history_limit=start.history_limit)
-            )
-        return self._state
+    def _open_call(self, start: StartConcern) -> tuple[str, OpenConcernInput]:
+        key = f"{workflow.info().workflow_id}/opened"
+        return OPEN_CHILD_OF_CONCERN, OpenConcernInput(
+            open=start.open, key=key, today=self._today()
+        )
 
     @workflow.query
     def state(self) -> ConcernState | None:

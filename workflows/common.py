@@ -16,12 +16,21 @@ with workflow.unsafe.imports_passed_through():
 __all__ = ["ACTIVITY_TIMEOUT", "RETRY", "execute", "london_today", "rejected"]
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
-#: Infrastructure failures retry (idempotency keys make that safe); rule
-#: violations never do.
+#: Infrastructure failures retry (idempotency keys make that safe), at most
+#: ``maximum_attempts`` times (about four minutes): a step never waits for ever
+#: under the workflow's lock. Rule violations and programming errors never retry.
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["RuleViolation", "OutOfOrder", "CaseNotFound", "CaseAlreadyExists"],
+    maximum_attempts=10,
+    non_retryable_error_types=[
+        "RuleViolation",
+        "OutOfOrder",
+        "CaseNotFound",
+        "CaseAlreadyExists",
+        "InvalidInput",
+        "ProgrammingError",
+    ],
 )
 
 T = TypeVar("T")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import SearchAttributeKey
 
-from domain.review import ReportIncident
+from domain.review import ReportIncident, ReviewState
 
 __all__ = [
     "BREACHED",
@@ -52,13 +52,19 @@ def legacy_review_workflow_id(case_ref: str) -> str:
 
 
 class _Contract(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Stored in Temporal histories for years: a field a later release removes
+    # must still load from an old history (unknown fields are ignored).
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class StartReview(_Contract):
     """The review workflow's input."""
 
     report: ReportIncident
+    #: set when the workflow continues as new: the state carried over
+    resume: ReviewState | None = None
+    #: continue as new once the run's history grows past this many events
+    history_limit: int = Field(default=2000, ge=50)
 
 
 class ReportInput(_Contract):

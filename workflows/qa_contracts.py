@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.action_plan import OpenActionPlan, OpenPlanFromReview
-from domain.audit import PlanAudit
+from domain.action_plan import ActionPlanState, OpenActionPlan, OpenPlanFromReview
+from domain.audit import AuditState, PlanAudit
 from domain.child_of_concern import ConcernState, OpenConcern
 
 __all__ = [
@@ -67,11 +67,17 @@ def concern_workflow_id(partnership: str, ref: str) -> str:
 
 
 class _Contract(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Stored in Temporal histories for years: a field a later release removes
+    # must still load from an old history (unknown fields are ignored).
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class StartAudit(_Contract):
     plan: PlanAudit
+    #: set when the workflow continues as new: the state carried over
+    resume: AuditState | None = None
+    #: continue as new once the run's history grows past this many events
+    history_limit: int = Field(default=2000, ge=50)
 
 
 class StartActionPlan(_Contract):
@@ -79,6 +85,10 @@ class StartActionPlan(_Contract):
 
     open: OpenActionPlan | None = None
     from_review: OpenPlanFromReview | None = None
+    #: set when the workflow continues as new: the state carried over
+    resume: ActionPlanState | None = None
+    #: continue as new once the run's history grows past this many events
+    history_limit: int = Field(default=2000, ge=50)
 
 
 class StartConcern(_Contract):

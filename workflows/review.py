@@ -1,28 +1,25 @@
-"""The review workflow: one per case, id ``review-<case ref>``.
+"""The review workflow: one per case, id ``review-<partnership>-<case ref>``.
 
-It records the incident, then lives as long as the case: every step arrives as
-a Temporal update whose validator rejects bad or out-of-order input before
-anything is recorded; every open deadline is a durable timer that sends a
-reminder before it and records a breach (with escalation) when it passes. The
-case carries on after a breach. State always comes back from the activity that
-recorded it, so the workflow never holds anything the event store does not.
+It records the incident, then lives as long as the case on the clocked-workflow
+base (``workflows.clocked``): every step arrives as a Temporal update whose
+validator rejects bad or out-of-order input before anything is recorded; every
+open deadline is a durable timer that sends a reminder before it and records a
+breach (with escalation) when it passes. The case carries on after a breach.
+State always comes back from the activity that recorded it, so the workflow
+never holds anything the event store does not.
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.errors import DomainError
+    from domain.clock import Timer
     from domain.review import (
         AgreeTermsOfReference,
         AppointReviewer,
-        Deadline,
         PauseClock,
         PlanPublication,
         RecordAgencySummary,
@@ -43,18 +40,14 @@ with workflow.unsafe.imports_passed_through():
         RequestAgencySummaries,
         ResumeClock,
         ReviewState,
-        Stage,
         SubmitRapidReviewReport,
     )
     from domain.values import Command
-    from workflows.common import execute, london_today, rejected
+    from workflows.clocked import ClockedWorkflow
     from workflows.contracts import (
-        BREACHED,
-        NEXT_DEADLINE,
         RECORD_DEADLINE_BREACH,
         RECORD_DEADLINE_REMINDER,
         REPORT_INCIDENT,
-        STAGE,
         ClockInput,
         ReportInput,
         StartReview,
@@ -65,136 +58,45 @@ __all__ = ["ReviewWorkflow"]
 
 
 @workflow.defn(name="ReviewWorkflow")
-class ReviewWorkflow:
-    def __init__(self) -> None:
-        self._state: ReviewState | None = None
-        self._lock = asyncio.Lock()
-        self._changed = False
-
-    # ------------------------------------------------------------------- run
+class ReviewWorkflow(ClockedWorkflow[ReviewState]):
+    STATE = ReviewState
+    WHAT = "case"
 
     @workflow.run
     async def run(self, start: StartReview) -> ReviewState:
-        info = workflow.info()
-        self._state = await execute(
-            REPORT_INCIDENT,
-            ReportInput(
-                report=start.report, key=f"{info.workflow_id}/reported", today=london_today()
-            ),
-            ReviewState,
+        return await self._live(start)
+
+    def _open_call(self, start: StartReview) -> tuple[str, ReportInput]:
+        key = f"{workflow.info().workflow_id}/reported"
+        return REPORT_INCIDENT, ReportInput(report=start.report, key=key, today=self._today())
+
+    def _clock_key(self, timer: Timer) -> str:
+        # The review's keys since its first release: one reminder and one breach per due day.
+        return (
+            f"{workflow.info().workflow_id}/{timer.kind}/{timer.clock}/{timer.due_on.isoformat()}"
         )
-        self._publish()
-        while self._state.stage is not Stage.CLOSED:
-            timer = self._next_timer()
-            self._changed = False
-            if timer is None:
-                await workflow.wait_condition(lambda: self._changed)
-                continue
-            kind, deadline, at = timer
-            wait = at - workflow.now()
-            if wait > timedelta(0):
-                try:
-                    await workflow.wait_condition(lambda: self._changed, timeout=wait)
-                    continue  # something changed: plan the timers again
-                except TimeoutError:
-                    pass
-            await self._fire(kind, deadline)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state
 
-    def _next_timer(self) -> tuple[Literal["remind", "breach"], Deadline, datetime] | None:
+    def _clock_call(self, timer: Timer, key: str) -> tuple[str, ClockInput]:
         assert self._state is not None
-        best: tuple[Literal["remind", "breach"], Deadline, datetime] | None = None
-        now = workflow.now()
-        for d in self._state.open_deadlines():
-            if d.paused_on is not None or d.breached:
-                continue
-            # A reminder is only worth sending while the deadline can still be met.
-            if (
-                not d.reminded
-                and d.remind_at is not None
-                and d.remind_at < d.due_at
-                and d.due_at > now
-            ):
-                candidate: tuple[Literal["remind", "breach"], Deadline, datetime] = (
-                    "remind",
-                    d,
-                    d.remind_at,
-                )
-            else:
-                candidate = ("breach", d, d.due_at)
-            if best is None or candidate[2] < best[2]:
-                best = candidate
-        return best
-
-    async def _fire(self, kind: Literal["remind", "breach"], deadline: Deadline) -> None:
-        async with self._lock:
-            assert self._state is not None
-            current = self._state.deadlines.get(deadline.key)
-            if current is None or current != deadline:
-                return  # changed while we waited for the lock: plan again
-            key = (
-                f"{workflow.info().workflow_id}/{kind}/{deadline.key}/{deadline.due_on.isoformat()}"
-            )
-            self._state = await execute(
-                RECORD_DEADLINE_REMINDER if kind == "remind" else RECORD_DEADLINE_BREACH,
-                ClockInput(
-                    partnership=self._state.partnership,
-                    case_ref=self._state.case_ref,
-                    deadline=deadline.key,
-                    key=key,
-                    at=workflow.now(),
-                ),
-                ReviewState,
-            )
-            self._publish()
-
-    # ----------------------------------------------------------------- steps
-
-    async def _step(self, step: str, command: Command) -> ReviewState:
-        async with self._lock:
-            self._validate(command)  # re-check: another step may have landed meanwhile
-            assert self._state is not None
-            update = workflow.current_update_info()
-            step_id = update.id if update is not None else str(workflow.uuid4())
-            self._state = await execute(
-                step,
-                StepInput(
-                    partnership=self._state.partnership,
-                    case_ref=self._state.case_ref,
-                    step=step,
-                    command=command.model_dump(mode="json"),
-                    key=f"{workflow.info().workflow_id}/{step_id}",
-                    today=london_today(),
-                ),
-                ReviewState,
-            )
-            self._publish()
-            return self._state
-
-    def _validate(self, command: Command) -> None:
-        if self._state is None:
-            raise ApplicationError(
-                "the case is still being recorded; try again", type="NotReady", non_retryable=True
-            )
-        try:
-            self._state.check(command, london_today())
-        except DomainError as e:
-            raise rejected(e) from None
-
-    def _publish(self) -> None:
-        """Search attributes and memo for the Temporal UI: no personal data."""
-        assert self._state is not None
-        self._changed = True
-        nxt = self._state.next_deadline()
-        workflow.upsert_search_attributes(
-            [
-                STAGE.value_set(self._state.stage.value),
-                BREACHED.value_set(self._state.breached),
-                NEXT_DEADLINE.value_set(nxt.due_at) if nxt else NEXT_DEADLINE.value_unset(),
-            ]
+        name = RECORD_DEADLINE_REMINDER if timer.kind == "remind" else RECORD_DEADLINE_BREACH
+        return name, ClockInput(
+            partnership=self._state.partnership,
+            case_ref=self._state.case_ref,
+            deadline=timer.clock,
+            key=key,
+            at=workflow.now(),
         )
-        workflow.upsert_memo({"summary": self._state.summary()})
+
+    def _step_input(self, step: str, command: Command, key: str) -> Any:
+        assert self._state is not None
+        return StepInput(
+            partnership=self._state.partnership,
+            case_ref=self._state.case_ref,
+            step=step,
+            command=command.model_dump(mode="json"),
+            key=key,
+            today=self._today(),
+        )
 
     # ----------------------------------------------------------------- query
 

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import LONDON, WorkingDayCalendar, end_of_day
+from domain.clock import ClockBase, Timer
 from domain.values import Command
 
 __all__ = [
@@ -73,19 +74,11 @@ class Escalation(BaseModel):
     to: list[str]
 
 
-class Clock(BaseModel):
-    """A tracked due day with its reminders before and escalation ladder after."""
+class Clock(ClockBase):
+    """A lifecycle-2 clock (``domain.clock``): reminders before the due day and an
+    escalation ladder after it; never paused."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    key: str
-    label: str
-    rule: str
     owner: str
-    clock_start: date
-    due_on: date
-    due_at: datetime
-    calendar_version: str
     reminders: list[datetime] = Field(default_factory=list)
     escalations: list[Escalation] = Field(default_factory=list)
     #: a missed clock is closed by its first escalation (the next one is opened instead)
@@ -93,24 +86,10 @@ class Clock(BaseModel):
     reminders_sent: int = 0
     escalations_sent: int = 0
     status: Literal["open", "met", "missed", "cancelled"] = "open"
-    met_on: date | None = None
-    late: bool = False
 
     @property
     def overdue(self) -> bool:
         return self.escalations_sent > 0
-
-
-class Timer(BaseModel):
-    """The next instant the workflow must act on: a reminder or an escalation."""
-
-    model_config = ConfigDict(frozen=True)
-
-    clock: str
-    kind: Literal["remind", "escalate"]
-    index: int
-    at: datetime
-    due_on: date
 
 
 def _nine_am(day: date) -> datetime:
@@ -210,8 +189,9 @@ class QaState(BaseModel):
         """Whether any clock of this record ever passed its due day undone."""
         return any(c.escalations_sent > 0 or c.late for c in self.clocks.values())
 
-    def next_timer(self) -> Timer | None:
-        """The earliest reminder or escalation not yet recorded (pure: safe in workflows)."""
+    def next_timer(self, now: datetime | None = None) -> Timer | None:
+        """The earliest reminder or escalation not yet recorded (pure: safe in workflows;
+        ``now`` is not needed: every instant was recorded when the clock opened)."""
         best: Timer | None = None
         for c in self.open_clocks():
             if c.reminders_sent < len(c.reminders):

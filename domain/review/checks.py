@@ -217,6 +217,13 @@ def _pause_clock(s: ReviewState, c: PauseClock, today: date) -> None:
         raise RuleViolation(
             f"there is no open clock {c.clock!r} to pause", field="clock", rule="open_clock"
         )
+    if not d.pausable:
+        raise RuleViolation(
+            f"clock {c.clock!r} ({d.label}) may not pause: the guidance lets only the LCSPR "
+            "and publication clocks pause",
+            field="clock",
+            rule="clock_not_pausable",
+        )
     if d.paused_on is not None:
         raise RuleViolation(
             f"clock {c.clock!r} is already paused", field="clock", rule="already_paused"

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import LONDON, WorkingDayCalendar, end_of_day
+from domain.clock import ClockBase, Timer, earliest
 from domain.review.checks import check as check_rules
 from domain.review.commands import Harm, RapidReviewDecision
 from domain.review.stages import Stage
-from domain.rules import LocalVariations, RuleSet
+from domain.rules import RULE_SETS, LocalVariations, RuleSet
 from domain.values import Command
 
 if TYPE_CHECKING:
@@ -28,26 +29,16 @@ if TYPE_CHECKING:
 __all__ = ["Deadline", "ReviewState", "Stage", "make_deadline"]
 
 
-class Deadline(BaseModel):
-    """A statutory (or tracked) clock, computed once and recorded as a fact."""
+class Deadline(ClockBase):
+    """A review clock (``domain.clock``): one reminder before, a breach with its
+    escalation after, and a pause where its rule allows one."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    key: str
-    label: str
-    rule: str
     statutory: bool
-    clock_start: date
-    due_on: date
-    due_at: datetime
     remind_at: datetime | None
     rule_set: str
-    calendar_version: str
     owner_role: str
     escalate_to: list[str]
     status: Literal["open", "met", "cancelled"] = "open"
-    met_on: date | None = None
-    late: bool = False
     reminded: bool = False
     breached: bool = False
     breached_at: datetime | None = None
@@ -56,6 +47,28 @@ class Deadline(BaseModel):
     @property
     def is_running(self) -> bool:
         return self.status == "open" and self.paused_on is None
+
+    @property
+    def pausable(self) -> bool:
+        """As the recorded rule set says (an unknown rule set: not pausable)."""
+        rules = RULE_SETS.get(self.rule_set.split("@", 1)[0])
+        return rules is not None and rules.clock(self.key).pausable
+
+    def next_timer(self, now: datetime) -> Timer | None:
+        """A reminder while the deadline can still be met, else the breach; None when
+        neither is due (met, cancelled, paused or already breached)."""
+        if self.status != "open" or self.paused_on is not None or self.breached:
+            return None
+        if (
+            not self.reminded
+            and self.remind_at is not None
+            and self.remind_at < self.due_at
+            and self.due_at > now
+        ):
+            return Timer(
+                clock=self.key, kind="remind", index=0, at=self.remind_at, due_on=self.due_on
+            )
+        return Timer(clock=self.key, kind="breach", index=0, at=self.due_at, due_on=self.due_on)
 
 
 def make_deadline(
@@ -166,6 +179,22 @@ class ReviewState(BaseModel):
     def next_deadline(self) -> Deadline | None:
         running = [d for d in self.open_deadlines() if d.paused_on is None]
         return running[0] if running else None
+
+    def next_due(self) -> Deadline | None:
+        """The clock shown as next (the name every lifecycle's state answers to)."""
+        return self.next_deadline()
+
+    def next_timer(self, now: datetime) -> Timer | None:
+        """The earliest reminder or breach not yet recorded (pure: safe in workflows)."""
+        return earliest(d.next_timer(now) for d in self.open_deadlines())
+
+    @property
+    def ref(self) -> str:
+        return self.case_ref
+
+    @property
+    def closed(self) -> bool:
+        return self.stage is Stage.CLOSED
 
     @property
     def breached(self) -> bool:

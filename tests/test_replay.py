@@ -50,6 +50,10 @@ BRANCHES: dict[str, tuple[str, dict[str, int]]] = {
         {"record_impact_check": 2},
     ),
     "child of concern continued as new": ("childofconcern_run1_continued", {}),
+    "review on the clocked base, continued as new": (
+        "review_run1_continued",
+        {"record_threshold_decision": 1},
+    ),
     "child of concern missed review, assured": ("childofconcern_run2", {"record_qa_escalation": 1}),
 }
 

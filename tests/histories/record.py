@@ -10,6 +10,8 @@ Writes, beside this file, one ``<scenario>.json`` per scenario:
 - ``review_threshold_not_met``: the threshold is not met: a case-based review, closed;
 - ``review_lac_death``: the death of a looked-after child: Secretary of State and
   Ofsted notified (reminded first), closed;
+- ``review_run1_continued``: the first run of a case on the clocked-workflow base
+  (continue-as-new patch marker) that continued as new past its history limit;
 - ``review_challenged_decision``: the Panel challenges a no-further-review decision;
   the decision is revised and resubmitted, and the Panel agrees.
 
@@ -37,12 +39,15 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.review import ReportIncident
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
-from tests.wf_helpers import start_case, step, today_of
+from tests.conftest import actor
+from tests.wf_helpers import start_case, step, today_of, wait_reported
 from tests.working_days import working_day
 from workers.main import build_worker
-from workflows.contracts import SEARCH_ATTRIBUTES
+from workflows.contracts import SEARCH_ATTRIBUTES, StartReview, review_workflow_id
+from workflows.review import ReviewWorkflow
 
 HERE = Path(__file__).parent
 
@@ -202,7 +207,43 @@ async def on_fresh_server(scenario: Scenario) -> None:
     await env.shutdown()
 
 
+async def review_run1_continued(env: WorkflowEnvironment, client: Client, queue: str) -> None:
+    """A case on the clocked-workflow base (continue-as-new patch marker) whose first
+    run passes its history limit and continues as new; the first run is written."""
+    t0 = await today_of(env)
+    report = ReportIncident.model_validate(
+        {
+            "actor": actor(),
+            "case_ref": "REPLAY-005",
+            "partnership": "GSCP",
+            "incident_on": t0 - timedelta(days=2),
+            "aware_on": t0,
+            "child_refs": ["C-10005"],
+            "abuse_or_neglect": True,
+            "harm": "seriously_harmed",
+        }
+    )
+    wf_id = review_workflow_id("GSCP", "REPLAY-005")
+    first = await client.start_workflow(
+        ReviewWorkflow.run, StartReview(report=report, history_limit=50), id=wf_id, task_queue=queue
+    )
+    await wait_reported(first)
+    h = client.get_workflow_handle_for(ReviewWorkflow.run, wf_id)
+    await step(h, "record_panel_notification", notified_on=t0)
+    await step(h, "record_partners_informed", informed_on=t0)
+    await step(h, "record_threshold_decision", met=True, decided_on=t0, rationale="met")
+    await step(
+        h, "request_agency_summaries", requested_on=t0,
+        requests=[{"agency": "LA", "due_on": working_day(t0 + timedelta(days=7))}],
+    )  # fmt: skip
+    await step(h, "record_agency_summary", agency="LA", received_on=t0)
+    history = await client.get_workflow_handle(wf_id, run_id=first.result_run_id).fetch_history()
+    assert history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
+    (HERE / "review_run1_continued.json").write_text(history.to_json())
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "review_run1_continued": review_run1_continued,
     "review_full_path": review_full_path,
     "review_threshold_not_met": review_threshold_not_met,
     "review_lac_death": review_lac_death,

@@ -32,8 +32,17 @@ class ActionPlanWorkflow(QaWorkflow[ActionPlanState]):
     WHAT = "action plan"
 
     @workflow.run
-    async def run(self, start: StartActionPlan) -> ActionPlanState:
+    async def run(self, start: StartActionPlan) -> ActionPlanState | None:
         return await self._live(start)
+
+    @workflow.update
+    async def open(self, start: StartActionPlan) -> ActionPlanState:
+        """Record the opening (a client's update-with-start); refused: nothing recorded."""
+        return await self._open(start)
+
+    @open.validator
+    def _v_open(self, start: StartActionPlan) -> None:
+        self._validate_open(start)
 
     def _open_call(self, start: StartActionPlan) -> tuple[str, OpenPlanInput]:
         return OPEN_ACTION_PLAN, OpenPlanInput(

@@ -57,8 +57,17 @@ class AuditWorkflow(QaWorkflow[AuditState]):
         self._children: set[str] = set()
 
     @workflow.run
-    async def run(self, start: StartAudit) -> AuditState:
+    async def run(self, start: StartAudit) -> AuditState | None:
         return await self._live(start)
+
+    @workflow.update
+    async def open(self, start: StartAudit) -> AuditState:
+        """Record the opening (a client's update-with-start); refused: nothing recorded."""
+        return await self._open(start)
+
+    @open.validator
+    def _v_open(self, start: StartAudit) -> None:
+        self._validate_open(start)
 
     def _open_call(self, start: StartAudit) -> tuple[str, PlanAuditInput]:
         key = f"{workflow.info().workflow_id}/planned"

@@ -31,7 +31,7 @@ class ChildOfConcernWorkflow(QaWorkflow[ConcernState]):
     CONTINUES_ALWAYS = True
 
     @workflow.run
-    async def run(self, start: StartConcern) -> ConcernState:
+    async def run(self, start: StartConcern) -> ConcernState | None:
         return await self._live(start)
 
     def _open_call(self, start: StartConcern) -> tuple[str, OpenConcernInput]:

@@ -96,6 +96,7 @@ class ClockedWorkflow(Generic[S]):
         self._lock = asyncio.Lock()
         self._changed = False
         self._fire_failures = 0
+        self._refused = False
 
     # ------------------------------------------------------ lifecycle hooks
 
@@ -133,12 +134,23 @@ class ClockedWorkflow(Generic[S]):
         result: S = await execute(name, arg, self.STATE)
         return result
 
-    async def _live(self, start: Any) -> S:
-        """The whole run: open (or resume), wait on clocks, close or continue as new."""
+    async def _live(self, start: Any) -> S | None:
+        """The whole run: open (or resume), wait on clocks, close or continue as new.
+
+        Opened by a client with update-with-start (``start.by_update``), the run
+        waits for the ``open`` update to record the opening; if that was refused
+        the run completes with nothing recorded (no failed workflow is left behind,
+        and the reference may be opened again). A child workflow records its own
+        opening."""
         may_continue = self.CONTINUES_ALWAYS or workflow.patched(CONTINUE_AS_NEW)
         resume = getattr(start, "resume", None)
         if resume is not None:
             self._state = resume
+        elif getattr(start, "by_update", False):
+            await workflow.wait_condition(lambda: self._state is not None or self._refused)
+            if self._state is None:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return None
         else:
             name, arg = self._open_call(start)
             self._state = await self._activity(name, arg)
@@ -156,6 +168,39 @@ class ClockedWorkflow(Generic[S]):
             workflow.continue_as_new(self._continued(start))
         assert self._state is not None
         return self._state
+
+    async def _open(self, start: Any) -> S:
+        """The ``open`` update's handler: record the opening (once)."""
+        async with self._lock:
+            self._validate_open(start)
+            name, arg = self._open_call(start)
+            try:
+                state = await self._activity(name, arg)
+            except (ApplicationError, ActivityError):
+                self._refused = True
+                raise
+            if state.closed:
+                # Same key, a record already closed: a new run of a finished reference.
+                self._refused = True
+                raise ApplicationError(
+                    f"{self.WHAT} {state.ref} already exists and is closed",
+                    {"field": None, "rule": "unique_ref"},
+                    type="CaseAlreadyExists",
+                    non_retryable=True,
+                )
+            self._state = state
+            self._publish()
+            return state
+
+    def _validate_open(self, start: Any) -> None:
+        """The ``open`` update's validator: a record opens once per run."""
+        if self._state is not None or self._refused or not getattr(start, "by_update", False):
+            raise ApplicationError(
+                f"this {self.WHAT} is already open",
+                {"field": None, "rule": "unique_ref"},
+                type="CaseAlreadyExists",
+                non_retryable=True,
+            )
 
     async def _run_clocks(self, *, should_pause: Any = None) -> bool:
         """Wait on clocks until the record closes (True) or ``should_pause()`` (False)."""

@@ -61,6 +61,9 @@ class StartReview(_Contract):
     """The review workflow's input."""
 
     report: ReportIncident
+    #: True when a client opens the case with update-with-start (the ``open`` update
+    #: records it); False when the run records the opening itself
+    by_update: bool = False
     #: set when the workflow continues as new: the state carried over
     resume: ReviewState | None = None
     #: continue as new once the run's history grows past this many events

@@ -74,6 +74,8 @@ class _Contract(BaseModel):
 
 class StartAudit(_Contract):
     plan: PlanAudit
+    #: True when a client opens the audit with update-with-start (the ``open`` update)
+    by_update: bool = False
     #: set when the workflow continues as new: the state carried over
     resume: AuditState | None = None
     #: continue as new once the run's history grows past this many events
@@ -85,6 +87,8 @@ class StartActionPlan(_Contract):
 
     open: OpenActionPlan | None = None
     from_review: OpenPlanFromReview | None = None
+    #: True when a client opens the plan with update-with-start (the ``open`` update)
+    by_update: bool = False
     #: set when the workflow continues as new: the state carried over
     resume: ActionPlanState | None = None
     #: continue as new once the run's history grows past this many events

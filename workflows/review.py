@@ -63,8 +63,17 @@ class ReviewWorkflow(ClockedWorkflow[ReviewState]):
     WHAT = "case"
 
     @workflow.run
-    async def run(self, start: StartReview) -> ReviewState:
+    async def run(self, start: StartReview) -> ReviewState | None:
         return await self._live(start)
+
+    @workflow.update
+    async def open(self, start: StartReview) -> ReviewState:
+        """Record the opening (a client's update-with-start); refused: nothing recorded."""
+        return await self._open(start)
+
+    @open.validator
+    def _v_open(self, start: StartReview) -> None:
+        self._validate_open(start)
 
     def _open_call(self, start: StartReview) -> tuple[str, ReportInput]:
         key = f"{workflow.info().workflow_id}/reported"

@@ -1,4 +1,4 @@
-"""Client-side calls every lifecycle makes: start and wait, send a step, query, list.
+"""Client-side calls every lifecycle makes: open (update-with-start), send a step, query, list.
 
 Temporal's errors are translated into the domain's: a duplicate workflow id is
 ``CaseAlreadyExists``, a refused update is ``RuleViolation`` with the field and
@@ -15,11 +15,15 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
+    WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
@@ -52,7 +56,7 @@ class WorkflowRow(BaseModel):
 async def start_and_wait(
     client: Client,
     workflow: str,
-    arg: Any,
+    arg: BaseModel,
     *,
     workflow_id: str,
     task_queue: str,
@@ -63,47 +67,55 @@ async def start_and_wait(
     wait_seconds: float,
     ref_field: str = "ref",
 ) -> T:
-    """Start a lifecycle's workflow, then wait until its first fact is recorded."""
+    """Open a record: start its workflow and record the opening in one call
+    (update-with-start), answered with the state as recorded.
+
+    No polling: the ``open`` update returns once the opening is in the store. A
+    refused opening (a rule, a reference already used) raises the domain's error
+    and leaves no failed workflow behind (the run completes with nothing
+    recorded, so the reference may be opened again with corrected input)."""
     attrs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(CASE_REF, ref),
         SearchAttributePair(STAGE, "opening"),
     ]
     if partnership:
         attrs.append(SearchAttributePair(PARTNERSHIP, partnership))
+    start = arg.model_copy(update={"by_update": True})
+    operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+        workflow,
+        start,
+        id=workflow_id,
+        task_queue=task_queue,
+        # A running record answers "already open" from its own validator.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        search_attributes=TypedSearchAttributes(attrs),
+        memo={"summary": f"{what} {ref} being recorded"},
+    )
     try:
-        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
-            workflow,
-            arg,
-            id=workflow_id,
-            task_queue=task_queue,
-            # A reference is used once; only an opening that failed may be tried again.
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            search_attributes=TypedSearchAttributes(attrs),
-            memo={"summary": f"{what} {ref} being recorded"},
+        result: T = await asyncio.wait_for(
+            client.execute_update_with_start_workflow(
+                "open", start, start_workflow_operation=operation, result_type=state_type
+            ),
+            wait_seconds,
         )
-    except Exception as e:
-        if type(e).__name__ == "WorkflowAlreadyStartedError":
+    except WorkflowUpdateFailedError as e:
+        cause = e.cause
+        if isinstance(cause, ApplicationError) and cause.type == "CaseAlreadyExists":
             raise CaseAlreadyExists(
                 f"{what} {ref} already exists", field=ref_field, rule=f"unique_{ref_field}"
             ) from None
-        raise
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_seconds
-    while loop.time() < deadline:
-        state = await handle.query("state", result_type=state_type | None)  # type: ignore[arg-type]
-        if state is not None:
-            result: T = state
-            return result
-        desc = await handle.describe()
-        if desc.status != WorkflowExecutionStatus.RUNNING:
-            try:
-                await handle.result()
-            except Exception as e:
-                raise RuleViolation(_cause_message(e), rule="open_rejected") from None
-        await asyncio.sleep(0.1)
-    raise TimeoutError(
-        f"{what} {ref} was not recorded within {wait_seconds}s: is a worker running?"
-    )
+        details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
+        err = RuleViolation(_cause_message(e), rule="open_rejected")
+        if isinstance(details, dict):
+            err.field = details.get("field") or err.field
+            err.rule = details.get("rule") or err.rule
+        raise err from None
+    except TimeoutError:
+        raise TimeoutError(
+            f"{what} {ref} was not recorded within {wait_seconds}s: is a worker running?"
+        ) from None
+    return result
 
 
 async def send_step(

@@ -35,7 +35,8 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -43,7 +44,7 @@ from domain.review import ReportIncident
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
 from tests.conftest import actor
-from tests.wf_helpers import start_case, step, today_of, wait_reported
+from tests.wf_helpers import start_case, step, today_of
 from tests.working_days import working_day
 from workers.main import build_worker
 from workflows.contracts import SEARCH_ATTRIBUTES, StartReview, review_workflow_id
@@ -208,8 +209,9 @@ async def on_fresh_server(scenario: Scenario) -> None:
 
 
 async def review_run1_continued(env: WorkflowEnvironment, client: Client, queue: str) -> None:
-    """A case on the clocked-workflow base (continue-as-new patch marker) whose first
-    run passes its history limit and continues as new; the first run is written."""
+    """A case on the clocked-workflow base (continue-as-new patch marker), opened by
+    update-with-start, whose first run passes its history limit and continues as new;
+    the first run is written."""
     t0 = await today_of(env)
     report = ReportIncident.model_validate(
         {
@@ -224,10 +226,19 @@ async def review_run1_continued(env: WorkflowEnvironment, client: Client, queue:
         }
     )
     wf_id = review_workflow_id("GSCP", "REPLAY-005")
-    first = await client.start_workflow(
-        ReviewWorkflow.run, StartReview(report=report, history_limit=50), id=wf_id, task_queue=queue
+    start = StartReview(report=report, history_limit=50, by_update=True)
+    await client.execute_update_with_start_workflow(
+        ReviewWorkflow.open,
+        start,
+        start_workflow_operation=WithStartWorkflowOperation(
+            ReviewWorkflow.run,
+            start,
+            id=wf_id,
+            task_queue=queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        ),
     )
-    await wait_reported(first)
+    first_run = (await client.get_workflow_handle(wf_id).describe()).run_id
     h = client.get_workflow_handle_for(ReviewWorkflow.run, wf_id)
     await step(h, "record_panel_notification", notified_on=t0)
     await step(h, "record_partners_informed", informed_on=t0)
@@ -237,7 +248,7 @@ async def review_run1_continued(env: WorkflowEnvironment, client: Client, queue:
         requests=[{"agency": "LA", "due_on": working_day(t0 + timedelta(days=7))}],
     )  # fmt: skip
     await step(h, "record_agency_summary", agency="LA", received_on=t0)
-    history = await client.get_workflow_handle(wf_id, run_id=first.result_run_id).fetch_history()
+    history = await client.get_workflow_handle(wf_id, run_id=first_run).fetch_history()
     assert history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
     (HERE / "review_run1_continued.json").write_text(history.to_json())
 

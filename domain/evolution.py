@@ -62,3 +62,31 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
+
+
+class OpensClocks:
+    """Mixin of the events a lifecycle step records, with the clocks it opened.
+
+    ``opened`` holds the clocks computed for the step before it was recorded
+    (facts, not recomputed on replay), as dumps of the lifecycle's clock model
+    (``CLOCK``). Version 1 of these events held the step's command as a dict:
+    the upcaster lifts its fields onto the event.
+    """
+
+    CLOCK: typing.ClassVar[type[BaseModel]]
+    opened: list[dict[str, Any]]
+
+    @classmethod
+    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
+        state.update(state.pop("command"))
+        fill_optional(cls, state)
+        revive_dates(cls, state)
+
+    def apply(self, aggregate: Any) -> None:
+        self.on(aggregate.state)
+        aggregate.state.open([self.CLOCK.model_validate(c) for c in self.opened])
+        super().apply(aggregate)  # type: ignore[misc]
+
+    def on(self, state: Any) -> None:
+        """Set ``state`` from this event's own fields (one state handler per event)."""
+        raise NotImplementedError

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from domain.chain import ChainedAggregate, KeyedAggregate
-from domain.evolution import fill_optional, revive_dates
+from domain.evolution import OpensClocks, fill_optional, revive_dates
 from domain.qa.clock import Clock, QaState
 
 __all__ = ["Escalated", "HistoryRead", "Opened", "QaEvent", "ReminderSent", "StepRecorded"]
@@ -63,26 +63,12 @@ class Opened(QaEvent, ChainedAggregate.Created):
         raise NotImplementedError
 
 
-class StepRecorded(QaEvent):
+class StepRecorded(OpensClocks, QaEvent):
     """Base of the events a lifecycle step records, with the clocks it opened."""
 
+    CLOCK = Clock
     class_version: ClassVar[int] = 2
     opened: list[dict[str, Any]]
-
-    @classmethod
-    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
-        state.update(state.pop("command"))
-        fill_optional(cls, state)
-        revive_dates(cls, state)
-
-    def apply(self, aggregate: Any) -> None:
-        self.on(aggregate.state)
-        aggregate.state.open([Clock.model_validate(c) for c in self.opened])
-        super().apply(aggregate)
-
-    def on(self, state: Any) -> None:
-        """Set ``state`` from this event's own fields (one state handler per event)."""
-        raise NotImplementedError
 
 
 class ReminderSent(QaEvent):

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from domain.chain import ChainedAggregate, KeyedAggregate
-from domain.evolution import fill_optional, revive_dates
+from domain.evolution import OpensClocks, revive_dates
 from domain.review.state import Deadline, ReviewState
 
 __all__ = [
@@ -105,30 +105,16 @@ class IncidentReported(ReviewEvent, ChainedAggregate.Created):
         super().apply(aggregate)
 
 
-class StepRecorded(ReviewEvent):
+class StepRecorded(OpensClocks, ReviewEvent):
     """Base of the events a lifecycle step records, with the deadlines it opened.
 
     ``opened`` holds the deadlines computed for the step before it was recorded
     (facts, not recomputed on replay).
     """
 
+    CLOCK = Deadline
     class_version: ClassVar[int] = 2
     opened: list[dict[str, Any]]
-
-    @classmethod
-    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
-        state.update(state.pop("command"))
-        fill_optional(cls, state)
-        revive_dates(cls, state)
-
-    def apply(self, aggregate: Any) -> None:
-        self.on(aggregate.state)
-        aggregate.state.open([Deadline.model_validate(d) for d in self.opened])
-        super().apply(aggregate)
-
-    def on(self, state: ReviewState) -> None:
-        """Set ``state`` from this event's own fields (one method per event)."""
-        raise NotImplementedError
 
 
 class PanelNotified(StepRecorded):

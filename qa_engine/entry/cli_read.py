@@ -115,14 +115,20 @@ async def cmd_projections_rebuild(
                 field="name",
                 rule="known_projection",
             )
-        results = {}
-        for name in names:
-            progress = None if out.as_json else _bar
-            if progress is not None:
-                _bar(name, 0, runner.head())
-            results[name] = runner.rebuild(name, progress=progress)
-            if progress is not None:
-                sys.stderr.write("\n")
+        # One shared pass: the log is read, decoded and folded once for all of them.
+        label = names[0] if len(names) == 1 else "read models"
+        progress = None
+        if not out.as_json:
+            _bar(label, 0, runner.head())
+
+            def progress(name: str, done: int, total: int) -> None:
+                if name == names[0]:
+                    _bar(label, done, total)
+
+        events = runner.rebuild_all(names, progress=progress) // len(names)
+        if progress is not None:
+            sys.stderr.write("\n")
+        results = dict.fromkeys(names, events)
         out.data(
             {"rebuilt": results},
             lambda: "\n".join(f"{n}: rebuilt from {c} events" for n, c in results.items()),

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from domain.calendar import LONDON
 from domain.errors import DomainError
-from qa_engine.access_log import describe_read
 from qa_engine.config import Settings
 from qa_engine.entry import cli_common as cli  # what the command modules share
 
@@ -35,6 +34,14 @@ if TYPE_CHECKING:
     from qa_engine.reviews import VerifyResult
 
 __all__ = ["KINDS", "register_read_commands", "run_projections_forever", "verify_every_record"]
+
+
+def describe_read(read: Any) -> str:
+    """``qa_engine.access_log.describe_read``, imported only by the commands that print reads
+    (the access log pulls in the event store: most commands never need it)."""
+    from qa_engine.access_log import describe_read as describe
+
+    return describe(read)
 
 
 #: the ``kind`` of each lifecycle's rows (``projections.catalogue.lifecycles``)

@@ -59,3 +59,17 @@ def test_the_generator_writes_every_lifecycle_through_the_write_path(tmp_path: P
         assert 0 < len(rows) < stats.records  # the youngest are open, the oldest closed
     finally:
         services.close()
+
+
+def test_every_benchmark_runs_on_tiny_sizes() -> None:
+    script = SCRIPT.parent / "run_all.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick", "--no-write"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for measure in ("step append", "projection catch-up", "rebuild", "oversight", "history"):
+        assert f"| sqlite | {measure}" in result.stdout, measure

@@ -71,5 +71,11 @@ def test_every_benchmark_runs_on_tiny_sizes() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    for measure in ("step append", "projection catch-up", "rebuild", "oversight", "history"):
+    for measure in (
+        "step append",
+        "projection catch-up",
+        "projections rebuild",
+        "oversight",
+        "history",
+    ):
         assert f"| sqlite | {measure}" in result.stdout, measure

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar as _stdcal
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -22,6 +23,7 @@ __all__ = [
     "CalendarRangeError",
     "WorkingDayCalendar",
     "add_calendar_months",
+    "count_working_days",
     "due_day",
     "end_of_day",
 ]
@@ -106,3 +108,35 @@ def add_calendar_months(start: date, months: int) -> date:
     year, month = start.year + month_index // 12, month_index % 12 + 1
     last_day = _stdcal.monthrange(year, month)[1]
     return date(year, month, min(start.day, last_day))
+
+
+@lru_cache(maxsize=8)
+def _working_day_prefix(calendar: WorkingDayCalendar) -> tuple[int, ...]:
+    """``prefix[i]``: working days from ``calendar.first`` up to and including day ``i``."""
+    out, count = [], 0
+    holidays = calendar.holidays
+    day, one = calendar.first, timedelta(days=1)
+    while day <= calendar.last:
+        if day.weekday() < 5 and day not in holidays:
+            count += 1
+        out.append(count)
+        day += one
+    return tuple(out)
+
+
+def count_working_days(calendar: WorkingDayCalendar, start: date, end: date) -> int:
+    """``calendar.working_days_between(start, end)`` in constant time (a prefix count per
+    calendar, built once): working days after ``start`` up to and including ``end``;
+    negative if ``end < start``. Dates outside the calendar are refused exactly as
+    ``working_days_between`` refuses them (through ``is_working_day``, on the first day
+    its day-by-day walk would refuse: the day after ``start``, or the day after ``last``)."""
+    if end < start:
+        return -count_working_days(calendar, end, start)
+    if end == start:
+        return 0
+    calendar.is_working_day(start + timedelta(days=1))
+    calendar.is_working_day(min(end, calendar.last + timedelta(days=1)))
+    prefix = _working_day_prefix(calendar)
+    first = calendar.first
+    before = (start - first).days
+    return prefix[(end - first).days] - (prefix[before] if before >= 0 else 0)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from domain.calendar import WorkingDayCalendar
+from domain.calendar import WorkingDayCalendar, count_working_days
 from domain.tenancy import Scope
 from projections.db import ViewDB
 from projections.views import Sealer
@@ -57,7 +57,7 @@ def rag(
     """
     if due_on is None:
         return ("red" if breached else "green"), None
-    left = calendar.working_days_between(today, due_on)
+    left = count_working_days(calendar, today, due_on)
     if breached or due_on < today:
         return "red", left
     if left <= amber_working_days:

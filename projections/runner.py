@@ -14,6 +14,12 @@ A crash anywhere before the commit leaves both untouched; after it, both are
 written. So no event is lost or counted twice, and a restart resumes from the
 tracked position. ``rebuild`` resets a projection's rows and position to zero in
 one transaction and catches up again.
+
+Projections at the same position that declare the same ``share_key`` are applied
+together: one read and decode of the batch, ONE transaction moving every
+position and writing every view, and ``apply_together`` folding each event once
+for all of them (``projections.views``: the three read models share one fold).
+``rebuild_all`` resets several at once so a full rebuild is one shared pass.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -92,6 +98,19 @@ class Projection(ABC):
     @abstractmethod
     def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
         """Write the view rows for ``batch`` (in log order)."""
+
+    def share_key(self) -> Hashable | None:
+        """Projections with the same key can be applied together (``apply_together``);
+        ``None``: this one always runs on its own."""
+        return None
+
+    @classmethod
+    def apply_together(
+        cls, cur: Cursor, projections: Sequence[Projection], batch: Sequence[Notified]
+    ) -> None:
+        """Write the view rows of every one of ``projections`` (same ``share_key``)."""
+        for p in projections:
+            p.apply(cur, batch)
 
 
 class ProjectionStatus(BaseModel):
@@ -189,44 +208,93 @@ class ProjectionRunner:
             projection.apply(cur, batch)
         return len(batch)
 
+    def run_shared_batch(self, names: Sequence[str], start: int) -> int:
+        """The next batch for projections all at ``start`` (same ``share_key``): read and
+        decoded once, applied together in ONE transaction with every position moved."""
+        if len(names) == 1:
+            return self.run_batch(names[0])
+        batch = self._read(start)
+        if not batch:
+            return 0
+        projections = [self.projections[n] for n in names]
+        with self.db.transaction() as cur:
+            now = _now()
+            for name in names:
+                moved = cur.execute(
+                    "UPDATE {projection_tracking} SET position = ?, updated_at = ? "
+                    "WHERE projection = ? AND position = ? RETURNING position",
+                    (batch[-1].id, now, name, start),
+                ).fetchone()
+                if moved is None:
+                    raise PositionConflict(f"{name}: position moved from {start} by another runner")
+            type(projections[0]).apply_together(cur, projections, batch)
+        return len(batch)
+
+    def _groups(self, names: Sequence[str]) -> list[tuple[int, list[str]]]:
+        """``names`` grouped by position and ``share_key`` (unshareable ones alone)."""
+        with self.db.read() as cur:
+            rows = cur.execute("SELECT projection, position FROM {projection_tracking}").fetchall()
+        positions = {r["projection"]: int(r["position"]) for r in rows}
+        groups: dict[tuple[int, Hashable], list[str]] = {}
+        for name in names:
+            key = self.projections[name].share_key()
+            pos = positions.get(name, 0)
+            groups.setdefault((pos, name if key is None else ("shared", key)), []).append(name)
+        return [(pos, group) for (pos, _), group in groups.items()]
+
     def catch_up(
         self,
         names: Sequence[str] | None = None,
         *,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> int:
-        """Run batches until every named projection reaches the head; return events covered."""
+        """Run batches until every named projection reaches the head; return events covered
+        (counted once per projection)."""
         total = 0
-        # Round robin, one batch each: projections at the same position share one
-        # read and decode of the batch.
+        # Round robin, one batch per group: projections at the same position share one
+        # read and decode of the batch, and those that can, one fold and transaction.
         pending = list(names or self.projections)
         while pending:
-            for name in list(pending):
+            for start, group in self._groups(pending):
                 try:
-                    n = self.run_batch(name)
+                    n = self.run_shared_batch(group, start)
                 except PositionConflict:
                     continue  # someone else advanced it: read on from the new position
                 if n == 0:
-                    pending.remove(name)
+                    for name in group:
+                        pending.remove(name)
                     continue
-                total += n
+                total += n * len(group)
                 if progress is not None:
-                    progress(name, self.position(name), self.head())
+                    head = self.head()
+                    for name in group:
+                        progress(name, self.position(name), head)
         self._last_read = None
         return total
 
     def rebuild(self, name: str, *, progress: Callable[[str, int, int], None] | None = None) -> int:
         """Rows and position back to zero in one transaction, then catch up from the start."""
-        projection = self.projections[name]
+        return self.rebuild_all([name], progress=progress)
+
+    def rebuild_all(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> int:
+        """Every named projection (default: all) back to zero in ONE transaction, then
+        caught up together: a full rebuild reads, decodes and folds the log once."""
+        names = list(names or self.projections)
         with self.db.transaction() as cur:
-            projection.reset(cur)
-            cur.execute(
-                "UPDATE {projection_tracking} SET position = 0, updated_at = ? "
-                "WHERE projection = ?",
-                (_now(), name),
-            )
+            for name in names:
+                self.projections[name].reset(cur)
+                cur.execute(
+                    "UPDATE {projection_tracking} SET position = 0, updated_at = ? "
+                    "WHERE projection = ?",
+                    (_now(), name),
+                )
         self._last_read = None
-        return self.catch_up([name], progress=progress)
+        return self.catch_up(names, progress=progress)
 
     def status(self) -> list[ProjectionStatus]:
         head = self.head()

@@ -13,7 +13,7 @@ as its rows), so a batch only loads the cases it touches.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from projections.db import Cursor
@@ -81,26 +81,58 @@ class FoldingProjection(Projection):
         cur.execute(STATE_DDL)
         cur.execute("DELETE FROM {projection_state} WHERE projection = ?", (self.name,))
 
+    def begin(self) -> None:
+        """Called before each batch: forget anything buffered (a failed batch must not
+        leak rows into the next one)."""
+
+    def share_key(self) -> Hashable | None:
+        """Folding projections over the same lifecycles share one fold per event, unless
+        a subclass changes how a batch is applied."""
+        if type(self).apply is not FoldingProjection.apply:
+            return None
+        return ("fold", tuple(type(lc) for lc in self.lifecycles))
+
     def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
-        mine = [(lc, n) for n in batch if (lc := by_topic(self.lifecycles, n.topic)) is not None]
-        if not mine:
-            return
-        states = self._load(cur, sorted({n.originator_id for _, n in mine}))
-        touched: dict[str, Lifecycle] = {}
-        for lc, n in mine:
-            state = lc.fold(states.get(n.originator_id), n.event)
-            states[n.originator_id] = state
-            touched[n.originator_id] = lc
-            self.on_event(cur, lc, state, n)
-        for oid, lc in touched.items():
-            self.on_case(cur, lc, oid, states[oid])
-        cur.executemany(
-            "INSERT INTO {projection_state} (projection, originator_id, kind, state) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (projection, originator_id) "
-            "DO UPDATE SET state = excluded.state",
-            [(self.name, oid, lc.kind, lc.dump(states[oid])) for oid, lc in touched.items()],
-        )
-        self.flush(cur)
+        self.apply_together(cur, [self], batch)
+
+    @classmethod
+    def apply_together(
+        cls, cur: Cursor, projections: Sequence[Projection], batch: Sequence[Notified]
+    ) -> None:
+        """Fold each event ONCE and hand the state to every projection's hooks.
+
+        The per-case states are loaded from the first projection's rows (projections at
+        the same position have folded the same events) and written for each of them.
+        """
+        folding = [p for p in projections if isinstance(p, FoldingProjection)]
+        if len(folding) != len(projections):
+            raise TypeError("apply_together takes folding projections only")
+        first = folding[0]
+        for p in folding:
+            p.begin()
+        lifecycles = first.lifecycles
+        mine = [(lc, n) for n in batch if (lc := by_topic(lifecycles, n.topic)) is not None]
+        if mine:
+            states = first._load(cur, sorted({n.originator_id for _, n in mine}))
+            touched: dict[str, Lifecycle] = {}
+            for lc, n in mine:
+                state = lc.fold(states.get(n.originator_id), n.event)
+                states[n.originator_id] = state
+                touched[n.originator_id] = lc
+                for p in folding:
+                    p.on_event(cur, lc, state, n)
+            for oid, lc in touched.items():
+                for p in folding:
+                    p.on_case(cur, lc, oid, states[oid])
+            dumped = [(oid, lc.kind, lc.dump(states[oid])) for oid, lc in touched.items()]
+            cur.executemany(
+                "INSERT INTO {projection_state} (projection, originator_id, kind, state) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (projection, originator_id) "
+                "DO UPDATE SET state = excluded.state",
+                [(p.name, oid, kind, data) for p in folding for oid, kind, data in dumped],
+            )
+        for p in folding:
+            p.flush(cur)
 
     def _load(self, cur: Cursor, ids: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -203,10 +235,9 @@ class OversightProjection(FoldingProjection):
             upserts,
         )
 
-    def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
+    def begin(self) -> None:
         # Buffers belong to one transaction: a failed batch must not leak into the next.
         self._upserts, self._deletes = [], []
-        super().apply(cur, batch)
 
 
 class AuditTrailProjection(FoldingProjection):
@@ -247,9 +278,8 @@ class AuditTrailProjection(FoldingProjection):
             )
         )
 
-    def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
+    def begin(self) -> None:
         self._rows = []
-        super().apply(cur, batch)
 
     def flush(self, cur: Cursor) -> None:
         rows, self._rows = self._rows, []
@@ -280,9 +310,8 @@ class TimelinessProjection(FoldingProjection):
         super().__init__(lifecycles)
         self._rows: list[tuple[Any, ...]] = []
 
-    def apply(self, cur: Cursor, batch: Sequence[Notified]) -> None:
+    def begin(self) -> None:
         self._rows = []
-        super().apply(cur, batch)
 
     def on_case(self, cur: Cursor, lc: Lifecycle, originator_id: str, state: Any) -> None:
         ref = lc.ref(state)

@@ -42,19 +42,36 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"cannot store {type(obj).__name__}")
 
 
-def _revive(obj: Any) -> Any:
-    if isinstance(obj, dict):
+def _revive_tagged(obj: dict[str, Any]) -> Any:
+    kind, data = obj[_TYPE], obj[_DATA]
+    if kind == "datetime_iso":
+        return datetime.fromisoformat(data)
+    if kind == "date_iso":
+        return date.fromisoformat(data)
+    if kind == "uuid_hex":
+        return UUID(data)
+    return obj
+
+
+def _revive_in_place(obj: Any) -> Any:
+    """Tagged values back to their types, walking only into containers and changing the
+    freshly decoded containers in place (scalars, most of a record, are never visited)."""
+    if type(obj) is dict:
         if len(obj) == 2 and _TYPE in obj and _DATA in obj:
-            kind, data = obj[_TYPE], obj[_DATA]
-            if kind == "datetime_iso":
-                return datetime.fromisoformat(data)
-            if kind == "date_iso":
-                return date.fromisoformat(data)
-            if kind == "uuid_hex":
-                return UUID(data)
-        return {k: _revive(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_revive(v) for v in obj]
+            revived = _revive_tagged(obj)
+            if revived is not obj:
+                return revived
+        for k, v in obj.items():
+            t = type(v)
+            if t is dict or t is list:
+                obj[k] = _revive_in_place(v)
+        return obj
+    if type(obj) is list:
+        for i, v in enumerate(obj):
+            t = type(v)
+            if t is dict or t is list:
+                obj[i] = _revive_in_place(v)
+        return obj
     return obj
 
 
@@ -65,7 +82,7 @@ class OrjsonTranscoder(Transcoder):
         return orjson.dumps(obj, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
     def decode(self, data: bytes) -> Any:
-        return _revive(orjson.loads(data))
+        return _revive_in_place(orjson.loads(data))
 
 
 def register_legacy_topics() -> None:

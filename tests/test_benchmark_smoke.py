@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "read_side.py"
@@ -20,3 +21,61 @@ def test_benchmark_script_runs_end_to_end_on_sqlite() -> None:
     assert result.returncode == 0, result.stderr
     assert "batched runner" in result.stdout
     assert "case history of 12 events" in result.stdout
+
+
+def test_the_generator_writes_every_lifecycle_through_the_write_path(tmp_path: Path) -> None:
+    """A tiny national data set: every kind of record, open ones among them, and a
+    ledger that verifies (the generator writes through the aggregates and the store)."""
+    sys.path.insert(0, str(SCRIPT.parent.parent))
+    from benchmarks.generate import Volumes, generate
+    from projections.catalogue import build_runner
+    from projections.queries import oversight
+    from qa_engine.bootstrap import bootstrap
+    from qa_engine.config import Settings
+
+    services = bootstrap(Settings(data_dir=tmp_path, store="sqlite"))
+    try:
+        stats = generate(
+            services,
+            partnerships=2,
+            years=1,
+            as_at=date(2025, 12, 31),
+            volumes=Volumes(reviews=3, audits=4),
+            seed=1,
+        )
+        assert set(stats.by_kind) >= {"review", "audit", "actionplan"}
+        logged = int(services.reviews.recorder.max_notification_id() or 0)
+        assert logged == stats.events + 2  # and the two partnerships' registrations
+        assert services.quality.verify_log().ok
+        runner = build_runner(services.reviews)
+        runner.catch_up()
+        rows = oversight(
+            runner.db,
+            today=date(2025, 12, 31),
+            calendar=services.reviews.calendar,
+            amber_working_days=3,
+        )
+        assert {r.partnership for r in rows} <= {"PAAA", "PAAB"}
+        assert 0 < len(rows) < stats.records  # the youngest are open, the oldest closed
+    finally:
+        services.close()
+
+
+def test_every_benchmark_runs_on_tiny_sizes() -> None:
+    script = SCRIPT.parent / "run_all.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick", "--no-write"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for measure in (
+        "step append",
+        "projection catch-up",
+        "projections rebuild",
+        "oversight",
+        "history",
+    ):
+        assert f"| sqlite | {measure}" in result.stdout, measure

@@ -29,7 +29,6 @@ from pydantic import ValidationError
 from domain.calendar import LONDON, due_day
 from domain.errors import CaseNotFound, DomainError
 from domain.review import COMMANDS, ReportIncident, ReviewState
-from qa_engine.access_log import describe_read
 from qa_engine.config import Settings
 from qa_engine.entry.cli_common import (
     EXIT_INFRA,
@@ -48,6 +47,14 @@ from qa_engine.entry.cli_common import (
 )
 
 __all__ = ["main"]
+
+
+def describe_read(read: Any) -> str:
+    """``qa_engine.access_log.describe_read``, imported only by the commands that print reads
+    (the access log pulls in the event store: most commands never need it)."""
+    from qa_engine.access_log import describe_read as describe
+
+    return describe(read)
 
 
 # ----------------------------------------------------------------- rendering

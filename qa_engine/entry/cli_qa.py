@@ -27,7 +27,6 @@ from domain.audit import AuditState, PlanAudit
 from domain.calendar import LONDON, due_day
 from domain.child_of_concern import ConcernState
 from domain.qa import QaState
-from qa_engine.access_log import describe_read
 from qa_engine.config import Settings
 from qa_engine.entry.cli_common import (
     EXIT_OK,
@@ -43,6 +42,15 @@ from qa_engine.entry.cli_common import (
 )
 
 __all__ = ["cli_step_name", "register", "render_qa_state"]
+
+
+def describe_read(read: Any) -> str:
+    """``qa_engine.access_log.describe_read``, imported only by the commands that print reads
+    (the access log pulls in the event store: most commands never need it)."""
+    from qa_engine.access_log import describe_read as describe
+
+    return describe(read)
+
 
 Kind = Literal["audit", "actionplan", "childofconcern"]
 Handler = Callable[[argparse.Namespace, Settings, Output], Any]
@@ -284,8 +292,19 @@ def register(
     actor: argparse.ArgumentParser,
     tenant: argparse.ArgumentParser,
 ) -> None:
-    """Add ``audit``, ``actionplan`` and ``concern`` to the ``qa-engine`` parser."""
-    from qa_engine.entry.qa_client import LIFECYCLES
+    """Add ``audit``, ``actionplan`` and ``concern`` to the ``qa-engine`` parser.
+
+    The steps come from the domain's command catalogues (the same ones the QA client's
+    lifecycles use): building the parser never imports the Temporal client."""
+    from domain.action_plan import ACTION_PLAN_COMMANDS
+    from domain.audit import AUDIT_COMMANDS
+    from domain.child_of_concern import CONCERN_COMMANDS
+
+    catalogues = {
+        "audit": AUDIT_COMMANDS,
+        "actionplan": ACTION_PLAN_COMMANDS,
+        "childofconcern": CONCERN_COMMANDS,
+    }
 
     groups: list[tuple[str, Kind, str]] = [
         ("audit", "audit", "audits: plan, sample, returns, moderation, findings, report"),
@@ -307,7 +326,7 @@ def register(
             )
             add_model_options(p, OpenPlanFromReview)
             p.set_defaults(func=cmd_from_review)
-        for step, model in LIFECYCLES[kind].commands.items():
+        for step, model in catalogues[kind].items():
             p = steps.add_parser(
                 cli_step_name(step),
                 parents=[common, tenant, actor],

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from domain.calendar import LONDON
 from domain.errors import DomainError
-from qa_engine.access_log import describe_read
 from qa_engine.config import Settings
 from qa_engine.entry import cli_common as cli  # what the command modules share
 
@@ -35,6 +34,14 @@ if TYPE_CHECKING:
     from qa_engine.reviews import VerifyResult
 
 __all__ = ["KINDS", "register_read_commands", "run_projections_forever", "verify_every_record"]
+
+
+def describe_read(read: Any) -> str:
+    """``qa_engine.access_log.describe_read``, imported only by the commands that print reads
+    (the access log pulls in the event store: most commands never need it)."""
+    from qa_engine.access_log import describe_read as describe
+
+    return describe(read)
 
 
 #: the ``kind`` of each lifecycle's rows (``projections.catalogue.lifecycles``)
@@ -115,14 +122,20 @@ async def cmd_projections_rebuild(
                 field="name",
                 rule="known_projection",
             )
-        results = {}
-        for name in names:
-            progress = None if out.as_json else _bar
-            if progress is not None:
-                _bar(name, 0, runner.head())
-            results[name] = runner.rebuild(name, progress=progress)
-            if progress is not None:
-                sys.stderr.write("\n")
+        # One shared pass: the log is read, decoded and folded once for all of them.
+        label = names[0] if len(names) == 1 else "read models"
+        progress = None
+        if not out.as_json:
+            _bar(label, 0, runner.head())
+
+            def progress(name: str, done: int, total: int) -> None:
+                if name == names[0]:
+                    _bar(label, done, total)
+
+        events = runner.rebuild_all(names, progress=progress) // len(names)
+        if progress is not None:
+            sys.stderr.write("\n")
+        results = dict.fromkeys(names, events)
         out.data(
             {"rebuilt": results},
             lambda: "\n".join(f"{n}: rebuilt from {c} events" for n, c in results.items()),

@@ -1,0 +1,323 @@
+"""Every benchmark of issue 12 that runs without Temporal, in one run, each beside the raw
+limit of the same machine measured in the same run; writes the table into README.md.
+
+    .venv/bin/python benchmarks/run_all.py                          # SQLite, ~110k events
+    .venv/bin/python benchmarks/run_all.py --store both --partnerships 14   # ~500k events
+    .venv/bin/python benchmarks/run_all.py --quick --no-write       # seconds (smoke test)
+
+The data set is ``benchmarks/generate.py``'s (``--partnerships`` x ``--years`` of every
+lifecycle, written through the aggregates). Medians of ``--repeat`` runs. The Temporal
+lines of the issue's table (time-skipping lifecycle, ``qa-engine dev`` start, steps through
+the dev server) are ``benchmarks/workflow_throughput.py``'s, not run here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import Volumes, generate  # noqa: E402
+from benchmarks.read_side import ACTOR, AWARE, RawDB, build_case  # noqa: E402
+from benchmarks.stores import store  # noqa: E402
+from domain.review import COMMANDS  # noqa: E402
+from domain.review.aggregate import review_id  # noqa: E402
+from projections import queries  # noqa: E402
+from projections.catalogue import build_runner  # noqa: E402
+from qa_engine.bootstrap import bootstrap  # noqa: E402
+from qa_engine.config import Settings  # noqa: E402
+
+README = ROOT / "benchmarks" / "README.md"
+BEGIN, END = "<!-- run_all: begin -->", "<!-- run_all: end -->"
+AS_AT = date(2025, 12, 31)
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def median(fn: Callable[[], Any], repeat: int) -> float:
+    return statistics.median(timed(fn) for _ in range(repeat))
+
+
+def p95(samples: list[float]) -> float:
+    s = sorted(samples)
+    return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
+
+
+class Raw:
+    """Plain driver on the same database: the raw limits."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.pg = settings.store == "postgres"
+        if self.pg:
+            self.conn: Any = psycopg.connect(
+                host=settings.postgres_host,
+                port=settings.postgres_port,
+                user=settings.postgres_user,
+                dbname=settings.postgres_db,
+            )
+            self.p, self.table, self.id_col = "%s", "qa_engine_events", "notification_id"
+        else:
+            self.conn = sqlite3.connect(settings.sqlite_file)
+            self.p, self.table, self.id_col = "?", "stored_events", "rowid"
+
+    def append(self, n: int, size: int) -> float:
+        """Seconds per row: one row of ``size`` bytes per transaction."""
+        c, p = self.conn, self.p
+        c.execute(
+            "CREATE TABLE IF NOT EXISTS raw_append (id TEXT, v INT, data BYTEA)".replace(
+                "BYTEA", "BYTEA" if self.pg else "BLOB"
+            )
+        )
+        c.commit()
+        blob = os.urandom(size)
+        t0 = time.perf_counter()
+        for i in range(n):
+            c.execute(f"INSERT INTO raw_append VALUES ({p}, {p}, {p})", ("x", i, blob))
+            c.commit()
+        return (time.perf_counter() - t0) / n
+
+    def read_all(self, page: int) -> int:
+        """Read every stored event, in pages (the rows a rebuild reads)."""
+        pos, total, p = 0, 0, self.p
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {self.id_col}, topic, state FROM {self.table} "
+                f"WHERE {self.id_col} > {p} ORDER BY {self.id_col} LIMIT {p}",
+                (pos, page),
+            ).fetchall()
+            self.conn.commit()
+            if not rows:
+                return total
+            pos, total = rows[-1][0], total + len(rows)
+
+    def oversight(self, partnership: str | None) -> int:
+        """An indexed select of the same rows the oversight query returns."""
+        where, args = ("WHERE partnership = " + self.p, (partnership,)) if partnership else ("", ())
+        rows = self.conn.execute(
+            f"SELECT * FROM oversight {where} ORDER BY next_due_on", args
+        ).fetchall()
+        self.conn.commit()
+        return len(rows)
+
+    def read_case(self, oid: Any) -> int:
+        rows = self.conn.execute(
+            f"SELECT originator_version, state FROM {self.table} "
+            f"WHERE originator_id = {self.p} ORDER BY originator_version",
+            (oid if self.pg else oid.hex,),
+        ).fetchall()
+        self.conn.commit()
+        for r in rows:
+            orjson.loads(r[1])
+        return len(rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def checkpoint(svc: Any, partnership: str, ref: str, i: int) -> None:
+    cmd = COMMANDS["record_progress_checkpoint"].model_validate(
+        {"actor": ACTOR, "held_on": AWARE + timedelta(days=30), "status": "on_track"}
+    )
+    svc.record_step(
+        partnership,
+        ref,
+        "record_progress_checkpoint",
+        cmd,
+        key=f"bench/{ref}/{i}",
+        today=AWARE + timedelta(days=30),
+    )
+
+
+def run(kind: str, partnerships: int, years: int, volumes: Volumes, repeat: int) -> list[Any]:
+    rows: list[tuple[str, str, float, float, str]] = []
+
+    def line(measure: str, unit: str, ours: float, raw: float, how: str = "x") -> None:
+        rows.append((measure, unit, ours, raw, how))
+        ratio = ours / raw if how == "x" else raw / ours
+        shown = f"{ratio:.1f}x" if how == "x" else f"{100 * ratio:.0f} %"
+        print(f"[{kind}] {measure}: {ours:,.2f} vs raw {raw:,.2f} {unit} -> {shown}", flush=True)
+
+    with store(kind) as settings:
+        services = bootstrap(settings)
+        svc = services.reviews
+        raw = Raw(settings)
+        try:
+            secs = timed(
+                lambda: generate(
+                    services, partnerships=partnerships, years=years, as_at=AS_AT, volumes=volumes
+                )
+            )
+            events = int(svc.recorder.max_notification_id() or 0)
+            print(f"[{kind}] generated {events:,} events in {secs:.1f} s", flush=True)
+
+            # 1. a step appended through the service vs one raw row per transaction
+            build_case(svc, "B-SHORT", checkpoints=9, partnership="PAAA")  # ~20 events
+            build_case(svc, "B-LONG", checkpoints=190, partnership="PAAA")  # ~200 events
+            n = max(repeat * 3, 5)
+            short = statistics.median(
+                timed(lambda i=i: checkpoint(svc, "PAAA", "B-SHORT", i)) for i in range(n)
+            )
+            long = statistics.median(
+                timed(lambda i=i: checkpoint(svc, "PAAA", "B-LONG", i)) for i in range(n)
+            )
+            per_row = raw.append(n * 4, 1200)
+            line(
+                "step append at event ~20 (ms), throughput vs raw",
+                "ms",
+                short * 1e3,
+                per_row * 1e3,
+                "%",
+            )
+            line("step at event ~200 vs at ~20 (ms)", "ms", long * 1e3, short * 1e3)
+
+            # 2. projection catch-up and rebuild vs raw
+            runner = build_runner(svc)
+            head = int(svc.recorder.max_notification_id() or 0)
+            catch = timed(runner.catch_up)
+            raw_rw = RawDB(settings)
+            try:
+                raw_catch = timed(lambda: raw_rw.catch_up(500))
+            finally:
+                raw_rw.close()
+            line(
+                f"projection catch-up of {head:,} events (s), rate vs raw read+write",
+                "s",
+                catch,
+                raw_catch,
+                "%",
+            )
+            rebuild = timed(runner.rebuild_all)
+            raw_read = median(lambda: raw.read_all(500), repeat)
+            line(f"projections rebuild of {head:,} events vs raw read (s)", "s", rebuild, raw_read)
+
+            # 3. oversight: all open rows, and one partnership
+            cal = svc.calendar
+            for label, part in (("all partnerships", None), ("one partnership", "PAAA")):
+                ours = [
+                    timed(
+                        lambda part=part: queries.oversight(
+                            runner.db,
+                            today=AS_AT,
+                            calendar=cal,
+                            amber_working_days=3,
+                            partnership=part,
+                        )
+                    )
+                    for _ in range(max(repeat * 3, 5))
+                ]
+                n_rows = len(
+                    queries.oversight(
+                        runner.db,
+                        today=AS_AT,
+                        calendar=cal,
+                        amber_working_days=3,
+                        partnership=part,
+                    )
+                )
+                raws = [timed(lambda part=part: raw.oversight(part)) for _ in range(len(ours))]
+                line(
+                    f"oversight query, {label} ({n_rows:,} rows), p95 (ms)",
+                    "ms",
+                    p95(ours) * 1e3,
+                    p95(raws) * 1e3,
+                )
+
+            # 4. a case's history vs raw read + JSON decode
+            oid = review_id("PAAA", "B-LONG")
+            hist = median(lambda: svc.history("PAAA", "B-LONG"), repeat)
+            raw_hist = median(lambda: raw.read_case(oid), repeat)
+            line(
+                f"history of a {len(svc.history('PAAA', 'B-LONG'))}-event case (ms)",
+                "ms",
+                hist * 1e3,
+                raw_hist * 1e3,
+            )
+        finally:
+            raw.close()
+            services.close()
+    return [(kind, *r) for r in rows]
+
+
+def table(results: list[Any], machine: str, note: str) -> str:
+    out = [
+        f"Machine: {machine}. {note}",
+        "",
+        "| store | measure | qa-engine | raw, same run | ratio |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for kind, measure, unit, ours, raw, how in results:
+        ratio = f"{ours / raw:.1f}x" if how == "x" else f"{100 * raw / ours:.0f} % of raw"
+        out.append(f"| {kind} | {measure} | {ours:,.2f} {unit} | {raw:,.2f} {unit} | {ratio} |")
+    return "\n".join(out)
+
+
+def machine() -> str:
+    return (
+        f"{os.cpu_count()} CPU {platform.machine()} ({platform.processor() or platform.system()}), "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def write_readme(text: str) -> None:
+    readme = README.read_text()
+    block = f"{BEGIN}\n{text}\n{END}"
+    if BEGIN in readme:
+        readme = re.sub(
+            re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, readme, flags=re.S
+        )
+    else:
+        readme = readme.rstrip() + "\n\n# All benchmarks: `run_all.py`\n\n" + block + "\n"
+    README.write_text(readme)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--store", choices=["sqlite", "postgres", "both"], default="sqlite")
+    p.add_argument("--partnerships", type=int, default=3)
+    p.add_argument("--years", type=int, default=10)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    p.add_argument("--no-write", action="store_true", help="print only; leave README.md")
+    a = p.parse_args(argv)
+    volumes = Volumes()
+    if a.quick:
+        a.partnerships, a.years, a.repeat = 1, 1, 1
+        volumes = Volumes(reviews=2, audits=3)
+    kinds = ["sqlite", "postgres"] if a.store == "both" else [a.store]
+    results: list[Any] = []
+    t0 = time.perf_counter()
+    for kind in kinds:
+        results += run(kind, a.partnerships, a.years, volumes, a.repeat)
+    note = (
+        f"`run_all.py --store {a.store} --partnerships {a.partnerships} --years {a.years}` "
+        f"({time.perf_counter() - t0:.0f} s); medians (p95 where named) of repeated runs; "
+        "shared with other sessions, so read the ratios, not the absolute figures."
+    )
+    text = table(results, machine(), note)
+    print(text)
+    if not a.no_write:
+        write_readme(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

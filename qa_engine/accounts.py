@@ -225,6 +225,9 @@ class AccountStore:
             field="credentials",
             rule="valid_credentials",
         )
+        # The outcome is decided inside the transaction and raised after it commits:
+        # raising inside would roll back the count of failures.
+        outcome: Account | SignInRefused = refused
         with self._lock, self._tx() as cur:
             row = cur.execute(
                 self._q(
@@ -236,44 +239,57 @@ class AccountStore:
             ).fetchone()
             if row is None:
                 _verify(self._hasher, self._dummy, password)  # the same work either way
-                raise refused
-            locked_until = datetime.fromisoformat(row[9]) if row[9] else None
-            if locked_until is not None and locked_until > at:
-                raise SignInRefused(
-                    "this account is locked after repeated failed sign-ins; try again later",
+            else:
+                outcome = self._check(cur, row, password, code, at, refused)
+        if isinstance(outcome, SignInRefused):
+            raise outcome
+        return outcome
+
+    def _check(
+        self,
+        cur: Any,
+        row: Sequence[Any],
+        password: str,
+        code: str,
+        at: datetime,
+        refused: SignInRefused,
+    ) -> Account | SignInRefused:
+        locked_until = datetime.fromisoformat(row[9]) if row[9] else None
+        if locked_until is not None and locked_until > at:
+            return SignInRefused(
+                "this account is locked after repeated failed sign-ins; try again later",
+                field="username",
+                rule="account_locked",
+            )
+        counter = _totp_counter(row[6], code, at)
+        if not _verify(self._hasher, row[5], password) or counter is None or counter <= row[7]:
+            failures = row[8] + 1
+            lock = None
+            if failures >= self.settings.web_lockout_failures:
+                lock = (at + timedelta(minutes=self.settings.web_lockout_minutes)).isoformat()
+                failures = 0
+            cur.execute(
+                self._q(
+                    "UPDATE {p}qa_accounts SET failures = ?, locked_until = ? WHERE username = ?"
+                ),
+                (failures, lock, row[0]),
+            )
+            if lock is not None:
+                return SignInRefused(
+                    "too many failed sign-ins: this account is locked for "
+                    f"{self.settings.web_lockout_minutes} minutes",
                     field="username",
                     rule="account_locked",
                 )
-            counter = _totp_counter(row[6], code, at)
-            if not _verify(self._hasher, row[5], password) or counter is None or counter <= row[7]:
-                failures = row[8] + 1
-                lock = None
-                if failures >= self.settings.web_lockout_failures:
-                    lock = (at + timedelta(minutes=self.settings.web_lockout_minutes)).isoformat()
-                    failures = 0
-                cur.execute(
-                    self._q(
-                        "UPDATE {p}qa_accounts SET failures = ?, locked_until = ?"
-                        " WHERE username = ?"
-                    ),
-                    (failures, lock, row[0]),
-                )
-                if lock is not None:
-                    raise SignInRefused(
-                        "too many failed sign-ins: this account is locked for "
-                        f"{self.settings.web_lockout_minutes} minutes",
-                        field="username",
-                        rule="account_locked",
-                    )
-                raise refused
-            cur.execute(
-                self._q(
-                    "UPDATE {p}qa_accounts SET failures = 0, locked_until = NULL, totp_last = ?"
-                    " WHERE username = ?"
-                ),
-                (counter, row[0]),
-            )
-            return _account(row)
+            return refused
+        cur.execute(
+            self._q(
+                "UPDATE {p}qa_accounts SET failures = 0, locked_until = NULL, totp_last = ?"
+                " WHERE username = ?"
+            ),
+            (counter, row[0]),
+        )
+        return _account(row)
 
     # ------------------------------------------------- sessions and bearer tokens
 

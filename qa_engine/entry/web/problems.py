@@ -118,7 +118,11 @@ def _invalid(problems: list[FieldProblem]) -> JSONResponse:
     return problem_response(
         422,
         "Invalid input",
-        "; ".join(f"{p.field}: {p.message}" for p in problems) or "invalid input",
+        "; ".join(
+            p.message if p.message.startswith(f"{p.field}:") else f"{p.field}: {p.message}"
+            for p in problems
+        )
+        or "invalid input",
         field=first.field if first else None,
         rule=first.rule if first else None,
         problems=problems,

@@ -305,9 +305,12 @@ class QualityService(Application[UUID]):
         state: QaState = self._load(KINDS[kind], partnership, ref).state
         return state
 
-    def history(self, partnership: str, kind: RecordKind, ref: str) -> list[HistoryEntry]:
-        """Every fact recorded about the record, oldest first."""
-        entries = [history_entry(ev) for ev in self.events.get(self._id(kind, partnership, ref))]
+    def history(
+        self, partnership: str, kind: RecordKind, ref: str, *, as_at: datetime | None = None
+    ) -> list[HistoryEntry]:
+        """Every fact recorded about the record, oldest first, up to ``as_at``."""
+        events: list[Any] = list(self.events.get(self._id(kind, partnership, ref)))
+        entries = [history_entry(ev) for ev in events if as_at is None or ev.timestamp <= as_at]
         if not entries:
             raise CaseNotFound(
                 f"no {kind} {ref.upper()} in partnership {partnership.upper()}",
@@ -325,11 +328,23 @@ class QualityService(Application[UUID]):
         actor: dict[str, Any],
         purpose: str,
         view: str = "history",
+        as_at: datetime | None = None,
+        as_of: date | None = None,
     ) -> list[HistoryEntry]:
-        """A person's read: recorded first in the access log (who, which record, why),
-        then returned. Nothing is appended to the record's own stream."""
-        self.record_history_read(partnership, kind, ref, actor=actor, purpose=purpose, view=view)
-        return self.history(partnership, kind, ref)
+        """A person's read: recorded first in the access log (who, which record, why, and
+        which past moment or day was asked for), then returned up to ``as_at``. Nothing
+        is appended to the record's own stream."""
+        self.record_history_read(
+            partnership,
+            kind,
+            ref,
+            actor=actor,
+            purpose=purpose,
+            view=view,
+            as_at=as_at,
+            as_of=as_of,
+        )
+        return self.history(partnership, kind, ref, as_at=as_at)
 
     def record_history_read(
         self,
@@ -340,6 +355,8 @@ class QualityService(Application[UUID]):
         actor: dict[str, Any],
         purpose: str,
         view: str = "history",
+        as_at: datetime | None = None,
+        as_of: date | None = None,
     ) -> AccessEntry:
         """Record in the access log that a person read the record (events or trail)."""
         record = self._load(KINDS[kind], partnership, ref)
@@ -352,6 +369,8 @@ class QualityService(Application[UUID]):
             actor=actor,
             view=view,
             purpose=purpose,
+            as_at=as_at,
+            as_of=as_of,
         )
 
     def reads(self, partnership: str, kind: RecordKind, ref: str) -> list[AccessEntry]:

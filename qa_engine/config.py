@@ -124,6 +124,30 @@ class Settings(BaseSettings):
         default=(), description="an agency safeguarding lead's agencies (comma-separated)"
     )
 
+    # HTTP API (``qa-engine web``; ``qa-engine dev`` starts it too)
+    web_host: str = Field(default="127.0.0.1", description="address the HTTP API listens on")
+    web_port: int = Field(default=8000, ge=1, le=65535, description="port of the HTTP API")
+    web_cookie_secure: bool = Field(
+        default=True,
+        description="session cookies only over HTTPS (browsers treat http://localhost as secure)",
+    )
+    web_session_minutes: int = Field(
+        default=480, ge=5, le=1440, description="a signed-in session ends after this long"
+    )
+    web_token_days: int = Field(
+        default=30, ge=1, le=365, description="an API client's bearer token expires after this"
+    )
+    web_lockout_failures: int = Field(
+        default=5, ge=1, le=50, description="failed sign-ins in a row before an account locks"
+    )
+    web_lockout_minutes: int = Field(
+        default=15, ge=1, le=1440, description="how long a locked account stays locked"
+    )
+    web_demo_accounts: bool = Field(
+        default=False,
+        description="seed one demo account per role in the DEMO partnership (qa-engine dev)",
+    )
+
     # logging
     log_level: str = "INFO"
     log_json: bool = True

@@ -169,10 +169,14 @@ class ReviewService(Application[UUID]):
         actor: dict[str, Any],
         as_at: datetime | None = None,
         purpose: str = "case review",
+        as_of: date | None = None,
     ) -> list[HistoryEntry]:
         """An auditor's read: recorded first in the access log (who, when, why), then
-        returned. Nothing is appended to the case's own stream."""
-        self.record_history_read(partnership, case_ref, actor=actor, as_at=as_at, purpose=purpose)
+        returned. Nothing is appended to the case's own stream. ``as_of`` (a day) is
+        recorded as asked; the caller passes the end of that day as ``as_at``."""
+        self.record_history_read(
+            partnership, case_ref, actor=actor, as_at=as_at, purpose=purpose, as_of=as_of
+        )
         return self.history(partnership, case_ref, as_at=as_at)
 
     def record_history_read(
@@ -184,6 +188,7 @@ class ReviewService(Application[UUID]):
         as_at: datetime | None = None,
         purpose: str = "case review",
         view: str = "history",
+        as_of: date | None = None,
     ) -> AccessEntry:
         """Record in the access log that a person read the case (events or trail)."""
         case = self._load(partnership, case_ref)
@@ -197,6 +202,7 @@ class ReviewService(Application[UUID]):
             view=view,
             purpose=purpose,
             as_at=as_at,
+            as_of=as_of,
         )
 
     def reads(self, partnership: str, case_ref: str) -> list[AccessEntry]:

@@ -2,6 +2,7 @@
 
     qa-engine dev                       Temporal dev server + UI, worker, demo cases
     qa-engine worker                    a worker against an existing Temporal
+    qa-engine web                       the HTTP API against an existing Temporal and store
     qa-engine case report ...           open a case (serious incident notification)
     qa-engine case <step> REF ...       record a lifecycle step (see `qa-engine case --help`)
     qa-engine case show REF             stage, deadlines, working days left, breaches
@@ -239,6 +240,22 @@ async def cmd_codec_server(ns: argparse.Namespace, settings: Settings, out: Outp
     return EXIT_OK
 
 
+async def cmd_web(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    from qa_engine.entry.signals import stop_event
+    from qa_engine.entry.web.server import serve
+
+    stop, started = stop_event(), asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop=stop, started=started))
+    await started.wait()
+    sys.stdout.write(
+        f"HTTP API on http://{settings.web_host}:{settings.web_port} "
+        f"(OpenAPI at /openapi.json, docs at /docs); Ctrl-C stops\n"
+    )
+    sys.stdout.flush()
+    await task
+    return EXIT_OK
+
+
 async def cmd_dev(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     from qa_engine.entry.runtime import run_dev
 
@@ -269,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--stop-after", type=float, default=None, help=argparse.SUPPRESS)
     dev.set_defaults(func=cmd_dev)
     sub.add_parser("worker", parents=[common], help="run a worker").set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "web", parents=[common], help="the HTTP API (QA_WEB_HOST, QA_WEB_PORT)"
+    ).set_defaults(func=cmd_web)
     codec = sub.add_parser("codec-server", help="decrypt payloads for the Temporal UI")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)

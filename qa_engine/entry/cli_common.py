@@ -2,7 +2,8 @@
 ``--json``), the recording actor, and options generated from command models.
 
 It sits below ``cli`` (the composition root), ``cli_read`` and ``cli_qa``, so that
-they import it rather than each other.
+they import it rather than each other. What the HTTP API does the same way for its
+principal (tenant, scope, recorded actor) is in ``entry.acting``, below both.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from domain.calendar import LONDON
 from domain.errors import DomainError
 from domain.tenancy import Principal, Role, Scope
 from qa_engine.config import Settings
+from qa_engine.entry.acting import actor_for, check_tenant, scope_for
 
 __all__ = [
     "EXIT_INFRA",
@@ -120,27 +122,10 @@ def _login() -> str:
         return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
 
 
-def check_tenant(principal: Principal, partnership: str, *, what: str) -> str:
-    """``partnership`` if the principal may act in it (their own; any, for operations)."""
-    partnership = partnership.upper()
-    if Role.OPERATIONS not in principal.roles:
-        principal.check_partnership(partnership, what=what)
-    return partnership
-
-
 def scope_of(settings: Settings) -> Scope | None:
     """What the principal's queries may return: their partnership (and, for an
     agency's lead, their agencies' records); ``None`` (everything) for operations."""
-    principal = principal_of(settings)
-    if Role.OPERATIONS in principal.roles:
-        return None
-    if Role.AGENCY_LEAD in principal.roles and not principal.agencies:
-        raise DomainError(
-            "an agency safeguarding lead answers for named agencies: set QA_ACTOR_AGENCIES",
-            field="QA_ACTOR_AGENCIES",
-            rule="agency_lead_agencies",
-        )
-    return principal.scope
+    return scope_for(principal_of(settings), agencies_field="QA_ACTOR_AGENCIES")
 
 
 def tenant_of(ns: argparse.Namespace, settings: Settings) -> str:
@@ -160,11 +145,7 @@ def _actor(
 
     ``records``: the command records a step, so read-only roles are refused.
     """
-    principal = principal_of(settings)
-    if records:
-        principal.check_may_record(what=f"{principal.name} ({principal.role.value})")
-    actor: dict[str, str | None] = principal.actor().model_dump(exclude_none=True)
-    return actor
+    return actor_for(principal_of(settings), records=records)
 
 
 # ------------------------------------------------------- step option parsing

@@ -28,10 +28,10 @@ from domain.calendar import LONDON
 from domain.errors import DomainError
 from qa_engine.config import Settings
 from qa_engine.entry import cli_common as cli  # what the command modules share
+from qa_engine.entry.acting import verify_every_record
 
 if TYPE_CHECKING:
     from qa_engine.bootstrap import Services
-    from qa_engine.reviews import VerifyResult
 
 __all__ = ["KINDS", "register_read_commands", "run_projections_forever", "verify_every_record"]
 
@@ -303,14 +303,6 @@ async def cmd_trail(ns: argparse.Namespace, settings: Settings, out: cli.Output)
         human,
     )
     return cli.EXIT_OK
-
-
-def verify_every_record(services: Services) -> list[tuple[str, VerifyResult]]:
-    """Every hash chain in the event log, as ``(kind, result)``: review cases, then the
-    quality-assurance records (audits, action plans, children of concern) in log order."""
-    results: list[tuple[str, VerifyResult]] = [("review", r) for r in services.reviews.verify_all()]
-    results.extend(services.quality.verify_all())
-    return results
 
 
 async def cmd_verify_case(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:

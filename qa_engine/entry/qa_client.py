@@ -112,16 +112,30 @@ class QaClient:
         )
 
     async def record(
-        self, partnership: str, kind: Kind, ref: str, step: str, command: Command
+        self,
+        partnership: str,
+        kind: Kind,
+        ref: str,
+        step: str,
+        command: Command,
+        *,
+        request_id: str | None = None,
     ) -> QaState:
-        """Send one step as a Temporal update; a rejection raises ``RuleViolation``."""
+        """Send one step as a Temporal update; a rejection raises ``RuleViolation``.
+        ``request_id``: the update id (one id is recorded once)."""
         life = LIFECYCLES[kind]
         if not isinstance(command, life.commands[step]):
             raise TypeError(f"{step} takes {life.commands[step].__name__}")
 
         async def send(workflow_id: str) -> QaState:
             result: QaState = await send_step(
-                self.client, workflow_id, step, command, life.state_type, f"{kind} {ref}"
+                self.client,
+                workflow_id,
+                step,
+                command,
+                life.state_type,
+                f"{kind} {ref}",
+                request_id=request_id,
             )
             return result
 

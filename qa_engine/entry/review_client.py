@@ -56,9 +56,16 @@ class ReviewClient:
         )
 
     async def record(
-        self, partnership: str, case_ref: str, step: str, command: Command
+        self,
+        partnership: str,
+        case_ref: str,
+        step: str,
+        command: Command,
+        *,
+        request_id: str | None = None,
     ) -> ReviewState:
-        """Send one step as a Temporal update; a rejection raises ``RuleViolation``."""
+        """Send one step as a Temporal update; a rejection raises ``RuleViolation``.
+        ``request_id``: the update id (one id is recorded once)."""
         if not isinstance(command, COMMANDS[step]):
             raise TypeError(f"{step} takes {COMMANDS[step].__name__}")
 
@@ -71,6 +78,7 @@ class ReviewClient:
                 ReviewState,
                 f"case {case_ref}",
                 ref_field="case_ref",
+                request_id=request_id,
             )
 
         return await self._on_case(partnership, case_ref, send)

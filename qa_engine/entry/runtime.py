@@ -13,6 +13,7 @@ from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
 from qa_engine.entry.demo import QA_DEMO
 from qa_engine.entry.signals import stop_event
+from qa_engine.entry.web.server import DemoAccount
 from workers.main import build_worker
 
 __all__ = ["run_dev", "run_worker_forever"]
@@ -74,22 +75,43 @@ async def run_dev(
         from qa_engine.entry.cli_read import run_projections_forever
 
         projections_task = asyncio.create_task(run_projections_forever(settings, stop))
+        accounts = _demo_accounts(settings) if demo or settings.web_demo_accounts else []
+        from qa_engine.entry.web.server import serve
+
+        web_started = asyncio.Event()
+        web_task = asyncio.create_task(
+            serve(settings, client=env.client, stop=stop, started=web_started)
+        )
+        await web_started.wait()
         seeded: list[str] = []
         seeded_qa: list[str] = []
         if demo:
             seeded = await seed_demo(ReviewClient(env.client, settings.temporal_task_queue))
             seeded_qa = await _seed_quality(env.client, settings)
-        print(banner(settings, seeded, seeded_qa), flush=True)
+        print(banner(settings, seeded, seeded_qa, accounts), flush=True)
         if stop_after is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), stop_after)
             stop.set()
         await worker_task
         await projections_task
+        await web_task
     finally:
         await env.shutdown()
         if codec_server is not None:
             codec_server.shutdown()
+
+
+def _demo_accounts(settings: Settings) -> list[DemoAccount]:
+    """One demo account per role of the DEMO partnership (fresh secrets each start)."""
+    from qa_engine.accounts import AccountStore
+    from qa_engine.entry.web.server import seed_demo_accounts
+
+    store = AccountStore(settings)
+    try:
+        return seed_demo_accounts(store)
+    finally:
+        store.close()
 
 
 async def _seed_quality(client: Client, settings: Settings) -> list[str]:
@@ -108,7 +130,12 @@ async def _seed_quality(client: Client, settings: Settings) -> list[str]:
         services.close()
 
 
-def banner(settings: Settings, seeded: list[str], seeded_qa: list[str] | None = None) -> str:
+def banner(
+    settings: Settings,
+    seeded: list[str],
+    seeded_qa: list[str] | None = None,
+    accounts: list[DemoAccount] | None = None,
+) -> str:
     ui = f"http://localhost:{settings.dev_server_ui_port}"
     store = (
         settings.sqlite_file if settings.store == "sqlite" else f"postgres {settings.postgres_db}"
@@ -116,6 +143,20 @@ def banner(settings: Settings, seeded: list[str], seeded_qa: list[str] | None = 
     demo = ", ".join(seeded) if seeded else "none (already seeded or --no-demo)"
     qa_demo = ", ".join(seeded_qa) if seeded_qa else "none (already seeded or --no-demo)"
     qa_lines = "\n".join(f"    {kind:<11}{ref:<14}{what}" for (kind, ref), what in QA_DEMO.items())
+    web = f"http://{settings.web_host}:{settings.web_port}"
+    people = "\n".join(
+        f"    {a.username:<10} {a.password:<18} {a.totp_secret:<34} {a.role.value}"
+        + (f" ({', '.join(a.agencies)})" if a.agencies else "")
+        for a in accounts or []
+    )
+    web_lines = f"""
+  HTTP API         {web}  (OpenAPI {web}/openapi.json, sign in at {web}/sign-in)"""
+    if people:
+        web_lines += f"""
+  demo accounts (partnership DEMO; add the TOTP secret to an authenticator app, or
+    .venv/bin/python -c "import pyotp; print(pyotp.TOTP('SECRET').now())")
+    {"USERNAME":<10} {"PASSWORD":<18} {"TOTP SECRET":<34} ROLE
+{people}"""
     return f"""
 qa-engine is running.
   Temporal UI      {ui}/namespaces/{settings.temporal_namespace}/workflows
@@ -123,7 +164,7 @@ qa-engine is running.
   event store      {store}
   demo cases       {demo}
   demo QA records  {qa_demo}
-{qa_lines}
+{qa_lines}{web_lines}
 In another terminal (after `source .venv/bin/activate`):
   qa-engine case list
   qa-engine case show DEMO-003

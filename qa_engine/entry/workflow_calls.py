@@ -126,11 +126,17 @@ async def send_step(
     state_type: type[T],
     what: str,
     ref_field: str = "ref",
+    request_id: str | None = None,
 ) -> T:
-    """Send one step as a Temporal update; a refusal raises ``RuleViolation``."""
+    """Send one step as a Temporal update; a refusal raises ``RuleViolation``.
+
+    ``request_id`` (the caller's idempotency key) is the update id: Temporal records
+    a step sent twice with one id once, and answers the repeat with the first result."""
     handle = client.get_workflow_handle(workflow_id)
     try:
-        result: T = await handle.execute_update(step, command, result_type=state_type)
+        result: T = await handle.execute_update(
+            step, command, id=request_id, result_type=state_type
+        )
     except WorkflowUpdateFailedError as e:
         cause = e.cause
         if isinstance(cause, ApplicationError):

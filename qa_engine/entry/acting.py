@@ -1,0 +1,127 @@
+"""What every entry point does the same way for its principal, whoever signed them in
+(the CLI from its environment, the HTTP API from a session or a bearer token).
+
+- ``check_tenant``: the partnership a principal may act in (their own; any, for operations);
+- ``scope_for``: what their queries may return;
+- ``actor_for``: who is recorded on the steps they cause (read-only roles refused);
+- ``check_agency``: an agency's safeguarding lead sees only the records their agencies
+  are part of, and answers only their own agencies' asks;
+- ``agencies_of``: the agencies a record involves (the read models' definition);
+- ``verify_every_record``: every hash chain in the event log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from domain.errors import DomainError
+from domain.tenancy import OutsideScope, Principal, Role, Scope
+from projections.catalogue import lifecycles
+
+if TYPE_CHECKING:
+    from qa_engine.bootstrap import Services
+    from qa_engine.reviews import VerifyResult
+
+__all__ = [
+    "actor_for",
+    "agencies_of",
+    "check_agency",
+    "check_tenant",
+    "scope_for",
+    "verify_every_record",
+]
+
+_LIFECYCLES = {lc.kind: lc for lc in lifecycles()}
+
+
+def check_tenant(principal: Principal, partnership: str, *, what: str) -> str:
+    """``partnership`` if the principal may act in it (their own; any, for operations)."""
+    partnership = partnership.upper()
+    if Role.OPERATIONS not in principal.roles:
+        principal.check_partnership(partnership, what=what)
+    return partnership
+
+
+def scope_for(principal: Principal, *, agencies_field: str = "agencies") -> Scope | None:
+    """What the principal's queries may return: their partnership (and, for an agency's
+    lead, their agencies' records); ``None`` (everything) for operations."""
+    if Role.OPERATIONS in principal.roles:
+        return None
+    if Role.AGENCY_LEAD in principal.roles and not principal.agencies:
+        raise DomainError(
+            "an agency safeguarding lead answers for named agencies: none are set",
+            field=agencies_field,
+            rule="agency_lead_agencies",
+        )
+    return principal.scope
+
+
+def actor_for(principal: Principal, *, records: bool = True) -> dict[str, str | None]:
+    """The actor recorded for what the principal does (never taken from input).
+
+    ``records``: a step is being recorded, so read-only roles are refused."""
+    if records:
+        principal.check_may_record(what=f"{principal.name} ({principal.role.value})")
+    actor: dict[str, str | None] = principal.actor().model_dump(exclude_none=True)
+    return actor
+
+
+def agencies_of(kind: str, state: Any) -> list[str]:
+    """The agencies a record (``review``, ``audit``, ``actionplan``, ``childofconcern``)
+    involves, as its oversight row carries them."""
+    return [a.upper() for a in _LIFECYCLES[kind].agencies(state)]
+
+
+def check_agency(
+    principal: Principal,
+    kind: str,
+    state: Any,
+    *,
+    what: str,
+    command: BaseModel | None = None,
+) -> None:
+    """Refuse (``OutsideScope``) an agency-limited principal a record none of their
+    agencies is part of, or a step that answers for another agency."""
+    scope = scope_for(principal)
+    if scope is None or scope.agencies is None:
+        return
+    mine = set(scope.agencies)
+    if not mine & set(agencies_of(kind, state)):
+        raise OutsideScope(
+            f"{what} does not involve your agencies ({', '.join(sorted(mine))})",
+            field="agency",
+            rule="same_agency",
+        )
+    if command is None:
+        return
+    answering = _agency_answered(kind, state, command)
+    if answering is None or answering not in mine:
+        raise OutsideScope(
+            f"{what}: an agency safeguarding lead records only their own agencies' answers",
+            field="agency",
+            rule="own_agency_answer",
+        )
+
+
+def _agency_answered(kind: str, state: Any, command: BaseModel) -> str | None:
+    """The agency a step answers for: its ``agency``, or the owner of the action it is
+    about; ``None`` for a step that answers for no agency (not an agency lead's)."""
+    agency = getattr(command, "agency", None)
+    if isinstance(agency, str):
+        return agency.upper()
+    action_id = getattr(command, "action_id", None)
+    if kind == "actionplan" and action_id is not None:
+        action = getattr(state, "actions", {}).get(action_id)
+        if action is not None:
+            return str(action.owner_agency).upper()
+    return None
+
+
+def verify_every_record(services: Services) -> list[tuple[str, VerifyResult]]:
+    """Every hash chain in the event log, as ``(kind, result)``: review cases, then the
+    quality-assurance records (audits, action plans, children of concern) in log order."""
+    results: list[tuple[str, VerifyResult]] = [("review", r) for r in services.reviews.verify_all()]
+    results.extend(services.quality.verify_all())
+    return results

@@ -18,7 +18,6 @@ from pydantic import BaseModel
 
 from domain.errors import DomainError
 from domain.tenancy import OutsideScope, Principal, Role, Scope
-from projections.catalogue import lifecycles
 
 if TYPE_CHECKING:
     from qa_engine.bootstrap import Services
@@ -33,7 +32,6 @@ __all__ = [
     "verify_every_record",
 ]
 
-_LIFECYCLES = {lc.kind: lc for lc in lifecycles()}
 
 
 def check_tenant(principal: Principal, partnership: str, *, what: str) -> str:
@@ -71,7 +69,10 @@ def actor_for(principal: Principal, *, records: bool = True) -> dict[str, str | 
 def agencies_of(kind: str, state: Any) -> list[str]:
     """The agencies a record (``review``, ``audit``, ``actionplan``, ``childofconcern``)
     involves, as its oversight row carries them."""
-    return [a.upper() for a in _LIFECYCLES[kind].agencies(state)]
+    from projections.catalogue import lifecycles  # the read models: only when asked
+
+    by_kind = {lc.kind: lc for lc in lifecycles()}
+    return [a.upper() for a in by_kind[kind].agencies(state)]
 
 
 def check_agency(

@@ -8,15 +8,17 @@ writer saved first (optimistic concurrency) it reloads, re-checks and tries agai
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel
 
-from domain.errors import CaseNotFound
+from domain.calendar import CalendarRangeError
+from domain.errors import CaseNotFound, RuleViolation
 from qa_engine.ledger import LedgerProblem, LedgerRecorder
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "HistoryEntry",
     "VerifyResult",
     "aggregates_in_log",
+    "counted",
     "history_entry",
     "ledger_of",
     "name_stream",
@@ -88,6 +91,31 @@ def write_once(
             continue  # someone else wrote first: reload, re-check, retry
         return keyed.state
     raise RuntimeError(f"could not record {key} after {RETRIES} concurrent conflicts")
+
+
+def _dates(value: Any, path: str) -> Iterator[tuple[str, date]]:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name, item in value:
+            yield from _dates(item, f"{path}.{name}" if path else name)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _dates(item, f"{path}.{i}")
+
+
+@contextmanager
+def counted(command: object = None) -> Iterator[None]:
+    """Deadlines counted from ``command``'s days: a day the working-day calendar cannot
+    count becomes a ``RuleViolation`` naming the field (rule ``date_in_calendar_range``),
+    never a plain error an activity would retry for ever. Commands already refuse days
+    outside ``domain.values.FIRST_DAY``..``LAST_DAY``; this catches a deadline counted
+    past the calendar's end from an accepted day."""
+    try:
+        yield
+    except CalendarRangeError as e:
+        field = next((f for f, d in _dates(command, "") if d == e.day), None)
+        raise RuleViolation(str(e), field=field or "date", rule="date_in_calendar_range") from None
 
 
 _HIDDEN = frozenset(

@@ -164,11 +164,18 @@ async def test_cli_drives_a_case_and_rejects_bad_input(dev: tuple[Settings, Revi
     )
     assert r.returncode == 0, r.stderr
     assert "stage       notification" in r.stdout
+    later = (date.today() + timedelta(days=3)).isoformat()  # future in any time zone
     r = await cli(
-        settings, "case", "record-panel-notification", "INT-002", "--notified-on", "2099-01-01"
+        settings, "case", "record-panel-notification", "INT-002", "--notified-on", later
     )
     assert r.returncode == 1
     assert "rule no_future_dates" in r.stderr and "field notified_on" in r.stderr
+    # outside the working-day calendar: invalid input, refused before anything is sent
+    r = await cli(
+        settings, "case", "record-panel-notification", "INT-002", "--notified-on", "2099-01-01"
+    )
+    assert r.returncode == 2
+    assert "invalid: notified_on" in r.stderr and "rule date_in_calendar_range" in r.stderr
     r = await cli(
         settings, "case", "record-panel-notification", "INT-002", "--notified-on", "yesterday"
     )

@@ -1,6 +1,8 @@
 """The one exception hierarchy of the domain.
 
 DomainError
+├── InvalidInput         input that breaks a value rule where it enters (bad JSON, a
+│                        malformed timestamp): nothing is sent, nothing recorded
 ├── RuleViolation        a command breaks a rule (wrong stage, bad date, ...)
 │   └── OutOfOrder       a step attempted before the steps it depends on
 ├── CaseNotFound         no case with that reference
@@ -9,7 +11,14 @@ DomainError
 
 from __future__ import annotations
 
-__all__ = ["CaseAlreadyExists", "CaseNotFound", "DomainError", "OutOfOrder", "RuleViolation"]
+__all__ = [
+    "CaseAlreadyExists",
+    "CaseNotFound",
+    "DomainError",
+    "InvalidInput",
+    "OutOfOrder",
+    "RuleViolation",
+]
 
 
 class DomainError(Exception):
@@ -29,6 +38,10 @@ class DomainError(Exception):
             parts.append(f"rule {self.rule!r}")
         prefix = f"[{', '.join(parts)}] " if parts else ""
         return f"{prefix}{self.message}"
+
+
+class InvalidInput(DomainError):
+    """Input that breaks a value rule where it enters (the field and rule are named)."""
 
 
 class RuleViolation(DomainError):

@@ -58,6 +58,7 @@ from qa_engine.recording import (
     HistoryEntry,
     VerifyResult,
     aggregates_in_log,
+    counted,
     history_entry,
     partnership_of_legacy,
     scoped_id,
@@ -143,9 +144,10 @@ class QualityService(Application[UUID]):
             raise RuleViolation(
                 f"{command.opened_on} is in the future", field="opened_on", rule="no_future_dates"
             )
-        check_agreed_due_days(command, self.calendar)
         policy = self.policy(command.partnership)
-        opened = plan_opening_clocks(command, policy, self.calendar)
+        with counted(command):
+            check_agreed_due_days(command, self.calendar)
+            opened = plan_opening_clocks(command, policy, self.calendar)
         state: ActionPlanState = self._open(
             ActionPlan,
             command.partnership,
@@ -211,7 +213,8 @@ class QualityService(Application[UUID]):
     def open_plan_from_review(
         self, command: OpenPlanFromReview, *, key: str, today: date
     ) -> ActionPlanState:
-        check_agreed_due_days(command, self.calendar)
+        with counted(command):
+            check_agreed_due_days(command, self.calendar)
         return self.open_action_plan(self.plan_from_review(command), key=key, today=today)
 
     def record_plan_step(
@@ -226,7 +229,8 @@ class QualityService(Application[UUID]):
 
     def open_concern(self, command: OpenConcern, *, key: str, today: date) -> ConcernState:
         policy = self.policy(command.partnership)
-        opened = plan_opening_concern_clocks(command, policy, self.calendar)
+        with counted(command):
+            opened = plan_opening_concern_clocks(command, policy, self.calendar)
         state: ConcernState = self._open(
             ChildOfConcern,
             command.partnership,
@@ -286,7 +290,8 @@ class QualityService(Application[UUID]):
         def act(record: QaRecord) -> None:
             opened: list[Clock] = []
             if isinstance(record, ChildOfConcern) and clock in record.state.clocks:
-                opened = plan_after_missed_review(record.state, clock, self.calendar)
+                with counted():
+                    opened = plan_after_missed_review(record.state, clock, self.calendar)
             record.escalate(clock, index, key=key, at=at, opened=opened)
 
         state: QaState = self._write(KINDS[kind], partnership, ref, key, act)
@@ -459,8 +464,9 @@ class QualityService(Application[UUID]):
 
         def act(record: QaRecord) -> None:
             record.state.check(command, today)
-            check_agreed_due_days(command, self.calendar)
-            opened = plan(record.state, command, self.calendar)
+            with counted(command):
+                check_agreed_due_days(command, self.calendar)
+                opened = plan(record.state, command, self.calendar)
             record.record(command, key=key, today=today, opened=opened)
 
         return self._write(cls, partnership, ref, key, act)

@@ -38,8 +38,10 @@ import hmac
 import json
 import logging
 import os
+import random
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -51,6 +53,8 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     Cipher,
     Compressor,
+    InternalError,
+    OperationalError,
     ProgrammingError,
     StoredEvent,
     Transcoder,
@@ -959,13 +963,32 @@ def _config(factory: Any) -> LedgerConfig:
     )
 
 
+#: how many times a process starting up retries creating the tables
+CREATE_ATTEMPTS = 8
+
+
+def _create_tables(recorder: Any) -> None:
+    """``CREATE ... IF NOT EXISTS`` as several processes start at once: PostgreSQL can
+    refuse a concurrent catalog update ("tuple concurrently updated") and SQLite a
+    schema change while another writer holds the lock ("database is locked"). Both
+    are transient and the statements idempotent: retry with a jittered backoff."""
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            recorder.create_table()
+            return
+        except (InternalError, OperationalError):
+            if attempt == CREATE_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+
+
 class LedgerSQLiteFactory(SQLiteFactory):
     """eventsourcing's SQLite factory, with the ledger recorder."""
 
     def application_recorder(self) -> ApplicationRecorder:
         recorder = LedgerSQLiteRecorder(datastore=self.datastore, ledger=_config(self))
         if self.env_create_table():
-            recorder.create_table()
+            _create_tables(recorder)
         return recorder
 
 
@@ -978,5 +1001,5 @@ class LedgerPostgresFactory(PostgresFactory):
             datastore=self.datastore, events_table_name=prefix + "_events", ledger=_config(self)
         )
         if self.env_create_table():
-            recorder.create_table()
+            _create_tables(recorder)
         return recorder

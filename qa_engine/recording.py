@@ -3,28 +3,38 @@
 Every write carries an idempotency key. ``write_once`` loads the aggregate, and
 if the key is already recorded returns its state untouched (a retried activity
 appends nothing); otherwise it applies the change and saves, and if a concurrent
-writer saved first (optimistic concurrency) it reloads, re-checks and tries again.
+writer saved first (optimistic concurrency) it reloads, re-checks and tries again,
+after a short random wait that doubles each time (exponential backoff with full
+jitter, so writers that collided do not collide again in step). It gives up only
+after ``WRITE_PATIENCE`` seconds of conflicts, never after a fixed count: concurrent
+steps on one case all land, or are refused by a rule when they are re-checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel
 
-from domain.errors import CaseNotFound
+from domain.calendar import CalendarRangeError
+from domain.errors import CaseNotFound, RuleViolation
 from qa_engine.ledger import LedgerProblem, LedgerRecorder
 
 __all__ = [
     "LOG_REF",
     "RETRIES",
+    "WRITE_PATIENCE",
     "HistoryEntry",
     "VerifyResult",
     "aggregates_in_log",
+    "counted",
     "history_entry",
     "ledger_of",
     "name_stream",
@@ -35,7 +45,12 @@ __all__ = [
     "write_once",
 ]
 
+#: kept for callers that read it; ``write_once`` is bounded by time, not attempts
 RETRIES = 5
+#: how long ``write_once`` keeps retrying conflicting saves of one aggregate (seconds)
+WRITE_PATIENCE = 60.0
+#: the first backoff's upper bound, and the cap of every later one (seconds)
+BACKOFF_FIRST, BACKOFF_CAP = 0.005, 0.5
 
 
 class HistoryEntry(BaseModel):
@@ -75,8 +90,13 @@ A = TypeVar("A")
 def write_once(
     load: Callable[[], A], save: Callable[[A], Any], key: str, act: Callable[[A], None]
 ) -> Any:
-    """Apply ``act`` to a freshly loaded aggregate and save it, exactly once per ``key``."""
-    for _attempt in range(RETRIES):
+    """Apply ``act`` to a freshly loaded aggregate and save it, exactly once per ``key``.
+
+    A save that loses a race to a concurrent writer is retried (reload, re-check with
+    ``act``, save) after a jittered, doubling backoff, for up to ``WRITE_PATIENCE`` s."""
+    give_up = time.monotonic() + WRITE_PATIENCE
+    conflicts = 0
+    while True:
         aggregate = load()
         keyed: Any = aggregate
         if key in keyed.applied_keys:
@@ -85,9 +105,41 @@ def write_once(
         try:
             save(aggregate)
         except RecordConflictError:
-            continue  # someone else wrote first: reload, re-check, retry
+            # someone else wrote first: wait a little, reload, re-check, retry
+            conflicts += 1
+            if time.monotonic() >= give_up:
+                raise RuntimeError(
+                    f"could not record {key}: {conflicts} concurrent conflicts in "
+                    f"{WRITE_PATIENCE:.0f}s"
+                ) from None
+            time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_FIRST * 2**conflicts)))
+            continue
         return keyed.state
-    raise RuntimeError(f"could not record {key} after {RETRIES} concurrent conflicts")
+
+
+def _dates(value: Any, path: str) -> Iterator[tuple[str, date]]:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name, item in value:
+            yield from _dates(item, f"{path}.{name}" if path else name)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _dates(item, f"{path}.{i}")
+
+
+@contextmanager
+def counted(command: object = None) -> Iterator[None]:
+    """Deadlines counted from ``command``'s days: a day the working-day calendar cannot
+    count becomes a ``RuleViolation`` naming the field (rule ``date_in_calendar_range``),
+    never a plain error an activity would retry for ever. Commands already refuse days
+    outside ``domain.values.FIRST_DAY``..``LAST_DAY``; this catches a deadline counted
+    past the calendar's end from an accepted day."""
+    try:
+        yield
+    except CalendarRangeError as e:
+        field = next((f for f, d in _dates(command, "") if d == e.day), None)
+        raise RuleViolation(str(e), field=field or "date", rule="date_in_calendar_range") from None
 
 
 _HIDDEN = frozenset(

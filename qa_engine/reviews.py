@@ -36,6 +36,7 @@ from qa_engine.recording import (
     HistoryEntry,
     VerifyResult,
     aggregates_in_log,
+    counted,
     history_entry,
     partnership_of_legacy,
     scoped_id,
@@ -87,7 +88,8 @@ class ReviewService(Application[UUID]):
         # The case copies its partnership's recorded policy: it keeps these rules.
         policy = self.partnerships.policy(command.partnership)
         rules = rule_set(policy.rule_set)
-        opened = plan_report_deadlines(command, rules, self.calendar, policy.variations)
+        with counted(command):
+            opened = plan_report_deadlines(command, rules, self.calendar, policy.variations)
         case = ReviewCase.report(
             command,
             key=key,
@@ -125,8 +127,9 @@ class ReviewService(Application[UUID]):
 
         def act(case: ReviewCase) -> None:
             case.state.check(command, today)
-            check_agreed_due_days(command, self.calendar)
-            opened = plan_deadlines(case.state, command, rules_of(case.state), self.calendar)
+            with counted(command):
+                check_agreed_due_days(command, self.calendar)
+                opened = plan_deadlines(case.state, command, rules_of(case.state), self.calendar)
             notice = next((d for d in opened if d.key == "publication_notice"), None)
             if notice is not None and notice.due_on < today and case.state.report_sent_on is None:
                 raise RuleViolation(

@@ -164,11 +164,16 @@ async def test_cli_drives_a_case_and_rejects_bad_input(dev: tuple[Settings, Revi
     )
     assert r.returncode == 0, r.stderr
     assert "stage       notification" in r.stdout
+    later = (date.today() + timedelta(days=3)).isoformat()  # future in any time zone
+    r = await cli(settings, "case", "record-panel-notification", "INT-002", "--notified-on", later)
+    assert r.returncode == 1
+    assert "rule no_future_dates" in r.stderr and "field notified_on" in r.stderr
+    # outside the working-day calendar: invalid input, refused before anything is sent
     r = await cli(
         settings, "case", "record-panel-notification", "INT-002", "--notified-on", "2099-01-01"
     )
-    assert r.returncode == 1
-    assert "rule no_future_dates" in r.stderr and "field notified_on" in r.stderr
+    assert r.returncode == 2
+    assert "invalid: notified_on" in r.stderr and "rule date_in_calendar_range" in r.stderr
     r = await cli(
         settings, "case", "record-panel-notification", "INT-002", "--notified-on", "yesterday"
     )
@@ -206,5 +211,26 @@ async def test_cli_drives_a_case_and_rejects_bad_input(dev: tuple[Settings, Revi
     assert "IncidentReported" in r.stdout and "Case history read" in r.stdout
     r = await cli(settings, "verify", "INT-002")
     assert r.returncode == 0 and "chain intact" in r.stdout
+    # bad input at the command line: one line naming the field and rule, never a traceback
+    r = await cli(settings, "case", "record-panel-notification", "INT-002", "--notified-on", t)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "rule case_closed" in r.stderr
+    r = await cli(settings, "case", "history", "INT-002", "--as-at", "garbage")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "field as_at" in r.stderr and "rule iso_timestamp" in r.stderr
+    r = await cli(
+        settings,
+        "case",
+        "request-agency-summaries",
+        "INT-002",
+        "--requested-on",
+        t,
+        "--requests",
+        '{"agency": "LA", "due_on": ',
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "field requests" in r.stderr and "rule json_syntax" in r.stderr
+    r = await cli(settings, "case", "history", "INT-002", "--purpose", "scrutiny\x1b[2J")
+    assert r.returncode == 2 and "field purpose" in r.stderr and "rule clean_text" in r.stderr
     r = await cli(settings, "case", "show", "NOPE-999")
     assert r.returncode == 3

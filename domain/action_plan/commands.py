@@ -11,13 +11,12 @@ actions and the cycle runs again.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
 from domain.audit.commands import ActionSpec
-from domain.values import CaseRef, Command, FreeText, PartnershipCode
+from domain.values import CaseRef, Command, Day, FreeText, PartnershipCode
 
 __all__ = [
     "ACTION_PLAN_COMMANDS",
@@ -50,7 +49,7 @@ class OpenActionPlan(Command):
     partnership: PartnershipCode
     source: Literal["audit", "review"]
     source_ref: CaseRef
-    opened_on: date
+    opened_on: Day
     actions: list[ActionSpec] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
@@ -68,8 +67,8 @@ class OpenPlanFromReview(Command):
     partnership: PartnershipCode | None = Field(
         default=None, description="the review's partnership (default: the acting principal's)"
     )
-    opened_on: date
-    due_on: date = Field(description="when the actions are due")
+    opened_on: Day
+    due_on: Day = Field(description="when the actions are due")
     success_measure: FreeText = Field(description="how success of each action is measured")
 
     @model_validator(mode="after")
@@ -83,7 +82,7 @@ class RecordActionProgress(Command):
     """A progress update on one action."""
 
     action_id: ActionId
-    reported_on: date
+    reported_on: Day
     status: Literal["on_track", "at_risk", "off_track"]
     note: FreeText | None = None
 
@@ -92,7 +91,7 @@ class RecordActionEvidence(Command):
     """Evidence that an action is being (or has been) delivered."""
 
     action_id: ActionId
-    received_on: date
+    received_on: Day
     evidence: FreeText
 
 
@@ -100,14 +99,14 @@ class CompleteAction(Command):
     """An action is complete (its evidence recorded first)."""
 
     action_id: ActionId
-    completed_on: date
+    completed_on: Day
     note: FreeText | None = None
 
 
 class RecordImpactCheck(Command):
     """Re-audit or re-measure: did practice improve? Not improved needs new actions."""
 
-    checked_on: date
+    checked_on: Day
     method: Literal["re_audit", "re_measure"]
     result: Literal["improved", "not_improved"]
     measure: FreeText = Field(description="what was re-audited or re-measured, and the result")

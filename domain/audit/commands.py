@@ -6,21 +6,27 @@ An accepted command's values become its event's typed fields
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     field_validator,
     model_validator,
 )
 
 from domain.standards import DEFAULT_STANDARD_SET, Grade, standard_set
-from domain.values import AgencyCode, CaseRef, ChildRef, Command, FreeText, PartnershipCode
+from domain.values import (
+    AgencyCode,
+    CaseRef,
+    ChildRef,
+    Command,
+    Day,
+    FreeText,
+    Label,
+    PartnershipCode,
+)
 
 __all__ = [
     "AUDIT_COMMANDS",
@@ -42,8 +48,6 @@ __all__ = [
     "action_plan_ref",
     "concern_ref",
 ]
-
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 
 
 class AuditKind(StrEnum):
@@ -90,8 +94,8 @@ class PlanAudit(Command):
     partnership: PartnershipCode
     kind: AuditKind
     theme: Label = Field(description="what the audit looks at (no personal data)")
-    period_start: date
-    period_end: date
+    period_start: Day
+    period_end: Day
     sample_size: int = Field(ge=1, le=200, description="how many cases the sample will hold")
     lead: Label = Field(description="who leads the audit (role or name of staff)")
     agencies: list[AgencyCode] = Field(min_length=1, max_length=20)
@@ -117,7 +121,7 @@ class PlanAudit(Command):
 class DrawSample(Command):
     """Record the sample: pseudonymous case references, never names."""
 
-    drawn_on: date
+    drawn_on: Day
     case_refs: list[ChildRef] = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
@@ -130,13 +134,13 @@ class DrawSample(Command):
 class ReturnRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     agency: AgencyCode
-    due_on: date
+    due_on: Day
 
 
 class RequestReturns(Command):
     """Ask agencies for their audit returns, each by a due day."""
 
-    requested_on: date
+    requested_on: Day
     requests: list[ReturnRequest] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
@@ -154,15 +158,17 @@ class RecordReturn(Command):
     """An agency's audit return arrived."""
 
     agency: AgencyCode
-    received_on: date
+    received_on: Day
 
 
 class RecordModeration(Command):
     """Moderation of the returns' grading."""
 
-    held_on: date
+    held_on: Day
     moderators: list[Label] = Field(min_length=1, max_length=20)
-    grades_changed: int = Field(default=0, ge=0, description="how many grades moderation changed")
+    grades_changed: int = Field(
+        default=0, ge=0, le=1000, description="how many grades moderation changed"
+    )
 
 
 class CaseFinding(BaseModel):
@@ -177,7 +183,7 @@ class CaseFinding(BaseModel):
 class RecordFindings(Command):
     """Findings graded per case and per practice standard."""
 
-    recorded_on: date
+    recorded_on: Day
     findings: list[CaseFinding] = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
@@ -191,14 +197,14 @@ class RecordFindings(Command):
 class RecordAuditReport(Command):
     """The audit report, and who received it."""
 
-    reported_on: date
+    reported_on: Day
     recipients: list[Label] = Field(min_length=1, max_length=30)
 
 
 class RecordLearningBriefing(Command):
     """The learning briefing, and who received it."""
 
-    issued_on: date
+    issued_on: Day
     recipients: list[Label] = Field(min_length=1, max_length=30)
 
 
@@ -208,14 +214,14 @@ class ActionSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     owner_agency: AgencyCode
     text: FreeText
-    due_on: date
+    due_on: Day
     success_measure: FreeText
 
 
 class RaiseActionPlan(Command):
     """Close the audit by opening its action plan."""
 
-    raised_on: date
+    raised_on: Day
     actions: list[ActionSpec] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
@@ -229,7 +235,7 @@ class RaiseActionPlan(Command):
 class CloseAudit(Command):
     """Close the audit without an action plan, with the reason."""
 
-    closed_on: date
+    closed_on: Day
     reason: FreeText
 
 

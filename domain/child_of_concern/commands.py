@@ -13,12 +13,11 @@ reference. This module holds its commands: strict input models, never stored.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from domain.values import CaseRef, Command, FreeText, PartnershipCode
+from domain.values import CaseRef, Command, Day, FreeText, PartnershipCode
 
 __all__ = [
     "CONCERN_COMMANDS",
@@ -43,13 +42,13 @@ class OpenConcern(Command):
     audit_ref: CaseRef
     sample_no: int = Field(ge=1, le=999)
     partnership: PartnershipCode
-    graded_on: date
+    graded_on: Day
 
 
 class RecordGroupManagerReview(Command):
     """The Group Manager's review (due within 2 working days of the grading)."""
 
-    reviewed_on: date
+    reviewed_on: Day
     safety_action_taken: bool = Field(description="action taken to ensure the child's safety")
     note: FreeText | None = None
 
@@ -57,7 +56,7 @@ class RecordGroupManagerReview(Command):
 class RecordAssistantDirectorReview(Command):
     """A weekly Assistant Director review; ``assured`` ends the process."""
 
-    reviewed_on: date
+    reviewed_on: Day
     assured: bool = Field(description="the AD is assured an appropriate plan is in place")
     note: FreeText | None = None
 

@@ -143,6 +143,14 @@ def _record_agency_summary(s: ReviewState, c: RecordAgencySummary, today: date) 
         )
     if s.agencies[c.agency] is not None:
         raise RuleViolation(f"{c.agency}'s summary is already received", rule="once_only")
+    requested = s.deadlines.get(f"agency_summary:{c.agency}")
+    if requested is not None and c.received_on < requested.clock_start:
+        raise RuleViolation(
+            f"{c.agency}'s summary cannot arrive before it was requested "
+            f"({requested.clock_start.isoformat()})",
+            field="received_on",
+            rule="chronology",
+        )
 
 
 def _record_rapid_review_meeting(s: ReviewState, c: RecordRapidReviewMeeting, today: date) -> None:

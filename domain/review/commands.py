@@ -8,13 +8,22 @@ stops an existing case from loading.
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.values import AgencyCode, CaseRef, ChildRef, Command, FreeText, PartnershipCode
+from domain.values import (
+    AgencyCode,
+    CaseRef,
+    ChildRef,
+    ClockKey,
+    Command,
+    Day,
+    FreeText,
+    Name,
+    PartnershipCode,
+)
 
 __all__ = [
     "COMMANDS",
@@ -65,8 +74,8 @@ class ReportIncident(Command):
 
     case_ref: CaseRef
     partnership: PartnershipCode
-    incident_on: date = Field(description="date of the incident")
-    aware_on: date = Field(description="date the local authority became aware")
+    incident_on: Day = Field(description="date of the incident")
+    aware_on: Day = Field(description="date the local authority became aware")
     child_refs: list[ChildRef] = Field(min_length=1, max_length=4)
     abuse_or_neglect: bool = Field(description="abuse or neglect known or suspected")
     harm: Harm
@@ -89,20 +98,20 @@ class ReportIncident(Command):
 
 
 class RecordPanelNotification(Command):
-    notified_on: date
+    notified_on: Day
 
 
 class RecordPartnersInformed(Command):
-    informed_on: date
+    informed_on: Day
 
 
 class RecordSosOfstedNotification(Command):
-    notified_on: date
+    notified_on: Day
 
 
 class RecordThresholdDecision(Command):
     met: bool
-    decided_on: date
+    decided_on: Day
     rationale: FreeText
     outcome_if_not_met: Literal["case_based_review", "close"] | None = None
 
@@ -121,11 +130,11 @@ class RecordThresholdDecision(Command):
 class AgencyRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     agency: AgencyCode
-    due_on: date
+    due_on: Day
 
 
 class RequestAgencySummaries(Command):
-    requested_on: date
+    requested_on: Day
     requests: list[AgencyRequest] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
@@ -141,17 +150,17 @@ class RequestAgencySummaries(Command):
 
 class RecordAgencySummary(Command):
     agency: AgencyCode
-    received_on: date
+    received_on: Day
 
 
 class RecordRapidReviewMeeting(Command):
-    held_on: date
+    held_on: Day
     agencies_present: list[AgencyCode] = Field(min_length=1)
 
 
 class RecordRapidReviewDecision(Command):
     decision: RapidReviewDecision
-    decided_on: date
+    decided_on: Day
     rationale: FreeText
 
 
@@ -164,7 +173,7 @@ class Recommendation(BaseModel):
 class SubmitRapidReviewReport(Command):
     """The rapid review report goes to the Panel (with any immediate recommendations)."""
 
-    submitted_on: date
+    submitted_on: Day
     recommendations: list[Recommendation] = Field(
         default_factory=list,
         max_length=50,
@@ -174,54 +183,54 @@ class SubmitRapidReviewReport(Command):
 
 class RecordPanelResponse(Command):
     response: Literal["agrees", "challenges"]
-    received_on: date
+    received_on: Day
     notes: FreeText | None = None
 
 
 class AppointReviewer(Command):
-    reviewer: Annotated[str, Field(min_length=2, max_length=120)]
-    appointed_on: date
+    reviewer: Name
+    appointed_on: Day
 
 
 class AgreeTermsOfReference(Command):
-    agreed_on: date
+    agreed_on: Day
     lines_of_enquiry: list[FreeText] = Field(min_length=1, max_length=30)
 
 
 class RecordBodiesInformed(Command):
-    informed_on: date
+    informed_on: Day
     bodies: list[Literal["panel", "ofsted", "dfe"]] = Field(min_length=1)
 
 
 class RecordProgressCheckpoint(Command):
-    held_on: date
+    held_on: Day
     status: Literal["on_track", "at_risk", "delayed"]
     note: FreeText | None = None
 
 
 class PauseClock(Command):
-    clock: str = "lcspr_final_report"
-    paused_on: date
+    clock: ClockKey = "lcspr_final_report"
+    paused_on: Day
     reason: Literal["criminal_proceedings", "inquest", "other"]
     detail: FreeText
 
 
 class ResumeClock(Command):
-    clock: str = "lcspr_final_report"
-    resumed_on: date
+    clock: ClockKey = "lcspr_final_report"
+    resumed_on: Day
     note: FreeText | None = None
 
 
 class RecordFinalReport(Command):
-    completed_on: date
+    completed_on: Day
 
 
 class PlanPublication(Command):
-    planned_on: date
+    planned_on: Day
 
 
 class RecordReportSent(Command):
-    sent_on: date
+    sent_on: Day
     recipients: list[Literal["panel", "secretary_of_state"]] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -234,17 +243,17 @@ class RecordReportSent(Command):
 
 
 class RecordPublication(Command):
-    published_on: date
+    published_on: Day
 
 
 class RecordDecisionNotToPublish(Command):
-    decided_on: date
+    decided_on: Day
     reasons: FreeText
     improvements_published: bool
 
 
 class RecordRecommendations(Command):
-    recorded_on: date
+    recorded_on: Day
     recommendations: list[Recommendation] = Field(min_length=1, max_length=50)
 
 

@@ -21,14 +21,14 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
 from domain.calendar import LONDON, due_day
-from domain.errors import CaseNotFound, DomainError
+from domain.errors import CaseNotFound, DomainError, InvalidInput
 from domain.review import COMMANDS, ReportIncident, ReviewState
 from qa_engine.config import Settings
 from qa_engine.entry.cli_common import (
@@ -43,6 +43,8 @@ from qa_engine.entry.cli_common import (
     add_model_options,
     check_tenant,
     model_input,
+    parse_as_at,
+    parse_text,
     principal_of,
     tenant_of,
 )
@@ -169,12 +171,11 @@ def _service(settings: Settings) -> Any:
 
 async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     svc = _service(settings)
-    as_at = datetime.fromisoformat(ns.as_at) if ns.as_at else None
-    if as_at is not None and as_at.tzinfo is None:
-        as_at = as_at.replace(tzinfo=LONDON)
+    as_at = parse_as_at(ns.as_at)
+    purpose = parse_text(ns.purpose, "purpose")
     actor = _actor(ns, settings, records=False)
     partnership = tenant_of(ns, settings)
-    entries = svc.read_history(partnership, ns.ref, actor=actor, as_at=as_at, purpose=ns.purpose)
+    entries = svc.read_history(partnership, ns.ref, actor=actor, as_at=as_at, purpose=purpose)
     state = svc.state_as_at(partnership, ns.ref, as_at) if as_at else None
     reads = svc.reads(partnership, ns.ref)
 
@@ -360,15 +361,39 @@ def run(argv: Sequence[str] | None = None) -> int:
         return int(asyncio.run(ns.func(ns, settings, out)))
     except ValidationError as e:
         return _invalid(e, out)
+    except InvalidInput as e:
+        return _error(out, "invalid", e, EXIT_INVALID)
     except CaseNotFound as e:
         return _error(out, "not found", e, EXIT_NOT_FOUND)
     except DomainError as e:
         return _error(out, "rejected", e, EXIT_REJECTED)
     except KeyboardInterrupt:
         return EXIT_OK
-    except (OSError, RuntimeError, TimeoutError) as e:
-        sys.stderr.write(f"error: {e}\n")
+    except Exception as e:  # never a traceback: one line, and the exit code says what
+        closed = _closed(e, ns)
+        if closed is not None:
+            return _error(out, "rejected", closed, EXIT_REJECTED)
+        sys.stderr.write(f"error: {_one_line(e)}\n")
         return EXIT_INFRA
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return (
+        text
+        if isinstance(e, OSError | RuntimeError | TimeoutError)
+        else (f"{type(e).__name__}: {text}")
+    )
+
+
+def _closed(e: BaseException, ns: argparse.Namespace) -> DomainError | None:
+    """A step sent to a record whose workflow has completed: closed, not an outage."""
+    if "already completed" not in str(e).lower():
+        return None
+    ref = getattr(ns, "ref", None) or "the record"
+    return DomainError(
+        f"{str(ref).upper()} is closed; nothing more can be recorded", rule="case_closed"
+    )
 
 
 def _error(out: Output, label: str, e: DomainError, code: int) -> int:

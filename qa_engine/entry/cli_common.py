@@ -20,11 +20,12 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from domain.calendar import LONDON
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
 from domain.tenancy import Principal, Role, Scope
+from domain.values import Day, FreeText, invalid_input
 from qa_engine.config import Settings
 from qa_engine.entry.acting import actor_for, check_tenant, scope_for
 
@@ -40,6 +41,9 @@ __all__ = [
     "add_model_options",
     "check_tenant",
     "model_input",
+    "parse_as_at",
+    "parse_day",
+    "parse_text",
     "principal_of",
     "scope_of",
     "tenant_of",
@@ -212,7 +216,15 @@ def model_input(model: type[BaseModel], ns: argparse.Namespace) -> dict[str, Any
             parsed = []
             for raw in value:
                 if raw.lstrip().startswith("{"):
-                    parsed.append(json.loads(raw))
+                    try:
+                        parsed.append(json.loads(raw))
+                    except ValueError as e:
+                        raise InvalidInput(
+                            f"not valid JSON ({e}): give {keys[0].upper()}={keys[1].upper()} "
+                            "or a JSON object",
+                            field=name,
+                            rule="json_syntax",
+                        ) from None
                 elif "=" in raw:
                     a, b = raw.split("=", 1)
                     parsed.append({keys[0]: a.strip(), keys[1]: b.strip()})
@@ -221,3 +233,42 @@ def model_input(model: type[BaseModel], ns: argparse.Namespace) -> dict[str, Any
             value = parsed
         data[name] = value
     return data
+
+
+_DAY: Any = TypeAdapter(Day)
+_TEXT: Any = TypeAdapter(FreeText)
+
+
+def parse_day(raw: str, field: str) -> date:
+    """A ``YYYY-MM-DD`` option, checked like a command's day (``domain.values.Day``)."""
+    try:
+        day: date = _DAY.validate_python(raw)
+    except ValidationError as e:
+        _, rule, message = invalid_input(e)
+        raise InvalidInput(message, field=field, rule=rule) from None
+    return day
+
+
+def parse_text(raw: str, field: str) -> str:
+    """A free-text option (a reading's purpose), cleaned like a command's text."""
+    try:
+        text: str = _TEXT.validate_python(raw)
+    except ValidationError as e:
+        _, rule, message = invalid_input(e)
+        raise InvalidInput(message, field=field, rule=rule) from None
+    return text
+
+
+def parse_as_at(raw: str | None) -> datetime | None:
+    """``--as-at``: an ISO timestamp (London time unless it names its offset)."""
+    if raw is None:
+        return None
+    try:
+        as_at = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{raw[:40]!r} is not an ISO timestamp (e.g. 2026-06-01T12:00 or 2026-06-01)",
+            field="as_at",
+            rule="iso_timestamp",
+        ) from None
+    return as_at if as_at.tzinfo is not None else as_at.replace(tzinfo=LONDON)

@@ -37,6 +37,7 @@ from qa_engine.entry.cli_common import (
     add_model_options,
     check_tenant,
     model_input,
+    parse_text,
     principal_of,
     tenant_of,
 )
@@ -235,7 +236,9 @@ def make_history(kind: Kind) -> Handler:
         actor = _actor(ns, settings, records=False)
         partnership = tenant_of(ns, settings)
         service = _service(settings)
-        entries = service.read_history(partnership, kind, ns.ref, actor=actor, purpose=ns.purpose)
+        entries = service.read_history(
+            partnership, kind, ns.ref, actor=actor, purpose=parse_text(ns.purpose, "purpose")
+        )
         reads = service.reads(partnership, kind, ns.ref)
 
         def human() -> str:

@@ -76,7 +76,7 @@ async def run_projections_forever(settings: Settings, stop: asyncio.Event) -> No
 def _today(ns: argparse.Namespace) -> date:
     from datetime import datetime
 
-    return date.fromisoformat(ns.today) if ns.today else datetime.now(LONDON).date()
+    return cli.parse_day(ns.today, "today") if ns.today else datetime.now(LONDON).date()
 
 
 def _bar(name: str, done: int, total: int) -> None:
@@ -260,12 +260,21 @@ async def cmd_trail(ns: argparse.Namespace, settings: Settings, out: cli.Output)
     with _services(settings) as (services, runner):
         if ns.kind == "review":
             services.reviews.record_history_read(
-                partnership, ns.ref, actor=actor, purpose=ns.purpose, view="trail"
+                partnership,
+                ns.ref,
+                actor=actor,
+                purpose=cli.parse_text(ns.purpose, "purpose"),
+                view="trail",
             )
             reads = services.reviews.reads(partnership, ns.ref)
         else:
             services.quality.record_history_read(
-                partnership, ns.kind, ns.ref, actor=actor, purpose=ns.purpose, view="trail"
+                partnership,
+                ns.kind,
+                ns.ref,
+                actor=actor,
+                purpose=cli.parse_text(ns.purpose, "purpose"),
+                view="trail",
             )
             reads = services.quality.reads(partnership, ns.kind, ns.ref)
         runner.catch_up()

@@ -1,0 +1,197 @@
+"""Application service for lifecycle 3, the recurring QA programme: the only code
+that touches programme, subgroup and scorecard events.
+
+Same discipline as ``qa_engine.audits``: every write takes an idempotency key; a
+retried call whose key is already recorded appends nothing and returns the
+current state; concurrent writers are serialised by the store's optimistic
+concurrency (the loser reloads and re-checks). The actor comes from the command
+(set by the entry point from its principal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Literal, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import RecordConflictError
+
+from domain.calendar import WorkingDayCalendar
+from domain.errors import CaseAlreadyExists, CaseNotFound
+from domain.programme import OpenProgramme, ProgrammeState, programme_ref
+from domain.programme import events as programme_events
+from domain.programme.aggregate import Programme
+from domain.qa import QaPolicy, QaState
+from domain.qa.record import QaRecord, record_id
+from domain.values import Command
+from qa_engine.audits import QualityService
+from qa_engine.recording import HistoryEntry, VerifyResult, history_entry, verify_stored, write_once
+from qa_engine.store import EVENT_STORE
+
+__all__ = ["PROGRAMME_KINDS", "ProgrammeKind", "ProgrammeService"]
+
+ProgrammeKind = Literal["programme"]
+PROGRAMME_KINDS: dict[str, type[QaRecord]] = {"programme": Programme}
+#: Every stored topic prefix -> the kind of record it belongs to.
+TOPIC_KINDS: dict[str, str] = {**dict.fromkeys(programme_events.TOPIC_PREFIXES, "programme")}
+S = TypeVar("S", bound=QaState)
+
+
+class ProgrammeService(Application[UUID]):
+    """Use cases of the recurring QA programme over the event store."""
+
+    name = EVENT_STORE
+
+    def __init__(
+        self, env: dict[str, str], *, calendar: WorkingDayCalendar, quality: QualityService
+    ) -> None:
+        super().__init__(env=env)
+        self.calendar = calendar
+        self.quality = quality
+        self.access = quality.access
+
+    def policy(self, partnership: str) -> QaPolicy:
+        return self.quality.policy(partnership)
+
+    # --------------------------------------------------------------- programme
+
+    def open_programme(self, command: OpenProgramme, *, key: str) -> ProgrammeState:
+        """Open a partnership's programme for a year. Retrying with the key returns it."""
+        state: ProgrammeState = self._open(
+            Programme,
+            command.partnership,
+            programme_ref(command.year),
+            key,
+            lambda: Programme.open_programme(
+                command,
+                key=key,
+                policy=self.policy(command.partnership),
+                calendar_version=self.calendar.version,
+            ),
+        )
+        return state
+
+    def programme(self, partnership: str, year: int) -> ProgrammeState:
+        state: ProgrammeState = self._load(Programme, partnership, programme_ref(year)).state
+        return state
+
+    def record_programme_step(
+        self, partnership: str, year: int, step: str, command: Command, *, key: str, today: date
+    ) -> ProgrammeState:
+        state: ProgrammeState = self._step(
+            Programme, partnership, programme_ref(year), step, command, key, today
+        )
+        return state
+
+    # ------------------------------------------------------------------- reads
+
+    def history(self, partnership: str, kind: str, ref: str) -> list[HistoryEntry]:
+        cls = PROGRAMME_KINDS[kind]
+        entries = [history_entry(ev) for ev in self.events.get(self._id(cls, partnership, ref))]
+        if not entries:
+            raise CaseNotFound(
+                f"no {kind} {ref.upper()} in partnership {partnership.upper()}",
+                field="ref",
+                rule="record_exists",
+            )
+        return entries
+
+    def read_history(
+        self, partnership: str, kind: str, ref: str, *, actor: dict[str, Any], purpose: str
+    ) -> list[HistoryEntry]:
+        """A person's read: recorded in the access log first, then returned."""
+        record = self._load(PROGRAMME_KINDS[kind], partnership, ref)
+        self.access.record_read(
+            record_id=record.id,
+            kind=kind,
+            ref=record.state.ref,
+            partnership=record.state.partnership,
+            actor=actor,
+            view="history",
+            purpose=purpose,
+        )
+        return self.history(partnership, kind, ref)
+
+    def verify(self, partnership: str, kind: str, ref: str) -> VerifyResult:
+        cls = PROGRAMME_KINDS[kind]
+        return verify_stored(self, self._id(cls, partnership, ref), ref, _ref_of)
+
+    # --------------------------------------------------------------- internals
+
+    @staticmethod
+    def _id(cls: type[QaRecord], partnership: str, ref: str) -> UUID:
+        return record_id(cls.KIND, partnership, ref)
+
+    def _open(
+        self,
+        cls: type[QaRecord],
+        partnership: str,
+        ref: str,
+        key: str,
+        make: Callable[[], QaRecord],
+    ) -> Any:
+        try:
+            existing = self._load(cls, partnership, ref)
+        except CaseNotFound:
+            pass
+        else:
+            if key in existing.applied_keys:
+                return existing.state
+            raise CaseAlreadyExists(
+                f"{cls.KIND} {ref} already exists in partnership {partnership.upper()}",
+                field="ref",
+                rule="unique_ref",
+            )
+        record = make()
+        try:
+            self.save(record)
+        except RecordConflictError:
+            existing = self._load(cls, partnership, ref)
+            if key in existing.applied_keys:
+                return existing.state
+            raise CaseAlreadyExists(
+                f"{cls.KIND} {ref} already exists", field="ref", rule="unique_ref"
+            ) from None
+        return record.state
+
+    def _step(
+        self,
+        cls: type[QaRecord],
+        partnership: str,
+        ref: str,
+        step: str,
+        command: Command,
+        key: str,
+        today: date,
+    ) -> Any:
+        model = cls.STATE.COMMANDS.get(step)
+        if model is None or not isinstance(command, model):
+            raise TypeError(f"{step} is not a step of {cls.KIND} taking {type(command).__name__}")
+
+        def act(record: QaRecord) -> None:
+            record.record(command, key=key, today=today, opened=[])
+
+        return write_once(lambda: self._load(cls, partnership, ref), self.save, key, act)
+
+    def _load(self, cls: type[QaRecord], partnership: str, ref: str) -> Any:
+        missing = CaseNotFound(
+            f"no {cls.KIND} {ref.upper()} in partnership {partnership.upper()}",
+            field="ref",
+            rule="record_exists",
+        )
+        try:
+            record: QaRecord = self.repository.get(self._id(cls, partnership, ref))
+        except AggregateNotFoundError:
+            raise missing from None
+        if not isinstance(record, cls):
+            raise missing
+        return record
+
+
+def _ref_of(first: dict[str, Any]) -> str | None:
+    for name in ("programme_ref", "group_ref", "scorecard_ref"):
+        if first.get(name):
+            return str(first[name])
+    return None

@@ -11,32 +11,59 @@ concurrency (the loser reloads and re-checks). The actor comes from the command
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
+from pydantic import BaseModel
 
+from domain.audit import PlanAudit
 from domain.calendar import WorkingDayCalendar
 from domain.errors import CaseAlreadyExists, CaseNotFound
-from domain.programme import OpenProgramme, ProgrammeState, programme_ref
+from domain.programme import (
+    AUDIT_KIND_OF,
+    OpenProgramme,
+    ProgrammeState,
+    RecordOccurrenceOpened,
+    occurrence_ref,
+    programme_ref,
+)
 from domain.programme import events as programme_events
 from domain.programme.aggregate import Programme
 from domain.qa import QaPolicy, QaState
 from domain.qa.record import QaRecord, record_id
-from domain.values import Command
+from domain.values import Actor, Command
 from qa_engine.audits import QualityService
 from qa_engine.recording import HistoryEntry, VerifyResult, history_entry, verify_stored, write_once
 from qa_engine.store import EVENT_STORE
 
-__all__ = ["PROGRAMME_KINDS", "ProgrammeKind", "ProgrammeService"]
+__all__ = [
+    "PROGRAMME_KINDS",
+    "Opening",
+    "ProgrammeKind",
+    "ProgrammeService",
+    "audit_plan",
+    "schedule_actor",
+]
 
 ProgrammeKind = Literal["programme"]
 PROGRAMME_KINDS: dict[str, type[QaRecord]] = {"programme": Programme}
 #: Every stored topic prefix -> the kind of record it belongs to.
 TOPIC_KINDS: dict[str, str] = {**dict.fromkeys(programme_events.TOPIC_PREFIXES, "programme")}
 S = TypeVar("S", bound=QaState)
+
+
+class Opening(BaseModel):
+    """What opening one period's occurrence did (the activity's result)."""
+
+    status: Literal[
+        "opened", "already_opened", "done", "skipped", "paused", "not_planned", "no_entry"
+    ]
+    record_kind: str | None = None
+    record_ref: str | None = None
+    plan_audit: PlanAudit | None = None
 
 
 class ProgrammeService(Application[UUID]):
@@ -84,6 +111,56 @@ class ProgrammeService(Application[UUID]):
             Programme, partnership, programme_ref(year), step, command, key, today
         )
         return state
+
+    def open_occurrence(
+        self,
+        partnership: str,
+        year: int,
+        entry_id: str,
+        period_year: int,
+        month: int,
+        *,
+        key: str,
+        today: date,
+    ) -> Opening:
+        """Open one period's occurrence of an entry (what its schedule does at its time).
+
+        Idempotent by ``key`` and by period: an occurrence already opened is reported
+        ``already_opened`` with the same record (and, for an audit, the same plan, so
+        a start lost after the first recording is made good under the same id)."""
+        state = self.programme(partnership, year)
+        entry = state.entries.get(entry_id.upper())
+        if entry is None:
+            return Opening(status="no_entry")
+        occ = entry.occurrences.get(month)
+        if period_year != year or occ is None:
+            return Opening(status="not_planned")
+        ref = occurrence_ref(entry.entry_id, year, month)
+        if occ.status == "planned":
+            if entry.paused:
+                return Opening(status="paused")
+            command = RecordOccurrenceOpened(
+                actor=schedule_actor(state.partnership),
+                entry_id=entry.entry_id,
+                month=month,
+                opened_on=today,
+                record_kind=entry.opens,
+                record_ref=ref,
+            )
+            state = self.record_programme_step(
+                partnership, year, "record_occurrence_opened", command, key=key, today=today
+            )
+            status: str = "opened"
+        elif occ.status == "opened":
+            status = "already_opened"  # by an earlier firing (or this one, retried)
+        else:
+            return Opening(status=occ.status, record_ref=occ.record_ref)
+        return Opening(
+            status=status,
+            record_kind=entry.opens,
+            record_ref=ref,
+            plan_audit=audit_plan(state, entry.entry_id, month) if entry.opens == "audit" else None,
+        )
 
     # ------------------------------------------------------------------- reads
 
@@ -188,6 +265,36 @@ class ProgrammeService(Application[UUID]):
         if not isinstance(record, cls):
             raise missing
         return record
+
+
+def schedule_actor(partnership: str) -> Actor:
+    """Who records what a schedule opens: qa-engine itself, for the partnership."""
+    return Actor(
+        name="qa-engine",
+        role="QA programme schedule",
+        subject="system:qa-engine",
+        partnership=partnership,
+    )
+
+
+def audit_plan(state: ProgrammeState, entry_id: str, month: int) -> PlanAudit:
+    """The plan an audit entry's occurrence opens with: the entry's kind, theme, sample,
+    lead and agencies; the period its lookback names (whole months before it opens)."""
+    entry = state.entries[entry_id]
+    first = date(state.year, month, 1)
+    back = (state.year * 12 + month - 1) - entry.lookback_months
+    return PlanAudit(
+        actor=schedule_actor(state.partnership),
+        audit_ref=occurrence_ref(entry_id, state.year, month),
+        partnership=state.partnership,
+        kind=AUDIT_KIND_OF[entry.kind],
+        theme=entry.title,
+        period_start=date(back // 12, back % 12 + 1, 1),
+        period_end=first - timedelta(days=1),
+        sample_size=entry.sample_size,
+        lead=entry.lead or f"{entry.owner_agency} audit lead",
+        agencies=entry.agencies or [entry.owner_agency],
+    )
 
 
 def _ref_of(first: dict[str, Any]) -> str | None:

@@ -211,3 +211,53 @@ def test_bad_entries_are_invalid_naming_the_field(spec: dict[str, Any], where: s
     with pytest.raises(ValidationError) as err:
         EntrySpec.model_validate(base | spec)
     assert where in str(err.value)
+
+
+def test_opening_an_occurrence_is_once_per_period_and_plans_the_audit(
+    programme: ProgrammeService,
+) -> None:
+    open_2026(programme)
+    first = programme.open_occurrence("GSCP", 2026, "pe", 2026, 1, key="k/2026-01", today=TODAY)
+    assert (first.status, first.record_kind, first.record_ref) == ("opened", "audit", "PE-2026-01")
+    plan = first.plan_audit
+    assert plan is not None and plan.audit_ref == "PE-2026-01"
+    assert (plan.kind, plan.sample_size, plan.agencies) == ("practice_evaluation", 6, ["LA"])
+    assert (plan.period_start, plan.period_end) == (date(2025, 10, 1), date(2025, 12, 31))
+    again = programme.open_occurrence("GSCP", 2026, "PE", 2026, 1, key="k/2026-01", today=TODAY)
+    assert again.status == "already_opened" and again.plan_audit == plan
+    assert programme.open_occurrence("GSCP", 2026, "PE", 2026, 3, key="x", today=TODAY).status == (
+        "not_planned"
+    )
+    assert programme.open_occurrence("GSCP", 2026, "PE", 2027, 1, key="x", today=TODAY).status == (
+        "not_planned"
+    )
+    assert programme.open_occurrence(
+        "GSCP", 2026, "NOPE", 2026, 1, key="x", today=TODAY
+    ).status == ("no_entry")
+    step(
+        programme,
+        "skip_programme_occurrence",
+        "s",
+        entry_id="EH",
+        month=1,
+        decided_on=TODAY,
+        reason="Team capacity",
+    )
+    assert programme.open_occurrence("GSCP", 2026, "EH", 2026, 1, key="y", today=TODAY).status == (
+        "skipped"
+    )
+    step(
+        programme,
+        "pause_programme_entry",
+        "p",
+        entry_id="CLINIC",
+        decided_on=TODAY,
+        reason="New data platform",
+    )
+    assert programme.open_occurrence(
+        "GSCP", 2026, "CLINIC", 2026, 1, key="z", today=TODAY
+    ).status == ("paused")
+    meeting = programme.open_occurrence("GSCP", 2026, "QPR", 2026, 1, key="m", today=TODAY)
+    assert (meeting.status, meeting.record_kind, meeting.plan_audit) == ("opened", "meeting", None)
+    events = [e.event for e in programme.history("GSCP", "programme", "QAP-2026")]
+    assert events.count("OccurrenceOpened") == 2

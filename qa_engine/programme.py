@@ -25,6 +25,7 @@ from domain.errors import CaseAlreadyExists, CaseNotFound
 from domain.programme import (
     AUDIT_KIND_OF,
     OpenProgramme,
+    ProgrammeEntry,
     ProgrammeState,
     RecordOccurrenceOpened,
     occurrence_ref,
@@ -34,9 +35,19 @@ from domain.programme import events as programme_events
 from domain.programme.aggregate import Programme
 from domain.qa import QaPolicy, QaState
 from domain.qa.record import QaRecord, record_id
+from domain.subgroup import FormSubgroup, ScheduleMeeting, SubgroupState
+from domain.subgroup import events as subgroup_events
+from domain.subgroup.aggregate import Subgroup
 from domain.values import Actor, Command
 from qa_engine.audits import QualityService
-from qa_engine.recording import HistoryEntry, VerifyResult, history_entry, verify_stored, write_once
+from qa_engine.recording import (
+    RETRIES,
+    HistoryEntry,
+    VerifyResult,
+    history_entry,
+    verify_stored,
+    write_once,
+)
 from qa_engine.store import EVENT_STORE
 
 __all__ = [
@@ -48,10 +59,13 @@ __all__ = [
     "schedule_actor",
 ]
 
-ProgrammeKind = Literal["programme"]
-PROGRAMME_KINDS: dict[str, type[QaRecord]] = {"programme": Programme}
+ProgrammeKind = Literal["programme", "subgroup"]
+PROGRAMME_KINDS: dict[str, type[QaRecord]] = {"programme": Programme, "subgroup": Subgroup}
 #: Every stored topic prefix -> the kind of record it belongs to.
-TOPIC_KINDS: dict[str, str] = {**dict.fromkeys(programme_events.TOPIC_PREFIXES, "programme")}
+TOPIC_KINDS: dict[str, str] = {
+    **dict.fromkeys(programme_events.TOPIC_PREFIXES, "programme"),
+    **dict.fromkeys(subgroup_events.TOPIC_PREFIXES, "subgroup"),
+}
 S = TypeVar("S", bound=QaState)
 
 
@@ -147,9 +161,7 @@ class ProgrammeService(Application[UUID]):
                 record_kind=entry.opens,
                 record_ref=ref,
             )
-            state = self.record_programme_step(
-                partnership, year, "record_occurrence_opened", command, key=key, today=today
-            )
+            state = self._open_occurrence(partnership, state, entry, command, key, today)
             status: str = "opened"
         elif occ.status == "opened":
             status = "already_opened"  # by an earlier firing (or this one, retried)
@@ -161,6 +173,84 @@ class ProgrammeService(Application[UUID]):
             record_ref=ref,
             plan_audit=audit_plan(state, entry.entry_id, month) if entry.opens == "audit" else None,
         )
+
+    def _open_occurrence(
+        self,
+        partnership: str,
+        state: ProgrammeState,
+        entry: ProgrammeEntry,
+        command: RecordOccurrenceOpened,
+        key: str,
+        today: date,
+    ) -> ProgrammeState:
+        """Record the occurrence and, for a meeting of a group on the record, the meeting
+        on the group's own record: both in one transaction, once per key."""
+        for _attempt in range(RETRIES):
+            programme: Programme = self._load(Programme, partnership, state.ref)
+            if key in programme.applied_keys:
+                return programme.state
+            programme.record(command, key=key, today=today, opened=[])
+            changed: list[QaRecord] = [programme]
+            if entry.opens == "meeting" and entry.group:
+                group = self._group_if_any(partnership, entry.group)
+                if group is not None and command.record_ref not in group.state.meetings:
+                    meeting = ScheduleMeeting(
+                        actor=command.actor,
+                        meeting_ref=command.record_ref,
+                        meeting_on=date(state.year, command.month, entry.day),
+                    )
+                    group.record(meeting, key=key, today=today, opened=[])
+                    changed.append(group)
+            try:
+                self.save(*changed)
+            except RecordConflictError:
+                continue
+            return programme.state
+        raise RuntimeError(f"could not record {key} after {RETRIES} concurrent conflicts")
+
+    def _group_if_any(self, partnership: str, group_ref: str) -> Subgroup | None:
+        try:
+            group: Subgroup = self._load(Subgroup, partnership, group_ref)
+        except CaseNotFound:
+            return None
+        return group
+
+    # ---------------------------------------------------------------- subgroups
+
+    def form_subgroup(self, command: FormSubgroup, *, key: str) -> SubgroupState:
+        """Record a subgroup's formation: members by agency, lead partners, chair."""
+        state: SubgroupState = self._open(
+            Subgroup,
+            command.partnership,
+            command.group_ref,
+            key,
+            lambda: Subgroup.form(
+                command,
+                key=key,
+                policy=self.policy(command.partnership),
+                calendar_version=self.calendar.version,
+            ),
+        )
+        return state
+
+    def subgroup(self, partnership: str, group_ref: str) -> SubgroupState:
+        state: SubgroupState = self._load(Subgroup, partnership, group_ref).state
+        return state
+
+    def record_subgroup_step(
+        self,
+        partnership: str,
+        group_ref: str,
+        step: str,
+        command: Command,
+        *,
+        key: str,
+        today: date,
+    ) -> SubgroupState:
+        state: SubgroupState = self._step(
+            Subgroup, partnership, group_ref, step, command, key, today
+        )
+        return state
 
     # ------------------------------------------------------------------- reads
 

@@ -35,7 +35,10 @@ from domain.programme import events as programme_events
 from domain.programme.aggregate import Programme
 from domain.qa import QaPolicy, QaState
 from domain.qa.record import QaRecord, record_id
-from domain.subgroup import FormSubgroup, ScheduleMeeting, SubgroupState
+from domain.scorecard import OpenScorecard, ReturnValue, ScorecardState
+from domain.scorecard import events as scorecard_events
+from domain.scorecard.aggregate import Scorecard
+from domain.subgroup import FormSubgroup, RaiseAgendaItem, ScheduleMeeting, SubgroupState
 from domain.subgroup import events as subgroup_events
 from domain.subgroup.aggregate import Subgroup
 from domain.values import Actor, Command
@@ -59,12 +62,17 @@ __all__ = [
     "schedule_actor",
 ]
 
-ProgrammeKind = Literal["programme", "subgroup"]
-PROGRAMME_KINDS: dict[str, type[QaRecord]] = {"programme": Programme, "subgroup": Subgroup}
+ProgrammeKind = Literal["programme", "subgroup", "scorecard"]
+PROGRAMME_KINDS: dict[str, type[QaRecord]] = {
+    "programme": Programme,
+    "subgroup": Subgroup,
+    "scorecard": Scorecard,
+}
 #: Every stored topic prefix -> the kind of record it belongs to.
 TOPIC_KINDS: dict[str, str] = {
     **dict.fromkeys(programme_events.TOPIC_PREFIXES, "programme"),
     **dict.fromkeys(subgroup_events.TOPIC_PREFIXES, "subgroup"),
+    **dict.fromkeys(scorecard_events.TOPIC_PREFIXES, "scorecard"),
 }
 S = TypeVar("S", bound=QaState)
 
@@ -251,6 +259,68 @@ class ProgrammeService(Application[UUID]):
             Subgroup, partnership, group_ref, step, command, key, today
         )
         return state
+
+    # --------------------------------------------------------------- scorecards
+
+    def open_scorecard(self, command: OpenScorecard, *, key: str) -> ScorecardState:
+        """Open a scorecard; its exceptions go to the named subgroup's next agenda."""
+        self._load(Subgroup, command.partnership, command.subgroup_ref)  # it must exist
+        state: ScorecardState = self._open(
+            Scorecard,
+            command.partnership,
+            command.scorecard_ref,
+            key,
+            lambda: Scorecard.open_scorecard(
+                command,
+                key=key,
+                policy=self.policy(command.partnership),
+                calendar_version=self.calendar.version,
+            ),
+        )
+        return state
+
+    def scorecard(self, partnership: str, ref: str) -> ScorecardState:
+        state: ScorecardState = self._load(Scorecard, partnership, ref).state
+        return state
+
+    def record_scorecard_step(
+        self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
+    ) -> ScorecardState:
+        """Record a scorecard step. A value that breaks its indicator's tolerance is an
+        exception: it is raised onto the subgroup's next agenda in the same transaction."""
+        model = ScorecardState.COMMANDS.get(step)
+        if model is None or not isinstance(command, model):
+            raise TypeError(f"{step} is not a scorecard step taking {type(command).__name__}")
+        for _attempt in range(RETRIES):
+            card: Scorecard = self._load(Scorecard, partnership, ref)
+            if key in card.applied_keys:
+                return card.state
+            card.record(command, key=key, today=today, opened=[])
+            changed: list[QaRecord] = [card]
+            if (
+                isinstance(command, ReturnValue)
+                and card.state.values[command.code][command.quarter].exception
+            ):
+                ind = card.state.indicators[command.code]
+                group: Subgroup = self._load(Subgroup, partnership, card.state.subgroup_ref)
+                item = RaiseAgendaItem(
+                    actor=command.actor,
+                    raised_on=command.returned_on,
+                    item=(
+                        f"Scorecard exception {ind.code} {command.quarter}: {command.value:g}"
+                        f"{ind.unit} against target {ind.target:g}{ind.unit} "
+                        f"(tolerance {ind.tolerance:g}, {ind.polarity.replace('_', ' ')})"
+                    ),
+                    source=f"scorecard {card.state.ref}",
+                )
+                group.record(item, key=key, today=today, opened=[])
+                changed.append(group)
+            try:
+                self.save(*changed)
+            except RecordConflictError:
+                continue
+            return card.state
+        raise RuntimeError(f"could not record {key} after {RETRIES} concurrent conflicts")
 
     # ------------------------------------------------------------------- reads
 

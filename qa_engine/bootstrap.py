@@ -9,6 +9,7 @@ from qa_engine.audits import QualityService
 from qa_engine.calendar import england_and_wales
 from qa_engine.config import Settings
 from qa_engine.partnerships import PartnershipService
+from qa_engine.programme import ProgrammeService
 from qa_engine.reviews import ReviewService
 from qa_engine.store import ACCESS_STORE, store_env
 
@@ -24,8 +25,10 @@ class Services:
     quality: QualityService
     access: AccessLogService
     partnerships: PartnershipService
+    programme: ProgrammeService
 
     def close(self) -> None:
+        self.programme.close()
         self.quality.close()
         self.reviews.close()
         self.access.close()
@@ -38,10 +41,12 @@ def bootstrap(settings: Settings) -> Services:
     access = AccessLogService(env=store_env(settings, ACCESS_STORE))
     partnerships = PartnershipService(env, defaults=settings.partnership_defaults)
     reviews = ReviewService(env, calendar=calendar, access=access, partnerships=partnerships)
+    quality = QualityService(env, calendar=calendar, reviews=reviews)
     return Services(
         settings=settings,
         reviews=reviews,
-        quality=QualityService(env, calendar=calendar, reviews=reviews),
+        quality=quality,
         access=access,
         partnerships=partnerships,
+        programme=ProgrammeService(env, calendar=calendar, quality=quality),
     )

@@ -10,15 +10,23 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from qa_engine.bootstrap import Services
 from workers.activities import review_activities
+from workers.programme_activities import programme_activities
 from workers.qa_activities import quality_activities
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.audit import AuditWorkflow
 from workflows.child_of_concern import ChildOfConcernWorkflow
+from workflows.programme import ProgrammeOccurrenceWorkflow
 from workflows.review import ReviewWorkflow
 
 __all__ = ["WORKFLOWS", "build_worker", "sandbox_runner"]
 
-WORKFLOWS = [ReviewWorkflow, AuditWorkflow, ActionPlanWorkflow, ChildOfConcernWorkflow]
+WORKFLOWS = [
+    ReviewWorkflow,
+    AuditWorkflow,
+    ActionPlanWorkflow,
+    ChildOfConcernWorkflow,
+    ProgrammeOccurrenceWorkflow,
+]
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
@@ -47,6 +55,7 @@ def build_worker(
         activities=[
             *review_activities(services.reviews),
             *quality_activities(services.quality),
+            *programme_activities(services.programme),
         ],
         activity_executor=executor,
         max_concurrent_activities=limit,

@@ -343,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     from qa_engine.entry.cli_qa import register as register_qa_commands
 
     register_qa_commands(sub, common=common, actor=actor, tenant=tenant)
+    from qa_engine.entry.cli_programme import register as register_programme_commands
+
+    register_programme_commands(sub, common=common, actor=actor, tenant=tenant)
     return parser
 
 

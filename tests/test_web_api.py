@@ -52,7 +52,7 @@ async def test_invalid_input_names_the_field_and_rule_and_records_nothing(web: W
     )
     assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
     problem = r.json()
-    assert problem["field"] == "child_refs.0" and problem["rule"] == "value_error"
+    assert problem["field"] == "child_refs.0" and problem["rule"] == "child_ref_pattern"
     assert "pseudonymous" in problem["detail"]
 
     r = await web.http.post(

@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 
-
 def check_tenant(principal: Principal, partnership: str, *, what: str) -> str:
     """``partnership`` if the principal may act in it (their own; any, for operations)."""
     partnership = partnership.upper()

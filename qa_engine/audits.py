@@ -11,13 +11,9 @@ recorded in the events; workflows only wait on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import RecordConflictError
 
 from domain.action_plan import (
     ActionPlanState,
@@ -47,7 +43,7 @@ from domain.child_of_concern import (
 )
 from domain.child_of_concern import events as concern_events
 from domain.child_of_concern.aggregate import ChildOfConcern
-from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
+from domain.errors import CaseNotFound, RuleViolation
 from domain.qa import Clock, QaPolicy, QaState
 from domain.qa.record import QaRecord, legacy_record_id, record_id
 from domain.review import Recommendation
@@ -56,6 +52,7 @@ from qa_engine.access_log import AccessEntry
 from qa_engine.due_days import check_agreed_due_days
 from qa_engine.recording import (
     HistoryEntry,
+    RecordService,
     VerifyResult,
     aggregates_in_log,
     counted,
@@ -64,7 +61,6 @@ from qa_engine.recording import (
     scoped_id,
     verify_log,
     verify_stored,
-    write_once,
 )
 from qa_engine.reviews import ReviewService, case_ref_of
 from qa_engine.store import EVENT_STORE
@@ -86,7 +82,7 @@ TOPIC_KINDS: dict[str, RecordKind] = {
 S = TypeVar("S", bound=QaState)
 
 
-class QualityService(Application[UUID]):
+class QualityService(RecordService):
     """Use cases of the quality-assurance lifecycle over the event store."""
 
     name = EVENT_STORE
@@ -417,83 +413,8 @@ class QualityService(Application[UUID]):
             self, partnership, record_id(kind, partnership, ref), legacy_record_id(kind, ref)
         )
 
-    def _open(
-        self,
-        cls: type[QaRecord],
-        partnership: str,
-        ref: str,
-        key: str,
-        make: Callable[[], QaRecord],
-    ) -> Any:
-        try:
-            existing = self._load(cls, partnership, ref)
-        except CaseNotFound:
-            pass
-        else:
-            if key in existing.applied_keys:
-                return existing.state
-            raise CaseAlreadyExists(
-                f"{cls.KIND} {ref} already exists", field="ref", rule="unique_ref"
-            )
-        record = make()
-        try:
-            self.save(record)
-        except RecordConflictError:
-            existing = self._load(cls, partnership, ref)
-            if key in existing.applied_keys:
-                return existing.state
-            raise CaseAlreadyExists(
-                f"{cls.KIND} {ref} already exists", field="ref", rule="unique_ref"
-            ) from None
-        return record.state
-
-    def _step(
-        self,
-        cls: type[QaRecord],
-        partnership: str,
-        ref: str,
-        step: str,
-        command: Command,
-        key: str,
-        today: date,
-        plan: Callable[[Any, Command, WorkingDayCalendar], list[Clock]],
-    ) -> Any:
-        model = cls.STATE.COMMANDS.get(step)
-        if model is None or not isinstance(command, model):
-            raise TypeError(f"{step} is not a step of {cls.KIND} taking {type(command).__name__}")
-
-        def act(record: QaRecord) -> None:
-            record.state.check(command, today)
-            with counted(command):
-                check_agreed_due_days(command, self.calendar)
-                opened = plan(record.state, command, self.calendar)
-            record.record(command, key=key, today=today, opened=opened)
-
-        return self._write(cls, partnership, ref, key, act)
-
-    def _write(
-        self,
-        cls: type[QaRecord],
-        partnership: str,
-        ref: str,
-        key: str,
-        act: Callable[[QaRecord], None],
-    ) -> Any:
-        return write_once(lambda: self._load(cls, partnership, ref), self.save, key, act)
-
-    def _load(self, cls: type[QaRecord], partnership: str, ref: str) -> QaRecord:
-        missing = CaseNotFound(
-            f"no {cls.KIND} {ref.upper()} in partnership {partnership.upper()}",
-            field="ref",
-            rule="record_exists",
-        )
-        try:
-            record: QaRecord = self.repository.get(self._id(cls.KIND, partnership, ref))
-        except AggregateNotFoundError:
-            raise missing from None
-        if not isinstance(record, cls):
-            raise missing
-        return record
+    def _stream_id(self, cls: type[QaRecord], partnership: str, ref: str) -> UUID:
+        return self._id(cls.KIND, partnership, ref)
 
 
 def _ref_of(first: dict[str, Any]) -> str | None:

@@ -10,18 +10,16 @@ concurrency (the loser reloads and re-checks). The actor comes from the command
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel
 
 from domain.audit import PlanAudit
 from domain.calendar import WorkingDayCalendar
-from domain.errors import CaseAlreadyExists, CaseNotFound
+from domain.errors import CaseNotFound
 from domain.programme import (
     AUDIT_KIND_OF,
     OpenProgramme,
@@ -46,10 +44,10 @@ from qa_engine.audits import QualityService
 from qa_engine.recording import (
     RETRIES,
     HistoryEntry,
+    RecordService,
     VerifyResult,
     history_entry,
     verify_stored,
-    write_once,
 )
 from qa_engine.store import EVENT_STORE
 
@@ -88,7 +86,7 @@ class Opening(BaseModel):
     plan_audit: PlanAudit | None = None
 
 
-class ProgrammeService(Application[UUID]):
+class ProgrammeService(RecordService):
     """Use cases of the recurring QA programme over the event store."""
 
     name = EVENT_STORE
@@ -361,70 +359,8 @@ class ProgrammeService(Application[UUID]):
     def _id(cls: type[QaRecord], partnership: str, ref: str) -> UUID:
         return record_id(cls.KIND, partnership, ref)
 
-    def _open(
-        self,
-        cls: type[QaRecord],
-        partnership: str,
-        ref: str,
-        key: str,
-        make: Callable[[], QaRecord],
-    ) -> Any:
-        try:
-            existing = self._load(cls, partnership, ref)
-        except CaseNotFound:
-            pass
-        else:
-            if key in existing.applied_keys:
-                return existing.state
-            raise CaseAlreadyExists(
-                f"{cls.KIND} {ref} already exists in partnership {partnership.upper()}",
-                field="ref",
-                rule="unique_ref",
-            )
-        record = make()
-        try:
-            self.save(record)
-        except RecordConflictError:
-            existing = self._load(cls, partnership, ref)
-            if key in existing.applied_keys:
-                return existing.state
-            raise CaseAlreadyExists(
-                f"{cls.KIND} {ref} already exists", field="ref", rule="unique_ref"
-            ) from None
-        return record.state
-
-    def _step(
-        self,
-        cls: type[QaRecord],
-        partnership: str,
-        ref: str,
-        step: str,
-        command: Command,
-        key: str,
-        today: date,
-    ) -> Any:
-        model = cls.STATE.COMMANDS.get(step)
-        if model is None or not isinstance(command, model):
-            raise TypeError(f"{step} is not a step of {cls.KIND} taking {type(command).__name__}")
-
-        def act(record: QaRecord) -> None:
-            record.record(command, key=key, today=today, opened=[])
-
-        return write_once(lambda: self._load(cls, partnership, ref), self.save, key, act)
-
-    def _load(self, cls: type[QaRecord], partnership: str, ref: str) -> Any:
-        missing = CaseNotFound(
-            f"no {cls.KIND} {ref.upper()} in partnership {partnership.upper()}",
-            field="ref",
-            rule="record_exists",
-        )
-        try:
-            record: QaRecord = self.repository.get(self._id(cls, partnership, ref))
-        except AggregateNotFoundError:
-            raise missing from None
-        if not isinstance(record, cls):
-            raise missing
-        return record
+    def _stream_id(self, cls: type[QaRecord], partnership: str, ref: str) -> UUID:
+        return self._id(cls, partnership, ref)
 
 
 def schedule_actor(partnership: str) -> Actor:

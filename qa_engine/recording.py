@@ -20,11 +20,15 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel
 
-from domain.calendar import CalendarRangeError
-from domain.errors import CaseNotFound, RuleViolation
+from domain.calendar import CalendarRangeError, WorkingDayCalendar
+from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
+from domain.qa.record import QaRecord
+from domain.values import Command
+from qa_engine.due_days import check_agreed_due_days
 from qa_engine.ledger import LedgerProblem, LedgerRecorder
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "RETRIES",
     "WRITE_PATIENCE",
     "HistoryEntry",
+    "RecordService",
     "VerifyResult",
     "aggregates_in_log",
     "counted",
@@ -303,3 +308,95 @@ def partnership_of_legacy(app: Any, legacy: UUID, what: str) -> str:
     if not first:
         raise CaseNotFound(f"no {what}", field="ref", rule="record_exists")
     return str(app.mapper.to_domain_event(first[0]).partnership)
+
+
+class RecordService(Application[UUID]):
+    """The writes every lifecycle-2 and lifecycle-3 service shares: open a record once
+    (a retried opening with the same key returns it; another opening of the same
+    reference is refused), record a step through ``write_once``, load a record of one
+    kind. Subclasses say how a record's stream id is found (``_stream_id``)."""
+
+    calendar: WorkingDayCalendar
+
+    def _stream_id(self, cls: type[QaRecord], partnership: str, ref: str) -> UUID:
+        raise NotImplementedError
+
+    def _open(
+        self,
+        cls: type[QaRecord],
+        partnership: str,
+        ref: str,
+        key: str,
+        make: Callable[[], QaRecord],
+    ) -> Any:
+        def existing_state() -> Any:
+            existing = self._load(cls, partnership, ref)
+            if key in existing.applied_keys:
+                return existing.state
+            raise CaseAlreadyExists(
+                f"{cls.KIND} {ref} already exists in partnership {partnership.upper()}",
+                field="ref",
+                rule="unique_ref",
+            )
+
+        try:
+            return existing_state()
+        except CaseNotFound:
+            pass
+        record = make()
+        try:
+            self.save(record)
+        except RecordConflictError:
+            return existing_state()
+        return record.state
+
+    def _step(
+        self,
+        cls: type[QaRecord],
+        partnership: str,
+        ref: str,
+        step: str,
+        command: Command,
+        key: str,
+        today: date,
+        plan: Callable[[Any, Command, WorkingDayCalendar], list[Any]] | None = None,
+    ) -> Any:
+        """Record one step; ``plan`` computes the clocks it opens (with the calendar)."""
+        model = cls.STATE.COMMANDS.get(step)
+        if model is None or not isinstance(command, model):
+            raise TypeError(f"{step} is not a step of {cls.KIND} taking {type(command).__name__}")
+
+        def act(record: QaRecord) -> None:
+            record.state.check(command, today)
+            opened: list[Any] = []
+            if plan is not None:
+                with counted(command):
+                    check_agreed_due_days(command, self.calendar)
+                    opened = plan(record.state, command, self.calendar)
+            record.record(command, key=key, today=today, opened=opened)
+
+        return self._write(cls, partnership, ref, key, act)
+
+    def _write(
+        self,
+        cls: type[QaRecord],
+        partnership: str,
+        ref: str,
+        key: str,
+        act: Callable[[QaRecord], None],
+    ) -> Any:
+        return write_once(lambda: self._load(cls, partnership, ref), self.save, key, act)
+
+    def _load(self, cls: type[QaRecord], partnership: str, ref: str) -> Any:
+        missing = CaseNotFound(
+            f"no {cls.KIND} {ref.upper()} in partnership {partnership.upper()}",
+            field="ref",
+            rule="record_exists",
+        )
+        try:
+            record: QaRecord = self.repository.get(self._stream_id(cls, partnership, ref))
+        except AggregateNotFoundError:
+            raise missing from None
+        if not isinstance(record, cls):
+            raise missing
+        return record

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["fields_of", "fill_optional", "revive_dates"]
+__all__ = ["DatesRevived", "OpensClocks", "fields_of", "fill_optional", "revive_dates"]
 
 
 def revive_dates(cls: type, state: dict[str, Any]) -> None:
@@ -62,6 +62,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
+
+
+class DatesRevived:
+    """Mixin of the events whose version 1 differs only in how dates were stored
+    (ISO strings): the upcaster parses them (clock reminders and breaches)."""
+
+    @classmethod
+    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
+        revive_dates(cls, state)
 
 
 class OpensClocks:

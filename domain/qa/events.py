@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from domain.chain import ChainedAggregate, KeyedAggregate
-from domain.evolution import OpensClocks, fill_optional, revive_dates
+from domain.evolution import DatesRevived, OpensClocks, fill_optional, revive_dates
 from domain.qa.clock import Clock, QaState
 
 __all__ = ["Escalated", "HistoryRead", "Opened", "QaEvent", "ReminderSent", "StepRecorded"]
@@ -71,7 +71,7 @@ class StepRecorded(OpensClocks, QaEvent):
     opened: list[dict[str, Any]]
 
 
-class ReminderSent(QaEvent):
+class ReminderSent(DatesRevived, QaEvent):
     """A reminder went to the clock's owner before its due day."""
 
     class_version: ClassVar[int] = 2
@@ -80,16 +80,12 @@ class ReminderSent(QaEvent):
     due_on: date
     sent_to: list[str]
 
-    @classmethod
-    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
-        revive_dates(cls, state)
-
     def apply(self, aggregate: Any) -> None:
         aggregate.state.on_reminder(self.clock, self.index)
         super().apply(aggregate)
 
 
-class Escalated(QaEvent):
+class Escalated(DatesRevived, QaEvent):
     """A clock passed its due day undone (or a rung of its ladder): who was told."""
 
     class_version: ClassVar[int] = 2
@@ -100,10 +96,6 @@ class Escalated(QaEvent):
     escalated_to: list[str]
     missed: bool
     opened: list[dict[str, Any]]
-
-    @classmethod
-    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
-        revive_dates(cls, state)
 
     def apply(self, aggregate: Any) -> None:
         opened = [Clock.model_validate(c) for c in self.opened]

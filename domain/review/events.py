@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from domain.chain import ChainedAggregate, KeyedAggregate
-from domain.evolution import OpensClocks, revive_dates
+from domain.evolution import DatesRevived, OpensClocks, revive_dates
 from domain.review.state import Deadline, ReviewState
 
 __all__ = [
@@ -296,7 +296,7 @@ class RecommendationsRecorded(StepRecorded):
         state.on_recommendations_recorded(self)
 
 
-class DeadlineReminderSent(ReviewEvent):
+class DeadlineReminderSent(DatesRevived, ReviewEvent):
     """A reminder went to the deadline's owner before it fell due."""
 
     class_version: ClassVar[int] = 2
@@ -304,16 +304,12 @@ class DeadlineReminderSent(ReviewEvent):
     due_on: date
     sent_to: list[str]
 
-    @classmethod
-    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
-        revive_dates(cls, state)
-
     def apply(self, aggregate: Any) -> None:
         aggregate.state.on_reminder(self.deadline)
         super().apply(aggregate)
 
 
-class DeadlineBreached(ReviewEvent):
+class DeadlineBreached(DatesRevived, ReviewEvent):
     """A statutory deadline passed unmet: when, and who it was escalated to."""
 
     class_version: ClassVar[int] = 2
@@ -321,10 +317,6 @@ class DeadlineBreached(ReviewEvent):
     due_on: date
     breached_at: datetime
     escalated_to: list[str]
-
-    @classmethod
-    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
-        revive_dates(cls, state)
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.on_breach(self.deadline, self.breached_at)

@@ -30,7 +30,7 @@ from workflows.contracts import (
     StepInput,
 )
 
-__all__ = ["PROGRAMMING_ERRORS", "domain_call", "review_activities"]
+__all__ = ["PROGRAMMING_ERRORS", "domain_call", "named_step", "review_activities"]
 
 log = structlog.get_logger("qa_engine.activities")
 T = TypeVar("T")
@@ -79,6 +79,24 @@ def domain_call(fn: Callable[[], T], **context: Any) -> T:
     return result
 
 
+def named_step(
+    step: str,
+    input_type: type[Any],
+    record: Callable[[Any], Any],
+    log_context: Callable[[Any], dict[str, Any]],
+) -> Callable[..., Any]:
+    """The activity named ``step``: decode its input as ``input_type`` (Temporal reads
+    the annotation), call ``record(inp)`` through ``domain_call``, logging
+    ``log_context(inp)``. Every lifecycle's step activities are made by this."""
+
+    def run(inp: Any) -> Any:
+        return domain_call(lambda: record(inp), **log_context(inp))
+
+    run.__annotations__ = {"inp": input_type, "return": Any}
+    run.__name__ = run.__qualname__ = step
+    return activity.defn(name=step)(run)
+
+
 def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
     """Every activity of the review lifecycle, bound to ``service``."""
 
@@ -116,24 +134,21 @@ def review_activities(service: ReviewService) -> list[Callable[..., Any]]:
             deadline=inp.deadline,
         )
 
-    def step_activity(step: str) -> Callable[[StepInput], ReviewState]:
+    def step_activity(step: str) -> Callable[..., Any]:
         model = COMMANDS[step]
-
-        def run(inp: StepInput) -> ReviewState:
-            return domain_call(
-                lambda: service.record_step(
-                    service.partnership_of(inp.partnership, inp.case_ref),
-                    inp.case_ref,
-                    step,
-                    model.model_validate(inp.command),
-                    key=inp.key,
-                    today=inp.today,
-                ),
-                case_ref=inp.case_ref,
-            )
-
-        run.__name__ = run.__qualname__ = step
-        return activity.defn(name=step)(run)
+        return named_step(
+            step,
+            StepInput,
+            lambda inp: service.record_step(
+                service.partnership_of(inp.partnership, inp.case_ref),
+                inp.case_ref,
+                step,
+                model.model_validate(inp.command),
+                key=inp.key,
+                today=inp.today,
+            ),
+            lambda inp: {"case_ref": inp.case_ref},
+        )
 
     return [
         report_incident,

@@ -19,7 +19,7 @@ from domain.child_of_concern import CONCERN_COMMANDS, ConcernState
 from domain.qa import QaState
 from domain.values import Command
 from qa_engine.audits import QualityService, RecordKind
-from workers.activities import domain_call
+from workers.activities import domain_call, named_step
 from workflows.qa_contracts import (
     OPEN_ACTION_PLAN,
     OPEN_CHILD_OF_CONCERN,
@@ -68,10 +68,11 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
             ref=inp.open.concern_ref,
         )
 
-    @activity.defn(name=RECORD_QA_REMINDER)
-    def record_qa_reminder(inp: ClockFireInput) -> QaState:
-        return domain_call(
-            lambda: service.send_reminder(
+    def clock_activity(name: str, fire: Callable[..., QaState]) -> Callable[..., Any]:
+        return named_step(
+            name,
+            ClockFireInput,
+            lambda inp: fire(
                 service.partnership_of(inp.partnership, inp.kind, inp.ref),
                 inp.kind,
                 inp.ref,
@@ -80,44 +81,28 @@ def quality_activities(service: QualityService) -> list[Callable[..., Any]]:
                 key=inp.key,
                 at=inp.at,
             ),
-            ref=inp.ref,
-            clock=inp.clock,
+            lambda inp: {"ref": inp.ref, "clock": inp.clock},
         )
 
-    @activity.defn(name=RECORD_QA_ESCALATION)
-    def record_qa_escalation(inp: ClockFireInput) -> QaState:
-        return domain_call(
-            lambda: service.escalate(
-                service.partnership_of(inp.partnership, inp.kind, inp.ref),
-                inp.kind,
-                inp.ref,
-                inp.clock,
-                inp.index,
-                key=inp.key,
-                at=inp.at,
-            ),
-            ref=inp.ref,
-            clock=inp.clock,
-        )
+    record_qa_reminder = clock_activity(RECORD_QA_REMINDER, service.send_reminder)
+    record_qa_escalation = clock_activity(RECORD_QA_ESCALATION, service.escalate)
 
     def step_activity(
         kind: RecordKind, step: str, model: type[Command], record: Callable[..., QaState]
-    ) -> Callable[[QaStepInput], QaState]:
-        def run(inp: QaStepInput) -> QaState:
-            return domain_call(
-                lambda: record(
-                    service.partnership_of(inp.partnership, kind, inp.ref),
-                    inp.ref,
-                    step,
-                    model.model_validate(inp.command),
-                    key=inp.key,
-                    today=inp.today,
-                ),
-                ref=inp.ref,
-            )
-
-        run.__name__ = run.__qualname__ = step
-        return activity.defn(name=step)(run)
+    ) -> Callable[..., Any]:
+        return named_step(
+            step,
+            QaStepInput,
+            lambda inp: record(
+                service.partnership_of(inp.partnership, kind, inp.ref),
+                inp.ref,
+                step,
+                model.model_validate(inp.command),
+                key=inp.key,
+                today=inp.today,
+            ),
+            lambda inp: {"ref": inp.ref},
+        )
 
     steps = [
         *(

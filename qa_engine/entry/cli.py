@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from domain.calendar import LONDON, due_day
+from domain.calendar import LONDON
 from domain.errors import CaseNotFound, DomainError, InvalidInput
 from domain.review import COMMANDS, ReportIncident, ReviewState
 from qa_engine.config import Settings
@@ -46,6 +46,7 @@ from qa_engine.entry.cli_common import (
     parse_as_at,
     parse_text,
     principal_of,
+    records_table,
     tenant_of,
 )
 
@@ -148,16 +149,13 @@ async def cmd_list(ns: argparse.Namespace, settings: Settings, out: Output) -> i
     rows = await client.list_cases(include_closed=ns.all)
 
     def human() -> str:
-        if not rows:
-            return "no cases"
-        lines = [f"{'CASE':<20} {'PARTNERSHIP':<12} {'STAGE':<24} {'NEXT DUE DAY':<13} BREACHED"]
-        for r in rows:
-            nd = due_day(r.next_deadline).isoformat() if r.next_deadline else "-"
-            lines.append(
-                f"{r.case_ref:<20} {r.partnership:<12} {r.stage:<24} {nd:<13} "
-                f"{'yes' if r.breached else 'no'}"
-            )
-        return "\n".join(lines)
+        return records_table(
+            rows,
+            ref=lambda r: r.case_ref,
+            titles=("CASE", "BREACHED"),
+            widths=(20, 24),
+            empty="no cases",
+        )
 
     out.data([r.model_dump(mode="json") for r in rows], human)
     return EXIT_OK

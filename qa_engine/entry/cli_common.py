@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from domain.calendar import LONDON
+from domain.calendar import LONDON, due_day
 from domain.errors import DomainError, InvalidInput
 from domain.tenancy import Principal, Role, Scope
 from domain.values import Day, FreeText, invalid_input
@@ -237,6 +237,32 @@ def model_input(model: type[BaseModel], ns: argparse.Namespace) -> dict[str, Any
 
 _DAY: Any = TypeAdapter(Day)
 _TEXT: Any = TypeAdapter(FreeText)
+
+
+def records_table(
+    rows: list[Any],
+    *,
+    ref: Callable[[Any], str],
+    titles: tuple[str, str],
+    widths: tuple[int, int],
+    empty: str,
+) -> str:
+    """The ``list`` commands' table: reference, partnership, stage, next due day and
+    whether a clock has passed (``titles``: the reference and flag columns' names)."""
+    if not rows:
+        return empty
+    w_ref, w_stage = widths
+    lines = [
+        f"{titles[0]:<{w_ref}} {'PARTNERSHIP':<12} {'STAGE':<{w_stage}} {'NEXT DUE DAY':<13} "
+        + titles[1]
+    ]
+    for r in rows:
+        nd = due_day(r.next_deadline).isoformat() if r.next_deadline else "-"
+        lines.append(
+            f"{ref(r):<{w_ref}} {r.partnership:<12} {r.stage:<{w_stage}} {nd:<13} "
+            f"{'yes' if r.breached else 'no'}"
+        )
+    return "\n".join(lines)
 
 
 def parse_day(raw: str, field: str) -> date:

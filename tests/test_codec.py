@@ -213,3 +213,20 @@ def test_a_wrong_key_cannot_decode() -> None:
     assert asyncio.run(codec.decode([plain])) == [plain]
     with pytest.raises(ValueError, match="16, 24 or 32"):
         EncryptionCodec(base64.b64encode(b"short").decode())
+
+
+def test_payloads_are_encrypted_by_default_with_a_key_made_once(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    from qa_engine.config import Settings
+    from qa_engine.entry.temporal import codec_key
+
+    settings = Settings(data_dir=tmp_path)
+    made = codec_key(settings)
+    assert made is not None and len(base64.b64decode(made)) == 32
+    assert codec_key(Settings(data_dir=tmp_path)) == made  # every process on the directory
+    assert (tmp_path / "temporal-codec.key").stat().st_mode & 0o777 == 0o600
+    EncryptionCodec(made)  # a valid AES key
+    assert codec_key(Settings(data_dir=tmp_path, temporal_codec_key=SecretStr(KEY))) == KEY
+    assert codec_key(Settings(data_dir=tmp_path / "p", temporal_payloads="plain")) is None
+    assert not (tmp_path / "p" / "temporal-codec.key").exists()

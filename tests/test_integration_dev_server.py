@@ -234,3 +234,52 @@ async def test_cli_drives_a_case_and_rejects_bad_input(dev: tuple[Settings, Revi
     assert r.returncode == 2 and "field purpose" in r.stderr and "rule clean_text" in r.stderr
     r = await cli(settings, "case", "show", "NOPE-999")
     assert r.returncode == 3
+    # Case data reaches the Temporal server only as ciphertext, with no key configured:
+    # the key was made once in the data directory and the CLI process shared it.
+    key_file = settings.temporal_codec_key_file
+    assert key_file.exists() and key_file.stat().st_mode & 0o777 == 0o600
+    shown_raw = await asyncio.to_thread(
+        subprocess.run,
+        [
+            temporal_binary(),
+            "workflow",
+            "show",
+            "--address",
+            settings.temporal_address,
+            "--workflow-id",
+            "review-GSCP-INT-002",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    encodings, data = payloads_of(shown_raw.stdout)
+    assert "binary/encrypted" in encodings
+    # every payload decoded from its base64: no child reference, no free text in clear
+    assert not [d for d in data if b"C-20002" in d or b"no abuse or neglect" in d]
+
+
+def payloads_of(history_json: str) -> tuple[set[str], list[bytes]]:
+    """The ``encoding`` of every payload in a history printed as JSON, and its data."""
+    import base64
+
+    encodings: set[str] = set()
+    data: list[bytes] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            meta = node.get("metadata")
+            if isinstance(meta, dict) and "encoding" in meta:
+                encodings.add(base64.b64decode(meta["encoding"]).decode())
+                data.append(base64.b64decode(node.get("data", "")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(history_json))
+    return encodings, data

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from qa_engine.bootstrap import Services
+from tests.conftest import TEST_CODEC_KEY
 from tests.qa_support import SAMPLE, new_ref, today_of
 
 QA_ENGINE = str(Path(sys.executable).parent / "qa-engine")
@@ -48,6 +49,7 @@ async def test_audit_commands_end_to_end(
         **{k: v for k, v in os.environ.items() if not k.startswith("QA_")},
         "QA_TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "QA_TEMPORAL_TASK_QUEUE": queue,
+        "QA_TEMPORAL_CODEC_KEY": TEST_CODEC_KEY,
         "QA_DATA_DIR": str(settings.data_dir),
         "QA_ACTOR_NAME": "Sam Patel",
         "QA_ACTOR_ROLE": "QA officer",

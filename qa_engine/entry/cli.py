@@ -220,16 +220,17 @@ async def cmd_worker(ns: argparse.Namespace, settings: Settings, out: Output) ->
 
 async def cmd_codec_server(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     from qa_engine.entry.codec import serve_codec
+    from qa_engine.entry.temporal import codec_key
 
-    key = settings.temporal_codec_key
-    if key is None or not key.get_secret_value():
+    key = codec_key(settings)
+    if key is None:
         raise DomainError(
-            "set QA_TEMPORAL_CODEC_KEY", field="QA_TEMPORAL_CODEC_KEY", rule="codec_key_required"
+            "payloads are plain (QA_TEMPORAL_PAYLOADS=plain): there is nothing to decode",
+            field="QA_TEMPORAL_PAYLOADS",
+            rule="codec_key_required",
         )
     origins = ns.allow_origin or ["http://localhost:8233"]
-    server = serve_codec(
-        key.get_secret_value(), host=ns.host, port=ns.port, allowed_origins=origins
-    )
+    server = serve_codec(key, host=ns.host, port=ns.port, allowed_origins=origins)
     sys.stdout.write(f"codec server on http://{ns.host}:{ns.port} for {', '.join(origins)}\n")
     sys.stdout.flush()
     try:

@@ -53,15 +53,16 @@ async def run_dev(
 ) -> None:
     from qa_engine.entry.demo import seed_demo
     from qa_engine.entry.review_client import ReviewClient
-    from qa_engine.entry.temporal import start_dev_server
+    from qa_engine.entry.temporal import codec_key, start_dev_server
 
     stop = stop_event()
     codec_server = None
-    if settings.temporal_codec_key and settings.temporal_codec_key.get_secret_value():
+    key = codec_key(settings)
+    if key:
         from qa_engine.entry.codec import serve_codec
 
         codec_server = serve_codec(
-            settings.temporal_codec_key.get_secret_value(),
+            key,
             port=settings.codec_server_port,
             allowed_origins=[f"http://localhost:{settings.dev_server_ui_port}"],
         )

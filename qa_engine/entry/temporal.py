@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -11,9 +13,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from qa_engine.config import Settings
 from qa_engine.entry.codec import data_converter
+from qa_engine.ledger import load_or_create_key
 from workflows.contracts import SEARCH_ATTRIBUTES
 
-__all__ = ["connect", "start_dev_server", "temporal_binary"]
+__all__ = ["codec_key", "connect", "start_dev_server", "temporal_binary"]
 
 
 def temporal_binary(name: str = "temporal") -> str:
@@ -43,7 +46,7 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         tls=tls,
         api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
-        data_converter=data_converter(_codec_key(settings)),
+        data_converter=data_converter(codec_key(settings)),
     )
 
 
@@ -51,7 +54,7 @@ async def start_dev_server(settings: Settings) -> WorkflowEnvironment:
     """The real Temporal dev server with SQLite persistence in the data directory."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     extra: list[str] = []
-    if _codec_key(settings):
+    if codec_key(settings):
         # The UI decrypts payloads in the browser through our codec server.
         extra = ["--ui-codec-endpoint", f"http://localhost:{settings.codec_server_port}"]
     return await WorkflowEnvironment.start_local(
@@ -64,10 +67,20 @@ async def start_dev_server(settings: Settings) -> WorkflowEnvironment:
         dev_server_database_filename=str((settings.data_dir / "temporal.sqlite3").resolve()),
         dev_server_log_level="error",
         dev_server_extra_args=extra,
-        data_converter=data_converter(_codec_key(settings)),
+        data_converter=data_converter(codec_key(settings)),
     )
 
 
-def _codec_key(settings: Settings) -> str | None:
+def codec_key(settings: Settings) -> str | None:
+    """The key every Temporal payload is encrypted with: ``QA_TEMPORAL_CODEC_KEY``, else
+    one made once in the data directory (so case data never reaches the Temporal server
+    in clear), or None when ``QA_TEMPORAL_PAYLOADS=plain``."""
     key = settings.temporal_codec_key
-    return key.get_secret_value() if key is not None and key.get_secret_value() else None
+    if key is not None and key.get_secret_value():
+        return key.get_secret_value()
+    if settings.temporal_payloads == "plain":
+        return None
+    return load_or_create_key(
+        settings.temporal_codec_key_file,
+        make=lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+    )

@@ -56,9 +56,9 @@ from qa_engine.recording import (
     VerifyResult,
     aggregates_in_log,
     counted,
-    history_entry,
     partnership_of_legacy,
     scoped_id,
+    stored_history,
     verify_log,
     verify_stored,
 )
@@ -310,8 +310,7 @@ class QualityService(RecordService):
         self, partnership: str, kind: RecordKind, ref: str, *, as_at: datetime | None = None
     ) -> list[HistoryEntry]:
         """Every fact recorded about the record, oldest first, up to ``as_at``."""
-        events: list[Any] = list(self.events.get(self._id(kind, partnership, ref)))
-        entries = [history_entry(ev) for ev in events if as_at is None or ev.timestamp <= as_at]
+        entries = stored_history(self, self._id(kind, partnership, ref), as_at)
         if not entries:
             raise CaseNotFound(
                 f"no {kind} {ref.upper()} in partnership {partnership.upper()}",

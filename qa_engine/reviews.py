@@ -37,9 +37,9 @@ from qa_engine.recording import (
     VerifyResult,
     aggregates_in_log,
     counted,
-    history_entry,
     partnership_of_legacy,
     scoped_id,
+    stored_history,
     verify_log,
     verify_stored,
     write_once,
@@ -239,11 +239,7 @@ class ReviewService(Application[UUID]):
         self, partnership: str, case_ref: str, *, as_at: datetime | None = None
     ) -> list[HistoryEntry]:
         """Every fact recorded about the case, oldest first, up to ``as_at``."""
-        entries = []
-        for ev in self._events(partnership, case_ref):
-            if as_at is not None and ev.timestamp > as_at:
-                break
-            entries.append(history_entry(ev))
+        entries = stored_history(self, self._id(partnership, case_ref), as_at)
         if not entries:
             raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
         return entries

@@ -29,6 +29,9 @@ EVENT_STORE = "qa_engine"
 #: table; SQLite: its own file), so page views never queue behind case writes.
 ACCESS_STORE = "qa_access"
 
+#: how many records each process keeps replayed in memory (least recently used dropped)
+AGGREGATE_CACHE = 1000
+
 _TYPE, _DATA = "_type_", "_data_"
 
 
@@ -119,6 +122,9 @@ def store_env(settings: Settings, store: str = EVENT_STORE) -> dict[str, str]:
         "TRANSCODER_TOPIC": "qa_engine.store:OrjsonTranscoder",
         ENV_KEY: key or load_or_create_key(settings.ledger_key_file),
         ENV_ANCHOR: str(settings.ledger_anchor_file.absolute()),
+        # a step's cost must not grow with its case: records stay in memory and are
+        # fast-forwarded by the events stored since (other processes' writes included)
+        "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE),
     }
     if settings.cipher_key is not None and settings.cipher_key.get_secret_value():
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -31,6 +31,11 @@ from domain.qa.record import QaRecord
 from domain.values import Command
 from qa_engine.due_days import check_agreed_due_days
 from qa_engine.ledger import LedgerProblem, LedgerRecorder
+from qa_engine.store import EVENT_STORE
+
+if TYPE_CHECKING:  # both import this module
+    from qa_engine.access_log import AccessEntry, AccessLogService
+    from qa_engine.partnerships import PartnershipService
 
 __all__ = [
     "LOG_REF",
@@ -38,6 +43,7 @@ __all__ = [
     "WRITE_PATIENCE",
     "HistoryEntry",
     "RecordService",
+    "StoreService",
     "VerifyResult",
     "aggregates_in_log",
     "counted",
@@ -352,13 +358,57 @@ def partnership_of_legacy(app: Any, legacy: UUID, what: str) -> str:
     return str(app.mapper.to_domain_event(first[0]).partnership)
 
 
-class RecordService(Application[UUID]):
+class StoreService(Application[UUID]):
+    """What every lifecycle's service over the one event store is built with: the
+    working-day calendar, the access log its reads are recorded in, and the
+    partnerships' recorded policies."""
+
+    name = EVENT_STORE
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        calendar: WorkingDayCalendar,
+        access: AccessLogService,
+        partnerships: PartnershipService,
+    ) -> None:
+        super().__init__(env=env)
+        self.calendar = calendar
+        self.access = access
+        self.partnerships = partnerships
+
+    def _note_read(
+        self,
+        record: Any,
+        *,
+        kind: str,
+        ref: str,
+        actor: dict[str, Any],
+        view: str,
+        purpose: str,
+        as_at: datetime | None,
+        as_of: date | None,
+    ) -> AccessEntry:
+        """Record in the access log that a person read ``record`` (events or trail)."""
+        return self.access.record_read(
+            record_id=record.id,
+            kind=kind,
+            ref=ref,
+            partnership=record.state.partnership,
+            actor=actor,
+            view=view,
+            purpose=purpose,
+            as_at=as_at,
+            as_of=as_of,
+        )
+
+
+class RecordService(StoreService):
     """The writes every lifecycle-2 and lifecycle-3 service shares: open a record once
     (a retried opening with the same key returns it; another opening of the same
     reference is refused), record a step through ``write_once``, load a record of one
     kind. Subclasses say how a record's stream id is found (``_stream_id``)."""
-
-    calendar: WorkingDayCalendar
 
     def _stream_id(self, cls: type[QaRecord], partnership: str, ref: str) -> UUID:
         raise NotImplementedError

@@ -23,6 +23,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from domain.trusted import trusted
+
 __all__ = [
     "ClockFact",
     "Describer",
@@ -77,12 +79,16 @@ def trail_item(event: Any, described: tuple[str, str | None] | None) -> TrailIte
     """The trail entry of ``event``: who and when from the event, what and why as described."""
     what, why = described or (f"{words(type(event).__name__)} recorded", None)
     actor = getattr(event, "actor", {}) or {}
-    return TrailItem(
-        when=event.timestamp,
-        who_name=str(actor.get("name", "")),
-        who_role=str(actor.get("role", "")),
-        what=what,
-        why=why,
+    # from a stored event (checked when it was recorded): not validated again
+    return trusted(
+        TrailItem,
+        {
+            "when": event.timestamp,
+            "who_name": str(actor.get("name", "")),
+            "who_role": str(actor.get("role", "")),
+            "what": what,
+            "why": why,
+        },
     )
 
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from domain.calendar import CalendarRangeError, WorkingDayCalendar
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 from domain.qa.record import QaRecord
+from domain.trusted import trusted
 from domain.values import Command
 from qa_engine.due_days import check_agreed_due_days
 from qa_engine.ledger import LedgerProblem, LedgerRecorder
@@ -170,30 +171,23 @@ _HIDDEN = frozenset(
 )
 
 
-_ENTRY_FIELDS = frozenset(HistoryEntry.model_fields)
-
-
 def history_entry(ev: Any) -> HistoryEntry:
     return _entry(ev.originator_version, type(ev).__name__, vars(ev))
 
 
 def _entry(version: int, event: str, state: dict[str, Any]) -> HistoryEntry:
-    # trusted: built from stored records (checked when they were recorded), so not
-    # validated again (``model_construct`` without its per-field bookkeeping)
-    values = {
-        "version": version,
-        "recorded_at": state["timestamp"],
-        "event": event,
-        "actor": state.get("actor", {}),
-        "data": {k: v for k, v in state.items() if k not in _HIDDEN and k != "class_version"},
-        "hash": state.get("hash", ""),
-    }
-    entry = object.__new__(HistoryEntry)
-    object.__setattr__(entry, "__dict__", values)
-    object.__setattr__(entry, "__pydantic_fields_set__", _ENTRY_FIELDS)
-    object.__setattr__(entry, "__pydantic_extra__", None)
-    object.__setattr__(entry, "__pydantic_private__", None)
-    return entry
+    # built from stored records (checked when they were recorded): not validated again
+    return trusted(
+        HistoryEntry,
+        {
+            "version": version,
+            "recorded_at": state["timestamp"],
+            "event": event,
+            "actor": state.get("actor", {}),
+            "data": {k: v for k, v in state.items() if k not in _HIDDEN and k != "class_version"},
+            "hash": state.get("hash", ""),
+        },
+    )
 
 
 def stored_history(

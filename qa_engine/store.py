@@ -78,6 +78,9 @@ def _revive_in_place(obj: Any) -> Any:
     return obj
 
 
+_TAG = b'"_type_"'
+
+
 class OrjsonTranscoder(Transcoder):
     """orjson for speed; datetimes and UUIDs tagged so they come back typed."""
 
@@ -85,7 +88,23 @@ class OrjsonTranscoder(Transcoder):
         return orjson.dumps(obj, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
     def decode(self, data: bytes) -> Any:
-        return _revive_in_place(orjson.loads(data))
+        obj = orjson.loads(data)
+        # Events tag their own typed fields (nested models are stored as plain JSON), so
+        # revive the top level first and walk the containers only if tags are left.
+        # The count is an upper bound: a free-text value could hold the same bytes.
+        tags = data.count(_TAG)
+        if not tags:
+            return obj
+        if type(obj) is dict and not (len(obj) == 2 and _TYPE in obj):
+            for k, v in obj.items():
+                if type(v) is dict and len(v) == 2 and _TYPE in v and _DATA in v:
+                    revived = _revive_tagged(v)
+                    if revived is not v:
+                        obj[k] = revived
+                        tags -= 1
+            if not tags:
+                return obj
+        return _revive_in_place(obj)
 
 
 def register_legacy_topics() -> None:

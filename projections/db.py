@@ -55,6 +55,10 @@ class ViewDB:
         )
         self.schema: str | None = self._datastore.schema if self.dialect == "postgres" else None
 
+    def connection_kwargs(self) -> dict[str, Any]:
+        """PostgreSQL: how the recorder's pool connects (for a connection of one's own)."""
+        return dict(self._datastore.pool.kwargs)
+
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"' if self.schema else name
 

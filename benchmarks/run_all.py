@@ -179,6 +179,45 @@ def rebuild_in_child(settings: Settings) -> tuple[float, float, float]:
     return float(secs), usage.ru_maxrss / 1024, float(base) / 1024
 
 
+def projection_lag(svc: Any, listen: bool, samples: int) -> list[float]:
+    """Seconds from a case reported (its save committed) to its row in the oversight
+    view, with ``run_forever`` following the log (poll interval 1 s)."""
+    import asyncio
+    import threading
+
+    runner = build_runner(svc)
+    runner.catch_up()
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(
+        target=loop.run_until_complete,
+        args=(runner.run_forever(stop, poll_seconds=1.0, listen=listen),),
+        daemon=True,
+    )
+    thread.start()
+    time.sleep(1.5)  # started, caught up, waiting
+    lags = []
+    try:
+        for i in range(samples):
+            ref = f"LAG-{'N' if listen else 'P'}-{i}"
+            build_case(svc, ref, checkpoints=0, partnership="PAAA")
+            t0 = time.perf_counter()
+            while True:
+                with runner.db.read() as cur:
+                    found = cur.execute(
+                        "SELECT 1 AS x FROM {oversight} WHERE ref = ?", (ref,)
+                    ).fetchone()
+                if found:
+                    break
+                time.sleep(0.002)
+            lags.append(time.perf_counter() - t0)
+            time.sleep(0.3)  # appends spread out, as people make them
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+    return lags
+
+
 def checkpoint(svc: Any, partnership: str, ref: str, i: int | str) -> None:
     cmd = COMMANDS["record_progress_checkpoint"].model_validate(
         {"actor": ACTOR, "held_on": AWARE + timedelta(days=30), "status": "on_track"}
@@ -316,6 +355,18 @@ def run(kind: str, partnerships: int, years: int, volumes: Volumes, repeat: int)
                 hist * 1e3,
                 raw_hist * 1e3,
             )
+            # 5. projection lag: append -> visible in the oversight view
+            if kind == "postgres":
+                n = max(repeat * 3, 5)
+                polled = projection_lag(svc, False, n)
+                notified = projection_lag(svc, True, n)
+                line(
+                    "projection lag, append to oversight row, p95 (ms): LISTEN/NOTIFY "
+                    "vs polling every 1 s",
+                    "ms",
+                    p95(notified) * 1e3,
+                    p95(polled) * 1e3,
+                )
         finally:
             raw.close()
             services.close()

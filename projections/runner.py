@@ -328,11 +328,15 @@ class ProjectionRunner:
             )
         return out
 
-    async def run_forever(self, stop: asyncio.Event, *, poll_seconds: float = 1.0) -> None:
+    async def run_forever(
+        self, stop: asyncio.Event, *, poll_seconds: float = 1.0, listen: bool = True
+    ) -> None:
         """Follow the log until ``stop`` is set: woken by each append on PostgreSQL
-        (LISTEN/NOTIFY), polling every ``poll_seconds`` otherwise (SQLite has no
-        subscriptions) and as a backstop."""
-        listener = await asyncio.to_thread(self.listen) if self.db.dialect == "postgres" else None
+        (LISTEN/NOTIFY; ``listen=False`` polls only), polling every ``poll_seconds``
+        otherwise (SQLite has no subscriptions) and as a backstop."""
+        listener = None
+        if listen and self.db.dialect == "postgres":
+            listener = await asyncio.to_thread(self.listen)
         log.info(
             "projections started",
             projections=list(self.projections),

@@ -326,7 +326,7 @@ def run(kind: str, partnerships: int, years: int, volumes: Volumes, repeat: int)
                             partnership=part,
                         )
                     )
-                    for _ in range(max(repeat * 3, 5))
+                    for _ in range(max(repeat * 10, 20))  # p95 of enough samples
                 ]
                 n_rows = len(
                     queries.oversight(

@@ -37,6 +37,11 @@ class Cursor:
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._raw.fetchall()]
 
+    def rows(self) -> list[Any]:
+        """The rows as the driver gives them, read by column name (``r["ref"]``) only:
+        no copy into dicts, for queries that return many rows."""
+        return list(self._raw.fetchall())
+
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()
         return None if row is None else dict(row)

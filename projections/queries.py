@@ -122,7 +122,7 @@ def oversight(
         params.extend(f"%|{a.upper()}|%" for a in scope.agencies)
     sql = "SELECT * FROM {oversight}" + (" WHERE " + " AND ".join(where) if where else "")
     with db.read() as cur:
-        rows = cur.execute(sql, params).fetchall()
+        rows = cur.execute(sql, params).rows()
     out = []
     for r in rows:
         due = date.fromisoformat(r["next_due_on"]) if r["next_due_on"] else None

@@ -24,6 +24,7 @@ from qa_engine.config import Settings
 from qa_engine.entry.qa_client import QaClient
 from qa_engine.entry.review_client import ReviewClient
 from qa_engine.entry.web.auth import Authenticator, LocalSignIn, auth_router
+from qa_engine.entry.web.oidc import ClaimMapping, Issuer, OidcSignIn, oidc_router
 from qa_engine.entry.web.problems import ServiceUnavailable, install_problem_handlers
 from qa_engine.entry.web.routes import records_router
 
@@ -105,16 +106,22 @@ def create_app(
 
     ``client``: a connected Temporal client (default: connect on first use);
     ``services``/``accounts``: built from ``settings`` when not given, and then
-    closed with the app; ``authenticators``: default the local accounts.
+    closed with the app; ``authenticators``: default the OpenID provider of
+    ``QA_OIDC_ISSUER`` (when set), then the local accounts.
     """
     own_services, own_accounts = services is None, accounts is None
     services = services or bootstrap(settings)
     accounts = accounts or AccountStore(settings)
+    oidc: OidcSignIn | None = None
+    if settings.oidc_issuer:
+        oidc = OidcSignIn(Issuer(settings), accounts, ClaimMapping.of(settings))
+    if authenticators is None:
+        authenticators = [LocalSignIn(accounts)] if oidc is None else [oidc, LocalSignIn(accounts)]
     ctx = WebContext(
         settings=settings,
         services=services,
         accounts=accounts,
-        authenticators=list(authenticators or [LocalSignIn(accounts)]),
+        authenticators=list(authenticators),
         client=client,
     )
 
@@ -136,6 +143,8 @@ def create_app(
     app.state.ctx = ctx
     install_problem_handlers(app)
     app.include_router(auth_router(accounts, cookie_secure=settings.web_cookie_secure))
+    if oidc is not None:
+        app.include_router(oidc_router(oidc, cookie_secure=settings.web_cookie_secure))
     app.include_router(records_router())
 
     @app.get("/healthz", tags=["service"], summary="the process answers (no sign-in)")

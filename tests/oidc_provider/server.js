@@ -2,7 +2,8 @@
 // configured from a JSON file (argv[2]). It prints "READY <issuer>" once listening.
 //
 // Config: { port, clients: [client metadata], accounts: { id: { password, claims } },
-//           client_claims: { clientId: claims }, api: { resource, audience } }
+//           client_claims: { clientId: claims }, apis: [{ resource, audience }] }
+// The first API is the default resource of every grant.
 // People sign in at /interaction/<uid> (a plain form: login, password); consent for the
 // requested scopes is granted with the sign-in, as a partnership's provider would.
 import fs from 'node:fs';
@@ -14,7 +15,7 @@ const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const issuer = `http://127.0.0.1:${config.port}`;
 const accounts = config.accounts || {};
 const clientClaims = config.client_claims || {};
-const api = config.api;
+const apis = config.apis || [];
 
 const provider = new Provider(issuer, {
   clients: config.clients,
@@ -32,10 +33,11 @@ const provider = new Provider(issuer, {
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => api.resource,
+      defaultResource: () => apis[0].resource,
       useGrantedResource: () => true,
       getResourceServerInfo: (ctx, resource) => {
-        if (resource !== api.resource) throw new Error('unknown resource');
+        const api = apis.find((a) => a.resource === resource);
+        if (!api) throw new Error('unknown resource');
         return {
           scope: 'api',
           audience: api.audience,
@@ -91,7 +93,7 @@ async function interaction(req, res, uid) {
   const grant = new provider.Grant({ accountId: login, clientId: params.client_id });
   grant.addOIDCScope(String(params.scope));
   grant.addOIDCClaims(['name', 'qa_partnership', 'qa_roles', 'qa_agencies']);
-  if (api) grant.addResourceScope(api.resource, 'api');
+  for (const api of apis) grant.addResourceScope(api.resource, 'api');
   const grantId = await grant.save();
   await provider.interactionFinished(
     req,

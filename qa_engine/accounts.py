@@ -29,6 +29,7 @@ from typing import Any
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
@@ -500,7 +501,14 @@ class SecretBox:
         if not self.is_sealed(stored):
             return stored  # written before encryption and not yet sealed
         raw = base64.b64decode(stored[len(self.PREFIX) :])
-        return self._aead.decrypt(raw[:12], raw[12:], self.PREFIX.encode()).decode()
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], self.PREFIX.encode()).decode()
+        except InvalidTag:
+            raise DomainError(
+                "the accounts key does not open the stored TOTP secrets (was it changed?)",
+                field="QA_ACCOUNTS_KEY",
+                rule="accounts_key_matches",
+            ) from None
 
 
 def _accounts_key(settings: Settings) -> bytes:

@@ -202,6 +202,36 @@ class Settings(BaseSettings):
         default=30, ge=0, le=300, description="clock skew allowed on exp/iat/nbf"
     )
 
+    # email reminders (the outbox's sender; unset smtp_host = nothing is sent)
+    smtp_host: str | None = Field(default=None, description="SMTP server for reminder emails")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="its port")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (587), tls (implicit, 465) or none (a local relay)",
+    )
+    smtp_username: str = Field(default="", description="SMTP login (empty: none)")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password")
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    notify_from: str = Field(
+        default="qa-engine@localhost", description="the From address of reminder emails"
+    )
+    notify_public_url: str = Field(
+        default="http://localhost:8000", description="the web app's public address (links)"
+    )
+    notify_contacts: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='JSON: who is told, per partnership (and agency) and role: {"GSCP/'
+        'partnership business manager": ["bm@..."], "GSCP/POLICE/agency safeguarding lead": '
+        '["lead@..."]}',
+    )
+    notify_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="attempts before an email is marked failed"
+    )
+    notify_backoff_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="first retry delay; doubles each attempt"
+    )
+    notify_poll_seconds: float = Field(default=5.0, gt=0, le=600)
+
     # logging
     log_level: str = "INFO"
     log_json: bool = True

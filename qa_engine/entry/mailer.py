@@ -125,14 +125,14 @@ class Mailer:
             ).fetchall()
         for r in due:
             with self.db.transaction() as cur:
-                cur.execute(
+                won = cur.execute(
                     "UPDATE {notify_outbox} SET status = 'sending', claimed_until = ?"
                     " WHERE originator_id = ? AND version = ? AND (status = 'pending'"
-                    " OR (status = 'sending' AND claimed_until <= ?))",
+                    " OR (status = 'sending' AND claimed_until <= ?)) RETURNING version",
                     ((now + CLAIM).isoformat(), r["originator_id"], r["version"], now.isoformat()),
-                )
-                if cur.rowcount == 1:
-                    claimed.append(row_of(r))
+                ).fetchone()
+            if won is not None:  # another sender may have claimed it in between
+                claimed.append(row_of(r))
         return claimed
 
     def _set(self, row: OutboxRow, **values: Any) -> None:

@@ -1,0 +1,208 @@
+"""Reminders and escalations reach people: the outbox is written with the read models'
+position (once per event), and the sender delivers each row over SMTP to a real
+SMTP server process (aiosmtpd, writing a Maildir), retrying while the server is
+down, never sending a row twice, with no personal data in the email."""
+
+from __future__ import annotations
+
+import mailbox
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from projections.catalogue import build_runner
+from qa_engine.bootstrap import Services, bootstrap
+from qa_engine.config import Settings
+from qa_engine.entry.mailer import Mailer
+from tests.conftest import sqlite_settings
+from tests.review_data import cmd, report
+
+D = date(2025, 4, 11)
+CONTACTS = {
+    "GSCP/local authority": ["la.duty@example.org"],
+    "GSCP/partnership business manager": ["bm@example.org"],
+    "GSCP/POLICE/agency safeguarding lead": ["police.lead@example.org"],
+    "GSCP/ICB/agency safeguarding lead": ["icb.lead@example.org"],
+    "WSCP/local authority": ["someone.else@example.org"],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class SmtpServer:
+    """``python -m aiosmtpd`` in its own process, delivering to a Maildir."""
+
+    def __init__(self, tmp: Path, port: int) -> None:
+        self.port = port
+        self.maildir = tmp / f"maildir-{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        mailbox.Maildir(self.maildir, create=True)
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}"),
+                *("-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("the SMTP server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def messages(self) -> list[mailbox.MaildirMessage]:
+        return list(mailbox.Maildir(self.maildir, create=True))
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    server = SmtpServer(tmp_path, _free_port())
+    yield server
+    server.stop()
+
+
+def _settings(tmp_path: Path, port: int) -> Settings:
+    return sqlite_settings(
+        tmp_path,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        notify_from="reminders@qa-engine.example",
+        notify_public_url="https://qa.example.org",
+        notify_contacts=CONTACTS,
+        notify_backoff_seconds=60,
+        notify_max_attempts=3,
+    )
+
+
+def _a_reminder_and_a_breach(services: Services) -> None:
+    services.reviews.report_incident(report(aware=D), key="wf/reported", today=D)
+    services.reviews.send_reminder("GSCP", "GSCP-2025-001", "panel_notification", key="r1")
+    services.reviews.record_breach(
+        "GSCP", "GSCP-2025-001", "panel_notification", key="b1", at=datetime.now(UTC)
+    )
+
+
+def test_reminders_are_sent_once_to_their_owners_after_a_retry(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    settings = _settings(tmp_path, smtp.port)
+    services = bootstrap(settings)
+    _a_reminder_and_a_breach(services)
+    runner = build_runner(services.reviews)
+    runner.catch_up()
+    mailer = Mailer(settings, services.reviews)
+    rows = mailer.rows()
+    assert [(r.what, r.step_key, r.status) for r in rows] == [
+        ("escalation", "panel_notification", "pending"),
+        ("reminder", "panel_notification", "pending"),
+    ]
+
+    # the SMTP server is down: both are retried later, nothing is lost
+    now = datetime.now(UTC)
+    report_down = mailer.send_due(now=now)
+    assert report_down.retried == 2 and report_down.sent == 0
+    assert {r.attempts for r in mailer.rows()} == {1}
+    assert all(r.last_error for r in mailer.rows())
+    assert mailer.send_due(now=now + timedelta(seconds=30)).retried == 0  # backing off
+
+    smtp.start()
+    later = now + timedelta(seconds=61)
+    assert mailer.send_due(now=later).sent == 2
+    assert mailer.send_due(now=later + timedelta(hours=1)).sent == 0
+    # a rebuild of every read model re-derives the outbox without sending again
+    runner.rebuild_all()
+    assert mailer.send_due(now=later + timedelta(hours=2)).sent == 0
+    assert {r.status for r in mailer.rows()} == {"sent"}
+
+    messages = smtp.messages()
+    assert len(messages) == 2
+
+    def subject(m: mailbox.MaildirMessage) -> str:
+        return " ".join(str(m["Subject"]).split())  # unfolded
+
+    to = {subject(m).split(":")[0]: m["X-RcptTo"] for m in messages}
+    # the reminder goes to the clock's owner, the breach to its escalation contacts
+    assert to["Reminder"] == "la.duty@example.org"
+    assert "bm@example.org" in to["Overdue"] and "someone.else" not in to["Overdue"]
+    for m in messages:
+        assert m["From"] == "reminders@qa-engine.example"
+        assert m["Message-ID"].startswith("<outbox.")
+        body = m.get_payload(decode=True).decode()
+        assert "https://qa.example.org/partnerships/GSCP/reviews/GSCP-2025-001" in body
+        assert "Notify the national Panel" in body and "22 April 2025" in body
+        # no personal data: the child's reference never leaves the record
+        assert "C-10001" not in body and "C-10001" not in m["Subject"]
+    subjects = sorted(subject(m) for m in messages)
+    assert subjects[0].startswith("Overdue: Notify the national Panel was due 22 April 2025")
+    assert subjects[1].startswith("Reminder: Notify the national Panel due 22 April 2025")
+    services.close()
+
+
+def test_an_agency_summary_reminder_goes_to_that_agencys_lead_only(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    settings = _settings(tmp_path, smtp.port)
+    services = bootstrap(settings)
+    reviews = services.reviews
+    reviews.report_incident(report(aware=D), key="wf/reported", today=D)
+    for step, fields in (
+        ("record_panel_notification", {"notified_on": D}),
+        ("record_partners_informed", {"informed_on": D}),
+        ("record_threshold_decision", {"met": True, "decided_on": D, "rationale": "criteria"}),
+        (
+            "request_agency_summaries",
+            {
+                "requested_on": D,
+                "requests": [
+                    {"agency": "POLICE", "due_on": "2025-04-22"},
+                    {"agency": "ICB", "due_on": "2025-04-23"},
+                ],
+            },
+        ),
+    ):
+        reviews.record_step("GSCP", "GSCP-2025-001", step, cmd(step, **fields), key=step, today=D)
+    reviews.send_reminder("GSCP", "GSCP-2025-001", "agency_summary:POLICE", key="r-police")
+    build_runner(reviews).catch_up()
+    smtp.start()
+    mailer = Mailer(settings, reviews)
+    assert mailer.send_due().sent == 1
+    (message,) = smtp.messages()
+    assert message["X-RcptTo"] == "police.lead@example.org"
+    (row,) = mailer.rows(status="sent")
+    assert row.recipients == 1 and row.step_key == "agency_summary:POLICE"
+    services.close()
+
+
+def test_a_reminder_nobody_is_held_for_is_shown_not_lost(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, _free_port()).model_copy(update={"notify_contacts": {}})
+    services = bootstrap(settings)
+    _a_reminder_and_a_breach(services)
+    build_runner(services.reviews).catch_up()
+    mailer = Mailer(settings, services.reviews)
+    assert mailer.send_due().no_recipient == 2
+    assert {r.status for r in mailer.rows()} == {"no_recipient"}
+    services.close()

@@ -5,7 +5,9 @@ down, never sending a row twice, with no personal data in the email."""
 
 from __future__ import annotations
 
+import json
 import mailbox
+import os
 import socket
 import subprocess
 import sys
@@ -13,12 +15,14 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from projections.catalogue import build_runner
 from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
+from qa_engine.entry.cli import run
 from qa_engine.entry.mailer import Mailer
 from tests.conftest import sqlite_settings
 from tests.review_data import cmd, report
@@ -206,3 +210,56 @@ def test_a_reminder_nobody_is_held_for_is_shown_not_lost(tmp_path: Path) -> None
     assert mailer.send_due().no_recipient == 2
     assert {r.status for r in mailer.rows()} == {"no_recipient"}
     services.close()
+
+
+def test_operators_see_delivery_status_and_send_from_the_cli(
+    tmp_path: Path,
+    smtp: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = _settings(tmp_path, smtp.port)
+    services = bootstrap(settings)
+    _a_reminder_and_a_breach(services)
+    services.close()
+    smtp.start()
+    env = {
+        "QA_DATA_DIR": str(tmp_path),
+        "QA_STORE": "sqlite",
+        "QA_SMTP_HOST": "127.0.0.1",
+        "QA_SMTP_PORT": str(smtp.port),
+        "QA_SMTP_SECURITY": "none",
+        "QA_NOTIFY_CONTACTS": json.dumps(CONTACTS),
+        "QA_LOG_LEVEL": "WARNING",
+    }
+
+    def cli(role: str, partnership: str, *args: str) -> tuple[int, Any]:
+        with monkeypatch.context() as m:
+            for k in [k for k in os.environ if k.startswith("QA_")]:
+                m.delenv(k)
+            for k, v in {
+                **env,
+                "QA_ACTOR_NAME": "Olu Ops",
+                "QA_ACTOR_ROLE": role,
+                "QA_PARTNERSHIP": partnership,
+            }.items():
+                m.setenv(k, v)
+            code = run([*args, "--json"])
+        out, err = capsys.readouterr()
+        return code, json.loads(out) if out.strip() else err
+
+    code, refused = cli("partnership business manager", "GSCP", "outbox", "send")
+    assert code == 1 and "operations_only" in json.dumps(refused)
+    assert len(smtp.messages()) == 0
+    code, report = cli("operations", "OPS", "outbox", "send")
+    assert code == 0 and report["sent"] == 2
+    code, rows = cli("partnership business manager", "GSCP", "outbox")
+    assert code == 0
+    assert [(r["what"], r["status"], r["recipients"]) for r in rows] == [
+        ("escalation", "sent", 1),
+        ("reminder", "sent", 1),
+    ]
+    # another partnership's manager sees none of it
+    code, rows = cli("partnership business manager", "WSCP", "outbox")
+    assert code == 0 and rows == []
+    assert len(smtp.messages()) == 2

@@ -17,15 +17,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from projections.catalogue import build_runner
+from qa_engine.accounts import AccountStore
 from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
 from qa_engine.entry.cli import run
 from qa_engine.entry.mailer import Mailer
+from qa_engine.entry.web.app import create_app
 from tests.conftest import sqlite_settings
 from tests.review_data import cmd, report
+from tests.web_support import add_people
 
 D = date(2025, 4, 11)
 CONTACTS = {
@@ -263,3 +267,43 @@ def test_operators_see_delivery_status_and_send_from_the_cli(
     code, rows = cli("partnership business manager", "WSCP", "outbox")
     assert code == 0 and rows == []
     assert len(smtp.messages()) == 2
+
+
+async def test_delivery_status_is_shown_by_the_api_within_the_partnership(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    settings = _settings(tmp_path, smtp.port)
+    services = bootstrap(settings)
+    _a_reminder_and_a_breach(services)
+    build_runner(services.reviews).catch_up()
+    smtp.start()
+    Mailer(settings, services.reviews).send_due()
+    accounts = AccountStore(settings)
+    add_people(accounts)
+
+    def bearer(who: str) -> dict[str, str]:
+        account = accounts.account(who)
+        assert account is not None
+        return {"Authorization": f"Bearer {accounts.issue_token(account)[0]}"}
+
+    app = create_app(settings, services=services, accounts=accounts)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://testserver"
+    ) as http:
+        assert (await http.get("/partnerships/GSCP/outbox")).status_code == 401
+        r = await http.get("/partnerships/GSCP/outbox", headers=bearer("manager"))
+        assert r.status_code == 200, r.text
+        assert [(e["what"], e["status"], e["recipients"]) for e in r.json()] == [
+            ("escalation", "sent", 1),
+            ("reminder", "sent", 1),
+        ]
+        assert "@" not in r.text  # no addresses shown
+        r = await http.get("/partnerships/GSCP/outbox?status=failed", headers=bearer("manager"))
+        assert r.status_code == 200 and r.json() == []
+        r = await http.get("/partnerships/GSCP/outbox", headers=bearer("outsider"))
+        assert r.status_code == 403 and r.json()["rule"] == "same_partnership"
+        # the police lead: this case asks nothing of the police yet
+        r = await http.get("/partnerships/GSCP/outbox", headers=bearer("police"))
+        assert r.status_code == 200 and r.json() == []
+    accounts.close()
+    services.close()

@@ -25,6 +25,7 @@ from qa_engine.entry.qa_client import QaClient
 from qa_engine.entry.review_client import ReviewClient
 from qa_engine.entry.web.auth import Authenticator, LocalSignIn, auth_router
 from qa_engine.entry.web.oidc import ClaimMapping, Issuer, OidcSignIn, oidc_router
+from qa_engine.entry.web.outbox import outbox_router
 from qa_engine.entry.web.problems import ServiceUnavailable, install_problem_handlers
 from qa_engine.entry.web.routes import records_router
 
@@ -146,6 +147,7 @@ def create_app(
     if oidc is not None:
         app.include_router(oidc_router(oidc, cookie_secure=settings.web_cookie_secure))
     app.include_router(records_router())
+    app.include_router(outbox_router())
 
     @app.get("/healthz", tags=["service"], summary="the process answers (no sign-in)")
     async def healthz() -> dict[str, str]:

@@ -149,6 +149,31 @@ def create_app(
     app.include_router(records_router())
     app.include_router(outbox_router())
 
+    def openapi() -> dict[str, Any]:
+        """The generated document, with every error answer under the media type it is
+        sent with (``application/problem+json``, RFC 9457), not ``application/json``."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            for path in doc.get("paths", {}).values():
+                for operation in path.values():
+                    for status, answer in operation.get("responses", {}).items():
+                        content = answer.get("content", {})
+                        if str(status)[:1] == "3":  # a redirect has no body
+                            answer.pop("content", None)
+                        elif str(status)[:1] in "45" and "application/json" in content:
+                            body = content.pop("application/json")
+                            if str(status) == "422":  # our handler answers a Problem
+                                body = {"schema": {"$ref": "#/components/schemas/Problem"}}
+                            content["application/problem+json"] = body
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.get("/healthz", tags=["service"], summary="the process answers (no sign-in)")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}

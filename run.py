@@ -86,7 +86,8 @@ def main() -> None:
         sys.exit(__doc__)
     command, extra = sys.argv[1], sys.argv[2:]
     setup()
-    setup_node(ROOT / "tests" / "oidc_provider")
+    if command in {"setup", "test"}:  # the tests' OpenID provider; dev does not need it
+        setup_node(ROOT / "tests" / "oidc_provider")
     if command == "setup":
         code = 0
     elif command == "test":

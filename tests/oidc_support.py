@@ -87,7 +87,7 @@ def node() -> str:
     return str(candidate)
 
 
-def start_provider(tmp: Path) -> Provider:
+def start_provider(tmp: Path, *, access_token_ttl: int = 600) -> Provider:
     if not (FOLDER / "node_modules" / "oidc-provider").exists():
         pytest.fail("tests/oidc_provider is not installed: run `python3 run.py setup`")
     port = _free_port()
@@ -133,6 +133,7 @@ def start_provider(tmp: Path) -> Provider:
             },
         },
         "apis": [API, OTHER_API],
+        "access_token_ttl": access_token_ttl,
     }
     path = tmp / f"oidc-{port}.json"
     path.write_text(json.dumps(config))

@@ -4,8 +4,10 @@ provider's bearer token acting on the API. A refusal records nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -254,3 +256,25 @@ def _claims_unverified(token: str) -> dict[str, object]:
         base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     )
     return claims
+
+
+async def test_an_expired_provider_token_is_refused(tmp_path: Path) -> None:
+    short = start_provider(tmp_path, access_token_ttl=4)
+    try:
+        app = create_app(oidc_settings(tmp_path, short.issuer, oidc_leeway_seconds=0))
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="https://testserver"
+            ) as http,
+        ):
+            token = await run_in_threadpool(short.client_token)
+            fresh = await http.get("/me", headers={"Authorization": f"Bearer {token}"})
+            assert fresh.status_code == 200, fresh.text
+            expires = int(str(_claims_unverified(token)["exp"]))
+            await asyncio.sleep(max(0.0, expires - time.time() + 1.1))
+            stale = await http.get("/me", headers={"Authorization": f"Bearer {token}"})
+            assert stale.status_code == 401
+            assert stale.json()["rule"] == "exp_valid", stale.json()
+    finally:
+        stop_provider(short)

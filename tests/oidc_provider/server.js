@@ -42,7 +42,7 @@ const provider = new Provider(issuer, {
           scope: 'api',
           audience: api.audience,
           accessTokenFormat: 'jwt',
-          accessTokenTTL: 600,
+          accessTokenTTL: config.access_token_ttl || 600,
           jwt: { sign: { alg: 'RS256' } },
         };
       },

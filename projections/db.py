@@ -34,6 +34,11 @@ class Cursor:
         if rows:
             self._raw.executemany(self._db.sql(sql), [tuple(r) for r in rows])
 
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed."""
+        return int(self._raw.rowcount)
+
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._raw.fetchall()]
 

@@ -16,6 +16,7 @@ An OpenID Connect provider is the production sign-in; it resolves the same
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import sqlite3
@@ -28,13 +29,16 @@ from typing import Any
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
 from domain.errors import DomainError
 from domain.tenancy import Principal, Role
 from qa_engine.config import Settings
+from qa_engine.ledger import load_or_create_key
 
-__all__ = ["Account", "AccountStore", "Remembered", "SignInRefused"]
+__all__ = ["Account", "AccountStore", "Remembered", "SecretBox", "SignInRefused"]
 
 
 class SignInRefused(DomainError):
@@ -81,6 +85,12 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}qa_sessions ("
     " id_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,"
     " kind TEXT NOT NULL, expires_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {p}qa_principal_sessions ("
+    " id_hash TEXT PRIMARY KEY, principal TEXT NOT NULL, csrf TEXT NOT NULL,"
+    " expires_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {p}qa_oidc_pending ("
+    " state_hash TEXT PRIMARY KEY, nonce TEXT NOT NULL, verifier TEXT NOT NULL,"
+    " expires_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {p}qa_idempotency ("
     " owner TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,"
     " status INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL,"
@@ -126,9 +136,11 @@ class AccountStore:
                 max_size=2,
                 open=True,
             )
+        self._secrets = SecretBox(_accounts_key(settings))
         with self._tx() as cur:
             for sql in _TABLES:
                 cur.execute(sql.format(p=self._prefix))
+        self._seal_plaintext_secrets()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -196,7 +208,7 @@ class AccountStore:
                     "|".join(r.value for r in account.roles),
                     "|".join(account.agencies),
                     self._hasher.hash(password),
-                    secret,
+                    self._secrets.seal(secret),
                 ),
             )
         return secret
@@ -261,7 +273,7 @@ class AccountStore:
                 field="username",
                 rule="account_locked",
             )
-        counter = _totp_counter(row[6], code, at)
+        counter = _totp_counter(self._secrets.open(row[6]), code, at)
         if not _verify(self._hasher, row[5], password) or counter is None or counter <= row[7]:
             failures = row[8] + 1
             lock = None
@@ -338,6 +350,108 @@ class AccountStore:
         """Sign out (or revoke a token): the id stops working at once."""
         with self._tx() as cur:
             cur.execute(self._q("DELETE FROM {p}qa_sessions WHERE id_hash = ?"), (_hash(secret),))
+            cur.execute(
+                self._q("DELETE FROM {p}qa_principal_sessions WHERE id_hash = ?"), (_hash(secret),)
+            )
+
+    # ----------------------------------- sessions of people signed in elsewhere (OIDC)
+
+    def start_principal_session(
+        self, principal: Principal, *, now: datetime | None = None
+    ) -> tuple[str, str]:
+        """A browser session for a principal an identity provider vouched for:
+        ``(session id, CSRF token)``; only the id's hash is stored."""
+        secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        expires = _now(now) + timedelta(minutes=self.settings.web_session_minutes)
+        with self._tx() as cur:
+            cur.execute(
+                self._q(
+                    "INSERT INTO {p}qa_principal_sessions (id_hash, principal, csrf, expires_at)"
+                    " VALUES (?, ?, ?, ?)"
+                ),
+                (_hash(secret), principal.model_dump_json(), csrf, expires.isoformat()),
+            )
+        return secret, csrf
+
+    def resolve_principal_session(
+        self, secret: str, *, now: datetime | None = None
+    ) -> tuple[Principal, str] | None:
+        with self._tx() as cur:
+            row = cur.execute(
+                self._q(
+                    "SELECT principal, csrf, expires_at FROM {p}qa_principal_sessions"
+                    " WHERE id_hash = ?"
+                ),
+                (_hash(secret),),
+            ).fetchone()
+        if row is None or datetime.fromisoformat(row[2]) <= _now(now):
+            return None
+        return Principal.model_validate_json(row[0]), row[1]
+
+    def hold_login(
+        self,
+        state: str,
+        nonce: str,
+        verifier: str,
+        *,
+        minutes: int = 10,
+        now: datetime | None = None,
+    ) -> None:
+        """Remember a sign-in sent to the identity provider (by its state's hash)."""
+        expires = _now(now) + timedelta(minutes=minutes)
+        with self._tx() as cur:
+            cur.execute(
+                self._q("DELETE FROM {p}qa_oidc_pending WHERE expires_at < ?"),
+                (_now(now).isoformat(),),
+            )
+            cur.execute(
+                self._q(
+                    "INSERT INTO {p}qa_oidc_pending (state_hash, nonce, verifier, expires_at)"
+                    " VALUES (?, ?, ?, ?)"
+                ),
+                (_hash(state), nonce, verifier, expires.isoformat()),
+            )
+
+    def take_login(self, state: str, *, now: datetime | None = None) -> tuple[str, str] | None:
+        """The ``(nonce, PKCE verifier)`` of a held sign-in, once: it is forgotten here."""
+        with self._tx() as cur:
+            row = cur.execute(
+                self._q(
+                    "SELECT nonce, verifier, expires_at FROM {p}qa_oidc_pending"
+                    " WHERE state_hash = ?"
+                ),
+                (_hash(state),),
+            ).fetchone()
+            cur.execute(
+                self._q("DELETE FROM {p}qa_oidc_pending WHERE state_hash = ?"), (_hash(state),)
+            )
+        if row is None or datetime.fromisoformat(row[2]) <= _now(now):
+            return None
+        return row[0], row[1]
+
+    # ------------------------------------------------------------ TOTP at rest
+
+    def _seal_plaintext_secrets(self) -> None:
+        """Encrypt TOTP secrets stored in clear by releases before encryption (once)."""
+        with self._lock, self._tx() as cur:
+            rows = cur.execute(
+                self._q("SELECT username, totp_secret FROM {p}qa_accounts")
+            ).fetchall()
+            for username, stored in rows:
+                if not SecretBox.is_sealed(stored):
+                    cur.execute(
+                        self._q("UPDATE {p}qa_accounts SET totp_secret = ? WHERE username = ?"),
+                        (self._secrets.seal(stored), username),
+                    )
+
+    def stored_totp_secret(self, username: str) -> str | None:
+        """The TOTP secret exactly as stored (sealed), for checks and operators."""
+        with self._tx() as cur:
+            row = cur.execute(
+                self._q("SELECT totp_secret FROM {p}qa_accounts WHERE username = ?"),
+                (username.strip().lower(),),
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     # ------------------------------------------------------------ idempotency
 
@@ -361,6 +475,60 @@ class AccountStore:
                 ),
                 (_hash(owner), key, request_hash, status, body, datetime.now(UTC).isoformat()),
             )
+
+
+class SecretBox:
+    """AES-256-GCM for small secrets at rest: ``aes1:<base64 nonce+ciphertext>``.
+
+    The username is not bound in: a sealed secret moved to another row still only opens
+    to its own (random) TOTP secret, which is useless without that account's password."""
+
+    PREFIX = "aes1:"
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    @classmethod
+    def is_sealed(cls, stored: str) -> bool:
+        return stored.startswith(cls.PREFIX)
+
+    def seal(self, plain: str) -> str:
+        nonce = secrets.token_bytes(12)
+        sealed = self._aead.encrypt(nonce, plain.encode(), self.PREFIX.encode())
+        return self.PREFIX + base64.b64encode(nonce + sealed).decode()
+
+    def open(self, stored: str) -> str:
+        if not self.is_sealed(stored):
+            return stored  # written before encryption and not yet sealed
+        raw = base64.b64decode(stored[len(self.PREFIX) :])
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], self.PREFIX.encode()).decode()
+        except InvalidTag:
+            raise DomainError(
+                "the accounts key does not open the stored TOTP secrets (was it changed?)",
+                field="QA_ACCOUNTS_KEY",
+                rule="accounts_key_matches",
+            ) from None
+
+
+def _accounts_key(settings: Settings) -> bytes:
+    """``QA_ACCOUNTS_KEY`` (base64, 32 bytes), else one made once in the data directory."""
+    configured = settings.accounts_key
+    if configured is not None and configured.get_secret_value():
+        text = configured.get_secret_value()
+    else:
+        text = load_or_create_key(
+            settings.accounts_key_file,
+            make=lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+        )
+    key = base64.b64decode(text)
+    if len(key) != 32:
+        raise DomainError(
+            "the accounts key must be 32 bytes, base64-encoded",
+            field="QA_ACCOUNTS_KEY",
+            rule="aes256_key",
+        )
+    return key
 
 
 class _PgCursor:

@@ -155,6 +155,83 @@ class Settings(BaseSettings):
         description="seed one demo account per role in the DEMO partnership (qa-engine dev)",
     )
 
+    accounts_key: SecretStr | None = Field(
+        default=None,
+        description="base64 AES key encrypting the local accounts' TOTP secrets (default: "
+        "made once in <data_dir>/accounts.key)",
+    )
+
+    # OpenID Connect sign-in (production): unset issuer = local accounts only
+    oidc_issuer: str | None = Field(
+        default=None, description="the identity provider's issuer URL (discovery under it)"
+    )
+    oidc_client_id: str = Field(default="", description="this service's client id at the issuer")
+    oidc_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="its client secret (client_secret_basic)"
+    )
+    oidc_redirect_url: str = Field(
+        default="",
+        description="the public address of /oidc/callback, as registered at the issuer",
+    )
+    oidc_scopes: str = Field(default="openid profile", description="scopes asked for at sign-in")
+    oidc_api_audience: str | None = Field(
+        default=None, description="the audience bearer JWTs of API clients must carry"
+    )
+    oidc_claim_name: str = Field(default="name", description="claim holding the person's name")
+    oidc_claim_partnership: str = Field(
+        default="qa_partnership", description="claim holding the partnership code"
+    )
+    oidc_claim_roles: str = Field(
+        default="qa_roles",
+        description="claim holding the roles (a list or a space-separated string)",
+    )
+    oidc_claim_agencies: str = Field(
+        default="qa_agencies", description="claim holding an agency lead's agency codes"
+    )
+    oidc_partnership: str | None = Field(
+        default=None,
+        description="the partnership every identity of this issuer acts for (when the "
+        "provider sends no partnership claim)",
+    )
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON: the provider\'s role values to ours, e.g. {"LSCP.Manager": '
+        '"business_manager"}; unmapped values are matched by our role names',
+    )
+    oidc_leeway_seconds: int = Field(
+        default=30, ge=0, le=300, description="clock skew allowed on exp/iat/nbf"
+    )
+
+    # email reminders (the outbox's sender; unset smtp_host = nothing is sent)
+    smtp_host: str | None = Field(default=None, description="SMTP server for reminder emails")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="its port")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (587), tls (implicit, 465) or none (a local relay)",
+    )
+    smtp_username: str = Field(default="", description="SMTP login (empty: none)")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password")
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    notify_from: str = Field(
+        default="qa-engine@localhost", description="the From address of reminder emails"
+    )
+    notify_public_url: str = Field(
+        default="http://localhost:8000", description="the web app's public address (links)"
+    )
+    notify_contacts: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='JSON: who is told, per partnership (and agency) and role: {"GSCP/'
+        'partnership business manager": ["bm@..."], "GSCP/POLICE/agency safeguarding lead": '
+        '["lead@..."]}',
+    )
+    notify_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="attempts before an email is marked failed"
+    )
+    notify_backoff_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="first retry delay; doubles each attempt"
+    )
+    notify_poll_seconds: float = Field(default=5.0, gt=0, le=600)
+
     # logging
     log_level: str = "INFO"
     log_json: bool = True
@@ -199,6 +276,10 @@ class Settings(BaseSettings):
     @property
     def ledger_key_file(self) -> Path:
         return self.data_dir / "ledger.key"
+
+    @property
+    def accounts_key_file(self) -> Path:
+        return self.data_dir / "accounts.key"
 
     @property
     def temporal_codec_key_file(self) -> Path:

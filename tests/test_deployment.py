@@ -76,3 +76,20 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         f"QA_{name.upper()}" for name in Settings.model_fields if f"QA_{name.upper()}" not in readme
     ]
     assert not missing, f"README's Configuration table lacks {missing}"
+
+
+def test_the_web_service_runs_behind_a_tls_proxy_with_sign_in_and_email_settings() -> None:
+    from qa_engine.entry.cli_read import cmd_projections_run
+
+    parser = build_parser()
+    web = SERVICES["web"]
+    assert parser.parse_args(web["command"]).func.__name__ == "cmd_web"
+    env = web["environment"]
+    assert env["QA_WEB_HOST"] == "0.0.0.0" and env["QA_WEB_COOKIE_SECURE"] == "true"
+    assert env["QA_OIDC_REDIRECT_URL"].endswith("/oidc/callback")
+    assert "ports" not in web  # reachable only through the proxy
+    proxy = SERVICES["proxy"]
+    assert "web:8000" in proxy["command"] and "443:443" in proxy["ports"]
+    projections = SERVICES["projections"]
+    assert parser.parse_args(projections["command"]).func is cmd_projections_run
+    assert "QA_SMTP_HOST" in projections["environment"]

@@ -55,14 +55,15 @@ def test_catch_up_applies_every_event_once_and_reports_no_lag(
     events = _seed(service)
     logged = _logged(service)
     runner = build_runner(service, batch_size=4)
-    assert [s.lag for s in runner.status()] == [logged] * 3
+    assert [s.lag for s in runner.status()] == [logged] * 4
 
-    assert runner.catch_up() == logged * 3  # three projections, every notification
+    assert runner.catch_up() == logged * 4  # four projections (outbox too), every notification
     assert _count(runner, "audit_trail") == events
     assert {s.name: (s.position, s.lag) for s in runner.status()} == {
         "oversight": (logged, 0),
         "audit_trail": (logged, 0),
         "timeliness": (logged, 0),
+        "outbox": (logged, 0),
     }
     assert runner.catch_up() == 0  # nothing new: nothing applied again
     assert _count(runner, "audit_trail") == events

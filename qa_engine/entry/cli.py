@@ -345,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     from qa_engine.entry.cli_programme import register as register_programme_commands
 
     register_programme_commands(sub, common=common, actor=actor, tenant=tenant)
+    from qa_engine.entry.cli_notify import register as register_notify_commands
+
+    register_notify_commands(sub, common=common, tenant=tenant)
     return parser
 
 

@@ -68,9 +68,19 @@ def _runner(settings: Settings) -> Iterator[Any]:
 
 
 async def run_projections_forever(settings: Settings, stop: asyncio.Event) -> None:
-    """The projection runner as a long-running task (``qa-engine dev`` starts one)."""
-    with _runner(settings) as runner:
-        await runner.run_forever(stop, poll_seconds=settings.projection_poll_seconds)
+    """The projection runner as a long-running task (``qa-engine dev`` starts one), and
+    beside it the outbox's email sender when ``QA_SMTP_HOST`` is set (the runner writes
+    the outbox, the sender empties it)."""
+    with _services(settings) as (services, runner):
+        if not settings.smtp_host:
+            await runner.run_forever(stop, poll_seconds=settings.projection_poll_seconds)
+            return
+        from qa_engine.entry.mailer import send_forever
+
+        await asyncio.gather(
+            runner.run_forever(stop, poll_seconds=settings.projection_poll_seconds),
+            send_forever(settings, services.reviews, stop),
+        )
 
 
 def _today(ns: argparse.Namespace) -> date:

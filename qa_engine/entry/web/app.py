@@ -24,6 +24,8 @@ from qa_engine.config import Settings
 from qa_engine.entry.qa_client import QaClient
 from qa_engine.entry.review_client import ReviewClient
 from qa_engine.entry.web.auth import Authenticator, LocalSignIn, auth_router
+from qa_engine.entry.web.oidc import ClaimMapping, Issuer, OidcSignIn, oidc_router
+from qa_engine.entry.web.outbox import outbox_router
 from qa_engine.entry.web.problems import ServiceUnavailable, install_problem_handlers
 from qa_engine.entry.web.routes import records_router
 
@@ -105,16 +107,22 @@ def create_app(
 
     ``client``: a connected Temporal client (default: connect on first use);
     ``services``/``accounts``: built from ``settings`` when not given, and then
-    closed with the app; ``authenticators``: default the local accounts.
+    closed with the app; ``authenticators``: default the OpenID provider of
+    ``QA_OIDC_ISSUER`` (when set), then the local accounts.
     """
     own_services, own_accounts = services is None, accounts is None
     services = services or bootstrap(settings)
     accounts = accounts or AccountStore(settings)
+    oidc: OidcSignIn | None = None
+    if settings.oidc_issuer:
+        oidc = OidcSignIn(Issuer(settings), accounts, ClaimMapping.of(settings))
+    if authenticators is None:
+        authenticators = [LocalSignIn(accounts)] if oidc is None else [oidc, LocalSignIn(accounts)]
     ctx = WebContext(
         settings=settings,
         services=services,
         accounts=accounts,
-        authenticators=list(authenticators or [LocalSignIn(accounts)]),
+        authenticators=list(authenticators),
         client=client,
     )
 
@@ -136,7 +144,35 @@ def create_app(
     app.state.ctx = ctx
     install_problem_handlers(app)
     app.include_router(auth_router(accounts, cookie_secure=settings.web_cookie_secure))
+    if oidc is not None:
+        app.include_router(oidc_router(oidc, cookie_secure=settings.web_cookie_secure))
     app.include_router(records_router())
+    app.include_router(outbox_router())
+
+    def openapi() -> dict[str, Any]:
+        """The generated document, with every error answer under the media type it is
+        sent with (``application/problem+json``, RFC 9457), not ``application/json``."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            for path in doc.get("paths", {}).values():
+                for operation in path.values():
+                    for status, answer in operation.get("responses", {}).items():
+                        content = answer.get("content", {})
+                        if str(status)[:1] == "3":  # a redirect has no body
+                            answer.pop("content", None)
+                        elif str(status)[:1] in "45" and "application/json" in content:
+                            body = content.pop("application/json")
+                            if str(status) == "422":  # our handler answers a Problem
+                                body = {"schema": {"$ref": "#/components/schemas/Problem"}}
+                            content["application/problem+json"] = body
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["service"], summary="the process answers (no sign-in)")
     async def healthz() -> dict[str, str]:

@@ -1,0 +1,183 @@
+"""The email outbox: one row per reminder, breach or escalation the clocks recorded.
+
+The rows are written by a projection, so they are written in the SAME transaction
+that moves the outbox's tracking position past the event (``projections.runner``):
+an event recorded is an outbox row, once, whatever crashes or restarts happen. The
+primary key is the event itself (record id, version), and a row is never deleted, so
+a rebuild of the read models (``projections rebuild``) writes nothing twice and keeps
+each row's delivery status.
+
+A row holds no personal data: the record's kind, partnership and reference, the
+step's label and due day, and the roles to tell. Addresses are looked up when the
+email is sent (``qa_engine.entry.mailer``). Events older than ``max_age`` when the
+row is first written (a deployment that gains the outbox, a rebuild from an empty
+outbox) are written ``stale``: shown, never sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from projections.db import Cursor
+from projections.lifecycles import Lifecycle
+from projections.runner import Notified
+from projections.views import FoldingProjection
+
+__all__ = ["OUTBOX_EVENTS", "OutboxProjection", "OutboxRow", "outbox_rows"]
+
+#: event class -> what it is, the attribute naming its clock, the one naming who to tell
+OUTBOX_EVENTS: dict[str, tuple[str, str, str]] = {
+    "DeadlineReminderSent": ("reminder", "deadline", "sent_to"),
+    "DeadlineBreached": ("escalation", "deadline", "escalated_to"),
+    "ReminderSent": ("reminder", "clock", "sent_to"),
+    "Escalated": ("escalation", "clock", "escalated_to"),
+}
+
+OUTBOX_DDL = (
+    "CREATE TABLE IF NOT EXISTS {notify_outbox} ("
+    "originator_id TEXT NOT NULL, version INTEGER NOT NULL, notification_id BIGINT NOT NULL, "
+    "kind TEXT NOT NULL, partnership TEXT NOT NULL, ref TEXT NOT NULL, what TEXT NOT NULL, "
+    "step_key TEXT NOT NULL, step_label TEXT NOT NULL, due_on TEXT NOT NULL, "
+    "roles TEXT NOT NULL, agencies TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+    "status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+    "next_attempt_at TEXT NOT NULL, claimed_until TEXT, last_error TEXT, sent_at TEXT, "
+    "recipients INTEGER NOT NULL DEFAULT 0, "
+    "PRIMARY KEY (originator_id, version))"
+)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One email to send (or sent): what an operator sees, no addresses, no personal data."""
+
+    originator_id: str
+    version: int
+    kind: str
+    partnership: str
+    ref: str
+    what: str
+    step_key: str
+    step_label: str
+    due_on: date
+    roles: tuple[str, ...]
+    agencies: tuple[str, ...]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    sent_at: datetime | None
+    recipients: int
+
+
+def _label(state: Any, key: str) -> str:
+    for name in ("deadlines", "clocks"):
+        clocks = getattr(state, name, None)
+        if isinstance(clocks, dict) and key in clocks:
+            return str(clocks[key].label)
+    return key.replace("_", " ")
+
+
+class OutboxProjection(FoldingProjection):
+    """Reminders, breaches and escalations -> outbox rows (see the module docstring)."""
+
+    name = "outbox"
+    # No ``tables``: a schema change or a rebuild must never drop the delivery status.
+    tables: tuple[str, ...] = ()
+    ddl = (OUTBOX_DDL,)
+
+    def __init__(
+        self, lifecycles: Sequence[Lifecycle], *, max_age: timedelta = timedelta(days=2)
+    ) -> None:
+        super().__init__(lifecycles)
+        self.max_age = max_age
+        self._rows: list[tuple[Any, ...]] = []
+
+    def begin(self) -> None:
+        self._rows = []
+
+    def reset_rows(self, cur: Cursor) -> None:
+        """Kept on a rebuild: the rows are re-derived with ``ON CONFLICT DO NOTHING``."""
+
+    def on_event(self, cur: Cursor, lc: Lifecycle, state: Any, n: Notified) -> None:
+        spec = OUTBOX_EVENTS.get(type(n.event).__name__)
+        if spec is None:
+            return
+        what, clock_attr, to_attr = spec
+        key = str(getattr(n.event, clock_attr))
+        recorded = n.event.timestamp
+        now = datetime.now(UTC)
+        status = "pending" if now - recorded <= self.max_age else "stale"
+        self._rows.append(
+            (
+                n.originator_id,
+                n.version,
+                n.id,
+                lc.kind,
+                lc.partnership(state),
+                lc.ref(state),
+                what,
+                key,
+                _label(state, key),
+                n.event.due_on.isoformat(),
+                "|".join(str(r) for r in getattr(n.event, to_attr)),
+                "|".join(lc.agencies(state)),
+                recorded.isoformat(),
+                status,
+                now.isoformat(),
+            )
+        )
+
+    def flush(self, cur: Cursor) -> None:
+        rows, self._rows = self._rows, []
+        cur.executemany(
+            "INSERT INTO {notify_outbox} (originator_id, version, notification_id, kind, "
+            "partnership, ref, what, step_key, step_label, due_on, roles, agencies, "
+            "recorded_at, status, next_attempt_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (originator_id, version) DO NOTHING",
+            rows,
+        )
+
+
+def outbox_rows(
+    cur: Cursor, *, partnership: str | None = None, status: str | None = None, limit: int = 200
+) -> list[OutboxRow]:
+    """Outbox rows, newest first (``partnership``/``status``: only those)."""
+    where, args = [], []
+    if partnership is not None:
+        where.append("partnership = ?")
+        args.append(partnership)
+    if status is not None:
+        where.append("status = ?")
+        args.append(status)
+    clause = f"WHERE {' AND '.join(where)} " if where else ""
+    rows = cur.execute(
+        "SELECT * FROM {notify_outbox} " + clause + "ORDER BY notification_id DESC LIMIT ?",
+        (*args, limit),
+    ).fetchall()
+    return [row_of(r) for r in rows]
+
+
+def row_of(r: Any) -> OutboxRow:
+    return OutboxRow(
+        originator_id=r["originator_id"],
+        version=int(r["version"]),
+        kind=r["kind"],
+        partnership=r["partnership"],
+        ref=r["ref"],
+        what=r["what"],
+        step_key=r["step_key"],
+        step_label=r["step_label"],
+        due_on=date.fromisoformat(r["due_on"]),
+        roles=tuple(x for x in r["roles"].split("|") if x),
+        agencies=tuple(x for x in r["agencies"].split("|") if x),
+        status=r["status"],
+        attempts=int(r["attempts"]),
+        next_attempt_at=datetime.fromisoformat(r["next_attempt_at"]),
+        last_error=r["last_error"],
+        sent_at=datetime.fromisoformat(r["sent_at"]) if r["sent_at"] else None,
+        recipients=int(r["recipients"]),
+    )

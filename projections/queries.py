@@ -258,6 +258,8 @@ def timeliness(
     )
     for r in rows:
         due_on = date.fromisoformat(r["due_on"])
+        if r["status"] == "not_met" and not r["breached"] and due_on >= today:
+            continue  # closed before it fell due, with the reason recorded: never due
         q = quarter_of(due_on, year_start_month)
         if quarter and q != quarter:
             continue

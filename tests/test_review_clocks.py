@@ -249,7 +249,9 @@ async def test_threshold_not_met_closes_the_case(
         outcome_if_not_met=outcome,
     )
     assert s.stage is Stage.CLOSED and s.outcome == expected
-    assert s.deadlines["partners_informed"].status == "cancelled"
+    # Nothing closes silently: the statutory clock shows why it was not met.
+    informed = s.deadlines["partners_informed"]
+    assert informed.status == "not_met" and informed.not_met_because == f"case closed: {expected}"
     final = await h.result()
     assert final.outcome == expected
     # (The closed case's search attributes are checked on the dev server: the

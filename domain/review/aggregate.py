@@ -95,6 +95,11 @@ class ReviewCase(KeyedAggregate):
 
     def record_breach(self, deadline: str, *, key: str, at: datetime) -> None:
         d = self._open_deadline(deadline)
+        if d.remind_only:
+            raise RuleViolation(
+                f"{deadline} ({d.label}) is an expectation: it reminds and is never breached",
+                rule="remind_only",
+            )
         if at < d.due_at:
             raise RuleViolation(
                 f"{deadline} is not due until {d.due_at.isoformat()}", rule="not_yet_due"

@@ -294,6 +294,12 @@ def _record_publication(s: ReviewState, c: RecordPublication, today: date) -> No
         raise RuleViolation(
             "publication cannot predate the notice", field="published_on", rule="chronology"
         )
+    d = s.deadlines.get("publication")
+    if d is not None and d.paused_on is not None:
+        raise OutOfOrder(
+            "the publication clock is paused; resume it before recording publication",
+            rule="clock_paused",
+        )
 
 
 def _record_decision_not_to_publish(

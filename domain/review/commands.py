@@ -76,10 +76,16 @@ class ReportIncident(Command):
     partnership: PartnershipCode
     incident_on: Day = Field(description="date of the incident")
     aware_on: Day = Field(description="date the local authority became aware")
-    child_refs: list[ChildRef] = Field(min_length=1, max_length=4)
+    #: No cap of 4 (Working Together 2023 ch. 5): one notification per child who
+    #: died; siblings seriously harmed together on one; an exploitation operation
+    #: on one with the other victims listed. The bound only protects the store.
+    child_refs: list[ChildRef] = Field(min_length=1, max_length=200)
     abuse_or_neglect: bool = Field(description="abuse or neglect known or suspected")
     harm: Harm
     looked_after: bool = False
+    care_leaver: bool = Field(
+        default=False, description="a care leaver aged 24 or under (their death is notified)"
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> ReportIncident:
@@ -89,12 +95,24 @@ class ReportIncident(Command):
             )
         if len(set(self.child_refs)) != len(self.child_refs):
             raise ValueError("child_refs: each child reference may appear once")
-        if not self.abuse_or_neglect and not (self.looked_after and self.harm is Harm.DIED):
+        if self.looked_after and self.care_leaver:
+            raise ValueError(
+                "care_leaver: a child is either looked after or a care leaver, not both"
+            )
+        if not self.abuse_or_neglect and not (
+            (self.looked_after or self.care_leaver) and self.harm is Harm.DIED
+        ):
             raise ValueError(
                 "abuse_or_neglect: a serious incident notification needs abuse or neglect known "
-                "or suspected (only the death of a looked-after child is reported without it)"
+                "or suspected (only the death of a looked-after child or a care leaver is "
+                "reported without it)"
             )
         return self
+
+    @property
+    def notice_to_sos_and_ofsted(self) -> bool:
+        """The death of a looked-after child or a care leaver (Working Together 2023 ch. 5)."""
+        return (self.looked_after or self.care_leaver) and self.harm is Harm.DIED
 
 
 class RecordPanelNotification(Command):

@@ -71,7 +71,7 @@ class IncidentReported(ReviewEvent, ChainedAggregate.Created):
     the case here: a case keeps the rules it started under.
     """
 
-    class_version: ClassVar[int] = 2
+    class_version: ClassVar[int] = 3
     case_ref: str
     partnership: str
     incident_on: date
@@ -80,6 +80,7 @@ class IncidentReported(ReviewEvent, ChainedAggregate.Created):
     abuse_or_neglect: bool
     harm: str
     looked_after: bool
+    care_leaver: bool
     rule_set: str
     variations: dict[str, Any]
     calendar_version: str
@@ -97,6 +98,11 @@ class IncidentReported(ReviewEvent, ChainedAggregate.Created):
         for name in ("rule_set", "variations", "calendar_version", "reported_on"):
             state[name] = initial[name]
         revive_dates(cls, state)
+
+    @classmethod
+    def upcast_v2_v3(cls, state: dict[str, Any]) -> None:
+        """Issue 8: a care leaver's death is notified too; earlier cases were not care leavers."""
+        state["care_leaver"] = False
 
     def apply(self, aggregate: Any) -> None:
         aggregate.applied_keys = {}

@@ -12,7 +12,6 @@ from typing import Any
 
 from domain.calendar import WorkingDayCalendar
 from domain.review.commands import (
-    Harm,
     PlanPublication,
     RapidReviewDecision,
     RecordPanelResponse,
@@ -37,12 +36,12 @@ def plan_report_deadlines(
     """Deadlines opened by the incident report."""
     kw: dict[str, Any] = {"rules": rules, "calendar": calendar, "variations": variations}
     opened = []
-    lac_death = c.looked_after and c.harm is Harm.DIED
     if c.abuse_or_neglect:
         opened.append(make_deadline(key="panel_notification", start=c.aware_on, **kw))
         opened.append(make_deadline(key="partners_informed", start=c.aware_on, **kw))
-    if lac_death:
-        opened.append(make_deadline(key="sos_ofsted_notification", start=c.incident_on, **kw))
+    if c.notice_to_sos_and_ofsted:
+        # 5 working days from the local authority becoming aware, not from the death.
+        opened.append(make_deadline(key="sos_ofsted_notification", start=c.aware_on, **kw))
     return opened
 
 
@@ -82,8 +81,11 @@ def plan_deadlines(
         and state.decision is RapidReviewDecision.LCSPR
         and state.decision_on is not None
     ):
+        # Completion and publication are two clocks, both from the partners'
+        # decision to initiate the LCSPR (the Panel's answer never moves it).
         return [
             make_deadline(key="lcspr_final_report", start=state.decision_on, **kw),
+            make_deadline(key="publication", start=state.decision_on, **kw),
             _checkpoint(state.decision_on, **kw),
         ]
     if isinstance(command, RecordProgressCheckpoint):

@@ -38,11 +38,18 @@ class Deadline(ClockBase):
     rule_set: str
     owner_role: str
     escalate_to: list[str]
-    status: Literal["open", "met", "cancelled"] = "open"
+    #: "cancelled" only on clocks recorded before issue 8; a statutory clock that
+    #: will not be met closes "not_met" with the reason (``not_met_because``)
+    status: Literal["open", "met", "cancelled", "not_met"] = "open"
+    not_met_because: str | None = None
     reminded: bool = False
     breached: bool = False
     breached_at: datetime | None = None
     paused_on: date | None = None
+    #: an expectation (the Panel's response): reminded, never breached or escalated
+    remind_only: bool = False
+    #: the guidance the rule comes from (recorded with the deadline; "" before issue 8)
+    citation: str = ""
 
     @property
     def is_running(self) -> bool:
@@ -56,7 +63,8 @@ class Deadline(ClockBase):
 
     def next_timer(self, now: datetime) -> Timer | None:
         """A reminder while the deadline can still be met, else the breach; None when
-        neither is due (met, cancelled, paused or already breached)."""
+        neither is due (met, cancelled, paused or already breached). A remind-only
+        clock (an expectation, not a duty) never breaches."""
         if self.status != "open" or self.paused_on is not None or self.breached:
             return None
         if (
@@ -68,6 +76,8 @@ class Deadline(ClockBase):
             return Timer(
                 clock=self.key, kind="remind", index=0, at=self.remind_at, due_on=self.due_on
             )
+        if self.remind_only:
+            return None
         return Timer(clock=self.key, kind="breach", index=0, at=self.due_at, due_on=self.due_on)
 
 
@@ -103,6 +113,8 @@ def make_deadline(
         calendar_version=calendar.version,
         owner_role=rule.owner_role,
         escalate_to=list(rule.escalate_to),
+        remind_only=rule.remind_only,
+        citation=rule.citation,
     )
 
 
@@ -125,6 +137,7 @@ class ReviewState(BaseModel):
     child_count: int
     harm: Harm
     looked_after: bool
+    care_leaver: bool = False
     notified_on: date | None = None
     partners_informed_on: date | None = None
     sos_ofsted_notified_on: date | None = None
@@ -153,7 +166,9 @@ class ReviewState(BaseModel):
     def opened_by(cls, e: events.IncidentReported) -> ReviewState:
         """The state of a case just reported (from the opening event's own fields)."""
         harm = Harm(e.harm)
-        lac_death_only = e.looked_after and harm is Harm.DIED and not e.abuse_or_neglect
+        lac_death_only = (
+            (e.looked_after or e.care_leaver) and harm is Harm.DIED and not e.abuse_or_neglect
+        )
         return cls(
             case_ref=e.case_ref,
             partnership=e.partnership,
@@ -167,6 +182,7 @@ class ReviewState(BaseModel):
             child_count=len(e.child_refs),
             harm=harm,
             looked_after=e.looked_after,
+            care_leaver=e.care_leaver,
         )
 
     # ----------------------------------------------------------------- queries
@@ -234,6 +250,12 @@ class ReviewState(BaseModel):
                 # stays in the history; the deadline itself was met.
                 d.breached = False
 
+    def not_met(self, key: str, because: str) -> None:
+        """Close an open clock as not met, with the recorded reason (never "cancelled")."""
+        d = self.deadlines.get(key)
+        if d is not None and d.status == "open":
+            d.status, d.not_met_because, d.paused_on = "not_met", because, None
+
     def cancel_open(self) -> list[str]:
         keys = []
         for d in self.deadlines.values():
@@ -243,7 +265,14 @@ class ReviewState(BaseModel):
         return keys
 
     def close(self, outcome: str) -> None:
+        """Close the case. Nothing closes silently (issue 8): a statutory clock still
+        open shows "not met" with the recorded outcome (the closing step names who
+        decided and why); only non-statutory clocks (agency summaries, checkpoints,
+        the Panel's response) are cancelled."""
         self.stage, self.outcome = Stage.CLOSED, outcome
+        for d in self.deadlines.values():
+            if d.status == "open" and d.statutory:
+                self.not_met(d.key, f"case closed: {outcome}")
         self.cancel_open()
 
     def on_panel_notified(self, c: events.PanelNotified) -> None:
@@ -344,14 +373,15 @@ class ReviewState(BaseModel):
 
     def on_published(self, c: events.Published) -> None:
         self.published_on = c.published_on
+        self.meet("publication", c.published_on)
         if self.publication_planned_on is None:
             self.publication_planned_on = c.published_on
 
     def on_publication_declined(self, c: events.PublicationDeclined) -> None:
         self.publication_declined = True
-        d = self.deadlines.get("publication_notice")
-        if d is not None and d.status == "open":
-            d.status = "cancelled"
+        # Never "cancelled" (issue 8): the clocks show why they were not met.
+        self.not_met("publication", "decided not to publish; reasons recorded")
+        self.not_met("publication_notice", "not published: no notice due")
 
     def on_recommendations_recorded(self, c: events.RecommendationsRecorded) -> None:
         self.recommendations += len(c.recommendations)

@@ -89,6 +89,8 @@ def render_state(state: ReviewState, today: date) -> str:
                 status = f"{left} working days left"
         elif d.status == "met":
             status = f"met {d.met_on}" + (" (LATE)" if d.late else "")
+        elif d.status == "not_met":
+            status = f"not met: {d.not_met_because}"
         else:
             status = "cancelled"
         lines.append(f"  {d.label:<68} due {d.due_on}  {status}")

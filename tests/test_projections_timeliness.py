@@ -56,10 +56,19 @@ def test_timeliness_per_partnership_and_quarter(settings: Settings, service: Rev
         "record_threshold_decision",
         date(2025, 1, 8),
         partnership="WSCP",
-        met=False,
+        met=True,
         decided_on=date(2025, 1, 8),
-        rationale="threshold not met",
-        outcome_if_not_met="close",
+        rationale="criteria met",
+    )
+    step(
+        service,
+        "TL-W",
+        "record_withdrawal",
+        date(2025, 1, 8),
+        partnership="WSCP",
+        withdrawn_on=date(2025, 1, 8),
+        reasons="criteria not met after all",
+        decided_by=["LA lead", "ICB lead", "Police lead"],
     )
 
     runner = build_runner(service)

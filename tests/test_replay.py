@@ -27,6 +27,10 @@ BRANCHES: dict[str, tuple[str, dict[str, int]]] = {
         "review_threshold_not_met",
         {"record_threshold_decision": 1},
     ),
+    "SIN discussion first; withdrawn after notification (issue 8)": (
+        "review_sin_first_withdrawn",
+        {"record_threshold_decision": 1, "record_delay": 1, "record_withdrawal": 1},
+    ),
     "looked-after child death": ("review_lac_death", {"record_sos_ofsted_notification": 1}),
     "Panel challenges the decision": (
         "review_challenged_decision",

@@ -111,14 +111,14 @@ def test_local_variation_counts_rapid_review_from_the_incident() -> None:
 def test_out_of_order_step_is_rejected_and_records_nothing() -> None:
     case = given_reported()
     case.collect_events()
-    with pytest.raises(OutOfOrder, match="record the notification first") as err:
+    with pytest.raises(OutOfOrder, match="rapid review meeting") as err:
         when(
             case,
-            "record_threshold_decision",
-            cmd("record_threshold_decision", met=True, decided_on=D, rationale="criteria met"),
+            "record_rapid_review_meeting",
+            cmd("record_rapid_review_meeting", held_on=D, agencies_present=["LA"]),
             "k",
         )
-    assert err.value.rule == "notify_before_threshold"
+    assert err.value.rule == "stage_order"
     assert case.pending_events == []
     assert case.state.stage is Stage.NOTIFICATION
 
@@ -206,6 +206,7 @@ def test_pause_and_resume_extend_the_lcspr_clock_by_the_pause() -> None:
             paused_on=date(2025, 5, 1),
             reason="inquest",
             detail="Inquest opened and adjourned",
+            panel_told_on=date(2025, 5, 1),
         ),
         "kp",
         today=later,

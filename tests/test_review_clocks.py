@@ -173,6 +173,7 @@ async def test_paused_lcspr_clock_does_not_breach_and_resumes_extended(
         paused_on=t0,
         reason="criminal_proceedings",
         detail="trial listed for the spring",
+        panel_told_on=t0,
     )
     await ts_env.sleep(timedelta(days=200))
     s = await h.query(ReviewWorkflow.state)
@@ -239,7 +240,6 @@ async def test_threshold_not_met_closes_the_case(
     client, queue, _ = review_worker
     t0 = await today_of(ts_env)
     _, h = await start_case(client, queue, t0)
-    await step(h, "record_panel_notification", notified_on=t0)
     s = await step(
         h,
         "record_threshold_decision",
@@ -252,6 +252,8 @@ async def test_threshold_not_met_closes_the_case(
     # Nothing closes silently: the statutory clock shows why it was not met.
     informed = s.deadlines["partners_informed"]
     assert informed.status == "not_met" and informed.not_met_because == f"case closed: {expected}"
+    notify = s.deadlines["panel_notification"]
+    assert notify.status == "not_met" and notify.not_met_because.startswith("not required")
     final = await h.result()
     assert final.outcome == expected
     # (The closed case's search attributes are checked on the dev server: the

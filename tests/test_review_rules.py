@@ -150,3 +150,109 @@ def test_nothing_closes_silently_a_declined_publication_shows_not_met() -> None:
     assert case.state.deadlines["publication"].not_met_because == (
         "decided not to publish; reasons recorded"
     )
+
+
+SIN = {"decided_on": D, "rationale": "serious harm, neglect suspected"}
+PARTNERS = ["A. Patel (LA)", "B. Jones (ICB)", "C. Reid (Police)"]
+
+
+def test_the_sin_discussion_comes_first_and_records_who_decided() -> None:
+    case = given_reported()
+    sin = cmd("record_threshold_decision", met=True, decided_by=PARTNERS, **SIN)
+    when(case, "record_threshold_decision", sin, "sin")
+    # meets: the case awaits its notification; no rapid review clock before it
+    assert case.state.stage is Stage.NOTIFICATION and case.state.threshold_met
+    assert "rapid_review" not in case.state.deadlines
+    day = date(2025, 4, 14)
+    notify = cmd("record_panel_notification", notified_on=day)
+    when(case, "record_panel_notification", notify, "n", day)
+    assert case.state.stage is Stage.RAPID_REVIEW
+    assert case.state.deadlines["rapid_review"].clock_start == day
+    decided = [e for e in case.pending_events if type(e).__name__ == "ThresholdDecided"]
+    assert decided[0].decided_by == PARTNERS  # type: ignore[attr-defined]
+
+
+def test_a_sin_discussion_not_met_closes_and_the_notification_is_not_required() -> None:
+    case = given_reported()
+    no = cmd("record_threshold_decision", met=False, outcome_if_not_met="case_based_review", **SIN)
+    when(case, "record_threshold_decision", no, "sin")
+    d = case.state.deadlines["panel_notification"]
+    assert case.state.stage is Stage.CLOSED
+    assert d.status == "not_met" and d.not_met_because is not None
+    assert d.not_met_because.startswith("not required")
+
+
+def test_after_notification_only_a_recorded_withdrawal_ends_the_rapid_review() -> None:
+    case = given_reported()
+    when(case, "record_threshold_decision", cmd("record_threshold_decision", met=True, **SIN), "s")
+    when(case, "record_panel_notification", cmd("record_panel_notification", notified_on=D), "n")
+    with pytest.raises(RuleViolation) as err:
+        when(
+            case,
+            "record_threshold_decision",
+            cmd("record_threshold_decision", met=False, outcome_if_not_met="close", **SIN),
+            "x",
+        )
+    assert err.value.rule == "once_only" or err.value.rule == "stage_order"
+    # the legacy order: notified first, then a "not met" is refused: withdraw instead
+    other = given_reported()
+    when(other, "record_panel_notification", cmd("record_panel_notification", notified_on=D), "n")
+    with pytest.raises(RuleViolation) as err:
+        when(
+            other,
+            "record_threshold_decision",
+            cmd("record_threshold_decision", met=False, outcome_if_not_met="close", **SIN),
+            "x",
+        )
+    assert (err.value.field, err.value.rule) == ("met", "withdraw_after_notification")
+    with pytest.raises(ValidationError, match="decided_by"):
+        cmd("record_withdrawal", withdrawn_on=D, reasons="criteria not met after all")
+    w = cmd("record_withdrawal", withdrawn_on=D, reasons="no abuse after all", decided_by=PARTNERS)
+    when(case, "record_withdrawal", w, "w")
+    rr = case.state.deadlines["rapid_review"]
+    assert case.state.stage is Stage.CLOSED and rr.status == "not_met"
+    assert rr.not_met_because == "withdrawn: the criteria were not met after all"
+
+
+def test_only_lcspr_and_publication_pause_and_each_pause_records_the_panel_told() -> None:
+    case = given_reported()
+    for i, (step, c) in enumerate(path_to_lcspr(D)):
+        when(case, step, c, f"k{i}")
+    pause = {"paused_on": D, "reason": "criminal_proceedings", "detail": "trial listed"}
+    with pytest.raises(RuleViolation) as err:
+        when(case, "pause_clock", cmd("pause_clock", **pause), "p0")
+    assert (err.value.field, err.value.rule) == ("panel_told_on", "panel_told")
+    with pytest.raises(RuleViolation) as err:
+        when(
+            case,
+            "pause_clock",
+            cmd("pause_clock", clock="rapid_review", panel_told_on=D, **pause),
+            "p1",
+        )
+    assert err.value.rule in {"clock_not_pausable", "open_clock"}
+    when(
+        case, "pause_clock", cmd("pause_clock", clock="publication", panel_told_on=D, **pause), "p2"
+    )
+    assert case.state.deadlines["publication"].paused_on == D
+    told = [e for e in case.pending_events if type(e).__name__ == "ClockPaused"]
+    assert told[0].panel_told_on == D  # type: ignore[attr-defined]
+
+
+def test_a_non_pausable_clock_records_its_delay_and_still_breaches() -> None:
+    case = given_reported()
+    when(case, "record_threshold_decision", cmd("record_threshold_decision", met=True, **SIN), "s")
+    when(case, "record_panel_notification", cmd("record_panel_notification", notified_on=D), "n")
+    delay = cmd(
+        "record_delay",
+        clock="rapid_review",
+        reported_on=D,
+        reason="police disclosure awaited",
+        panel_told=True,
+    )
+    when(case, "record_delay", delay, "d")
+    rr = case.state.deadlines["rapid_review"]
+    assert (rr.delays, rr.delays_told_to_panel, rr.paused_on) == (1, 1, None)
+    timer = rr.next_timer(rr.due_at)
+    assert timer is not None and (timer.clock, timer.kind) == ("rapid_review", "breach")
+    case.record_breach("rapid_review", key="b", at=rr.due_at)
+    assert case.state.deadlines["rapid_review"].breached

@@ -17,6 +17,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.clock import Timer
+    from domain.errors import DomainError
     from domain.review import (
         AgreeTermsOfReference,
         AppointReviewer,
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         RecordAgencySummary,
         RecordBodiesInformed,
         RecordDecisionNotToPublish,
+        RecordDelay,
         RecordFinalReport,
         RecordPanelNotification,
         RecordPanelResponse,
@@ -37,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         RecordReportSent,
         RecordSosOfstedNotification,
         RecordThresholdDecision,
+        RecordWithdrawal,
         RequestAgencySummaries,
         ResumeClock,
         ReviewState,
@@ -44,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.values import Command
     from workflows.clocked import ClockedWorkflow
+    from workflows.common import rejected
     from workflows.contracts import (
         RECORD_DEADLINE_BREACH,
         RECORD_DEADLINE_REMINDER,
@@ -55,6 +59,11 @@ with workflow.unsafe.imports_passed_through():
     )
 
 __all__ = ["ReviewWorkflow"]
+
+#: Issue 8 changed the case's rules (the SIN discussion before the notification,
+#: a pause with the Panel told). A step recorded before it replays under the
+#: rules it was checked by: the re-check inside the step is gated on this patch.
+RULES_ISSUE_8 = "review-rules-issue-8"
 
 
 @workflow.defn(name="ReviewWorkflow")
@@ -95,6 +104,26 @@ class ReviewWorkflow(ClockedWorkflow[ReviewState]):
             key=key,
             at=workflow.now(),
         )
+
+    async def _step(self, step: str, command: Command) -> ReviewState:
+        """The base's step, with its re-check under the rules the step was recorded by:
+        a step recorded before issue 8 replays under the rules then (validators do
+        not run on replay, so a new update is always validated under today's)."""
+        async with self._lock:
+            if workflow.patched(RULES_ISSUE_8) or self._state is None:
+                self._validate(command)
+            else:
+                assert self._state is not None
+                try:
+                    self._state.check(command, self._today(), before_issue_8=True)
+                except DomainError as e:
+                    raise rejected(e) from None
+            update = workflow.current_update_info()
+            step_id = update.id if update is not None else str(workflow.uuid4())
+            key = f"{workflow.info().workflow_id}/{step_id}"
+            self._state = await self._activity(step, self._step_input(step, command, key))
+            self._publish()
+            return self._state
 
     def _step_input(self, step: str, command: Command, key: str) -> Any:
         assert self._state is not None
@@ -292,4 +321,22 @@ class ReviewWorkflow(ClockedWorkflow[ReviewState]):
 
     @record_recommendations.validator
     def _v_recommendations(self, c: RecordRecommendations) -> None:
+        self._validate(c)
+
+    # Issue 8: new steps (new update handlers; no existing command sequence changes).
+
+    @workflow.update
+    async def record_withdrawal(self, c: RecordWithdrawal) -> ReviewState:
+        return await self._step("record_withdrawal", c)
+
+    @record_withdrawal.validator
+    def _v_withdrawal(self, c: RecordWithdrawal) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_delay(self, c: RecordDelay) -> ReviewState:
+        return await self._step("record_delay", c)
+
+    @record_delay.validator
+    def _v_delay(self, c: RecordDelay) -> None:
         self._validate(c)

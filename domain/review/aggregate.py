@@ -152,6 +152,8 @@ EVENT_OF: dict[type[Command], type[events.StepRecorded]] = {
     COMMANDS["record_publication"]: events.Published,
     COMMANDS["record_decision_not_to_publish"]: events.PublicationDeclined,
     COMMANDS["record_recommendations"]: events.RecommendationsRecorded,
+    COMMANDS["record_withdrawal"]: events.RapidReviewWithdrawn,
+    COMMANDS["record_delay"]: events.DelayRecorded,
 }
 if set(EVENT_OF) != set(COMMANDS.values()):  # pragma: no cover - a programming error
     raise TypeError(f"commands without an event: {set(COMMANDS.values()) ^ set(EVENT_OF)}")

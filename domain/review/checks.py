@@ -21,6 +21,7 @@ from domain.review.commands import (
     RecordAgencySummary,
     RecordBodiesInformed,
     RecordDecisionNotToPublish,
+    RecordDelay,
     RecordFinalReport,
     RecordPanelNotification,
     RecordPanelResponse,
@@ -33,6 +34,7 @@ from domain.review.commands import (
     RecordReportSent,
     RecordSosOfstedNotification,
     RecordThresholdDecision,
+    RecordWithdrawal,
     RequestAgencySummaries,
     ResumeClock,
     SubmitRapidReviewReport,
@@ -46,8 +48,12 @@ if TYPE_CHECKING:
 __all__ = ["CHECKS", "check"]
 
 
-def check(s: ReviewState, command: Command, today: date) -> None:
-    """Raise ``RuleViolation`` if ``command`` may not be applied to ``s`` now."""
+def check(s: ReviewState, command: Command, today: date, *, before_issue_8: bool = False) -> None:
+    """Raise ``RuleViolation`` if ``command`` may not be applied to ``s`` now.
+
+    ``before_issue_8``: the rules as they were before issue 8 (the Panel notified
+    before the threshold decision; a pause without the Panel told), only for a
+    workflow replaying steps it recorded then (``workflow.patched`` gate)."""
     if s.stage is Stage.CLOSED:
         raise RuleViolation(
             f"case {s.case_ref} is closed ({s.outcome}); nothing more can be recorded",
@@ -68,7 +74,31 @@ def check(s: ReviewState, command: Command, today: date) -> None:
                     field=name,
                     rule="not_before_awareness",
                 )
+    if before_issue_8:
+        _before_issue_8(s, command)
+        if isinstance(command, (RecordThresholdDecision, PauseClock)):
+            return
     CHECKS[type(command)](s, command, today)
+
+
+def _before_issue_8(s: ReviewState, command: Command) -> None:
+    """The two rules issue 8 replaced, as they were (for replay only)."""
+    if isinstance(command, RecordThresholdDecision):
+        _need_stage(s, "the threshold decision", Stage.NOTIFICATION)
+        if s.notified_on is None:
+            raise OutOfOrder(
+                "the threshold decision follows the Panel notification; record the "
+                "notification first",
+                rule="notify_before_threshold",
+            )
+        if command.decided_on < s.notified_on:
+            raise RuleViolation(
+                "the threshold decision cannot predate the Panel notification",
+                field="decided_on",
+                rule="chronology",
+            )
+    if isinstance(command, PauseClock):
+        _pause_clock(s, command.model_copy(update={"panel_told_on": command.paused_on}), s.aware_on)
 
 
 def _need_stage(s: ReviewState, step: str, *stages: Stage) -> None:
@@ -110,16 +140,43 @@ def _record_sos_ofsted_notification(
 
 
 def _record_threshold_decision(s: ReviewState, c: RecordThresholdDecision, today: date) -> None:
-    _need_stage(s, "the threshold decision", Stage.NOTIFICATION)
-    if s.notified_on is None:
-        raise OutOfOrder(
-            "the threshold decision follows the Panel notification; record the notification first",
-            rule="notify_before_threshold",
-        )
-    if c.decided_on < s.notified_on:
+    # The SIN discussion decides whether to notify: it comes first (Working Together
+    # 2023 ch. 5). Cases that notified first (before issue 8) may still record it.
+    _need_stage(s, "the SIN discussion's decision", Stage.NOTIFICATION)
+    if s.threshold_met is not None:
+        raise RuleViolation("the SIN discussion's decision is already recorded", rule="once_only")
+    if s.notified_on is not None and not c.met:
         raise RuleViolation(
-            "the threshold decision cannot predate the Panel notification",
-            field="decided_on",
+            "the Panel is already notified: the rapid review is automatic; record a withdrawal "
+            "(criteria not met after all, with reasons) instead",
+            field="met",
+            rule="withdraw_after_notification",
+        )
+
+
+def _record_withdrawal(s: ReviewState, c: RecordWithdrawal, today: date) -> None:
+    _need_stage(s, "a withdrawal", Stage.RAPID_REVIEW)
+    assert s.notified_on is not None
+    if c.withdrawn_on < s.notified_on:
+        raise RuleViolation(
+            f"a withdrawal cannot predate the Panel notification ({s.notified_on.isoformat()})",
+            field="withdrawn_on",
+            rule="chronology",
+        )
+
+
+def _record_delay(s: ReviewState, c: RecordDelay, today: date) -> None:
+    d = s.deadlines.get(c.clock)
+    if d is None or d.status != "open" or not d.statutory:
+        raise RuleViolation(
+            f"there is no open statutory clock {c.clock!r} to record a delay on",
+            field="clock",
+            rule="open_clock",
+        )
+    if c.reported_on < d.clock_start:
+        raise RuleViolation(
+            f"a delay cannot be reported before its clock started ({d.clock_start.isoformat()})",
+            field="reported_on",
             rule="chronology",
         )
 
@@ -236,6 +293,12 @@ def _pause_clock(s: ReviewState, c: PauseClock, today: date) -> None:
         raise RuleViolation(
             f"clock {c.clock!r} is already paused", field="clock", rule="already_paused"
         )
+    if c.panel_told_on is None:
+        raise RuleViolation(
+            "a pause is recorded with the date the national Panel was told",
+            field="panel_told_on",
+            rule="panel_told",
+        )
 
 
 def _resume_clock(s: ReviewState, c: ResumeClock, today: date) -> None:
@@ -343,6 +406,8 @@ CHECKS: dict[type[Any], Callable[[ReviewState, Any, date], None]] = {
     RecordSosOfstedNotification: _record_sos_ofsted_notification,
     RecordRapidReviewDecision: _record_rapid_review_decision,
     RecordDecisionNotToPublish: _record_decision_not_to_publish,
+    RecordWithdrawal: _record_withdrawal,
+    RecordDelay: _record_delay,
 }
 
 if set(CHECKS) != set(COMMANDS.values()):  # pragma: no cover - a programming error

@@ -39,6 +39,7 @@ __all__ = [
     "RecordAgencySummary",
     "RecordBodiesInformed",
     "RecordDecisionNotToPublish",
+    "RecordDelay",
     "RecordFinalReport",
     "RecordPanelNotification",
     "RecordPanelResponse",
@@ -51,6 +52,7 @@ __all__ = [
     "RecordReportSent",
     "RecordSosOfstedNotification",
     "RecordThresholdDecision",
+    "RecordWithdrawal",
     "ReportIncident",
     "RequestAgencySummaries",
     "ResumeClock",
@@ -128,10 +130,17 @@ class RecordSosOfstedNotification(Command):
 
 
 class RecordThresholdDecision(Command):
+    """The SIN discussion: the three safeguarding partners decide together whether
+    the incident meets the serious-incident criteria (Working Together 2023 ch. 5).
+    It comes before the Panel notification; recorded after it only for cases that
+    notified first (the order before issue 8)."""
+
     met: bool
     decided_on: Day
     rationale: FreeText
     outcome_if_not_met: Literal["case_based_review", "close"] | None = None
+    #: who decided (the safeguarding partners' representatives)
+    decided_by: list[Name] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _outcome(self) -> RecordThresholdDecision:
@@ -143,6 +152,26 @@ class RecordThresholdDecision(Command):
                 "(case_based_review or close)"
             )
         return self
+
+
+class RecordWithdrawal(Command):
+    """After the notification the rapid review is automatic; the only way out is a
+    recorded withdrawal: the criteria were not met after all, with reasons."""
+
+    withdrawn_on: Day
+    reasons: FreeText
+    decided_by: list[Name] = Field(min_length=1, max_length=10)
+
+
+class RecordDelay(Command):
+    """A clock that may not pause (the notification, the rapid review) runs late:
+    the delay and its reason are reported to the Panel and recorded; the clock
+    still breaches (Working Together 2023 ch. 5)."""
+
+    clock: ClockKey
+    reported_on: Day
+    reason: FreeText
+    panel_told: bool = Field(description="the delay was reported to the national Panel")
 
 
 class AgencyRequest(BaseModel):
@@ -227,10 +256,16 @@ class RecordProgressCheckpoint(Command):
 
 
 class PauseClock(Command):
+    """Only the LCSPR final report and publication clocks pause, each pause with
+    the Panel told (Working Together 2023 ch. 5). ``panel_told_on`` is optional
+    here only so that pauses recorded before issue 8 still replay; the rule
+    ``panel_told`` refuses a new pause without it."""
+
     clock: ClockKey = "lcspr_final_report"
     paused_on: Day
     reason: Literal["criminal_proceedings", "inquest", "other"]
     detail: FreeText
+    panel_told_on: Day | None = Field(default=None, description="when the Panel was told")
 
 
 class ResumeClock(Command):
@@ -299,5 +334,7 @@ COMMANDS: dict[str, type[Command]] = {
     "record_publication": RecordPublication,
     "record_decision_not_to_publish": RecordDecisionNotToPublish,
     "record_recommendations": RecordRecommendations,
+    "record_withdrawal": RecordWithdrawal,
+    "record_delay": RecordDelay,
 }
 STEP_OF: dict[type[Command], str] = {cls: name for name, cls in COMMANDS.items()}

@@ -34,6 +34,7 @@ __all__ = [
     "ClockResumed",
     "DeadlineBreached",
     "DeadlineReminderSent",
+    "DelayRecorded",
     "FinalReportCompleted",
     "FinalReportSent",
     "HistoryRead",
@@ -48,6 +49,7 @@ __all__ = [
     "RapidReviewDecided",
     "RapidReviewMeetingHeld",
     "RapidReviewReportSubmitted",
+    "RapidReviewWithdrawn",
     "RecommendationsRecorded",
     "ReviewEvent",
     "ReviewerAppointed",
@@ -145,10 +147,19 @@ class SecretaryOfStateAndOfstedNotified(StepRecorded):
 
 
 class ThresholdDecided(StepRecorded):
+    """The SIN discussion's decision (meets / does not meet), its rationale and who decided."""
+
+    class_version: ClassVar[int] = 3
     met: bool
     decided_on: date
     rationale: str
     outcome_if_not_met: str | None
+    decided_by: list[str]
+
+    @classmethod
+    def upcast_v2_v3(cls, state: dict[str, Any]) -> None:
+        """Issue 8 records who decided; earlier decisions did not say."""
+        state["decided_by"] = []
 
     def on(self, state: ReviewState) -> None:
         state.on_threshold_decided(self)
@@ -238,10 +249,17 @@ class ProgressCheckpointRecorded(StepRecorded):
 
 
 class ClockPaused(StepRecorded):
+    class_version: ClassVar[int] = 3
     clock: str
     paused_on: date
     reason: str
     detail: str
+    panel_told_on: date | None
+
+    @classmethod
+    def upcast_v2_v3(cls, state: dict[str, Any]) -> None:
+        """Issue 8 records when the Panel was told of a pause; earlier pauses did not say."""
+        state["panel_told_on"] = None
 
     def on(self, state: ReviewState) -> None:
         state.on_clock_paused(self)
@@ -300,6 +318,29 @@ class RecommendationsRecorded(StepRecorded):
 
     def on(self, state: ReviewState) -> None:
         state.on_recommendations_recorded(self)
+
+
+class RapidReviewWithdrawn(StepRecorded):
+    """After notification: the criteria were not met after all (reasons, who decided)."""
+
+    withdrawn_on: date
+    reasons: str
+    decided_by: list[str]
+
+    def on(self, state: ReviewState) -> None:
+        state.on_rapid_review_withdrawn(self)
+
+
+class DelayRecorded(StepRecorded):
+    """A non-pausable clock runs late: the reason, and whether the Panel was told."""
+
+    clock: str
+    reported_on: date
+    reason: str
+    panel_told: bool
+
+    def on(self, state: ReviewState) -> None:
+        state.on_delay_recorded(self)
 
 
 class DeadlineReminderSent(DatesRevived, ReviewEvent):

@@ -14,6 +14,7 @@ from domain.calendar import WorkingDayCalendar
 from domain.review.commands import (
     PlanPublication,
     RapidReviewDecision,
+    RecordPanelNotification,
     RecordPanelResponse,
     RecordProgressCheckpoint,
     RecordPublication,
@@ -54,14 +55,14 @@ def plan_deadlines(
     """The deadlines ``command`` opens (or replaces), computed before the event is triggered."""
     v = state.variations
     kw: dict[str, Any] = {"rules": rules, "calendar": calendar, "variations": v}
+    # The rapid review clock opens when both facts are in: the SIN discussion found
+    # the criteria met, and the Panel was notified (whichever is recorded second).
     if isinstance(command, RecordThresholdDecision) and command.met:
-        assert state.notified_on is not None
-        start = {
-            "notification": state.notified_on,
-            "incident": state.incident_on,
-            "awareness": state.aware_on,
-        }[v.rapid_review_clock_from.value]
-        return [make_deadline(key="rapid_review", start=start, **kw)]
+        if state.notified_on is None:
+            return []
+        return [_rapid_review(state, state.notified_on, **kw)]
+    if isinstance(command, RecordPanelNotification) and state.threshold_met:
+        return [_rapid_review(state, command.notified_on, **kw)]
     if isinstance(command, RequestAgencySummaries):
         return [
             make_deadline(
@@ -117,6 +118,24 @@ def plan_deadlines(
             notice.late = state.report_sent_on > notice.due_on
         return [notice]
     return []
+
+
+def _rapid_review(
+    state: ReviewState,
+    notified_on: date,
+    *,
+    rules: RuleSet,
+    calendar: WorkingDayCalendar,
+    variations: LocalVariations,
+) -> Deadline:
+    start = {
+        "notification": notified_on,
+        "incident": state.incident_on,
+        "awareness": state.aware_on,
+    }[variations.rapid_review_clock_from.value]
+    return make_deadline(
+        key="rapid_review", start=start, rules=rules, calendar=calendar, variations=variations
+    )
 
 
 def _checkpoint(

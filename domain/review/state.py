@@ -50,6 +50,9 @@ class Deadline(ClockBase):
     remind_only: bool = False
     #: the guidance the rule comes from (recorded with the deadline; "" before issue 8)
     citation: str = ""
+    #: delays recorded on a clock that may not pause (reasons in the events)
+    delays: int = 0
+    delays_told_to_panel: int = 0
 
     @property
     def is_running(self) -> bool:
@@ -229,9 +232,9 @@ class ReviewState(BaseModel):
 
     # ------------------------------------------------------------------ guards
 
-    def check(self, command: Command, today: date) -> None:
+    def check(self, command: Command, today: date, *, before_issue_8: bool = False) -> None:
         """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
-        check_rules(self, command, today)
+        check_rules(self, command, today, before_issue_8=before_issue_8)
 
     # --------------------------------------------------------------- mutations
     # Called only by the aggregate's events: they set state from the event's
@@ -278,6 +281,17 @@ class ReviewState(BaseModel):
     def on_panel_notified(self, c: events.PanelNotified) -> None:
         self.notified_on = c.notified_on
         self.meet("panel_notification", c.notified_on)
+        if self.threshold_met:
+            self.stage = Stage.RAPID_REVIEW
+
+    def on_rapid_review_withdrawn(self, c: events.RapidReviewWithdrawn) -> None:
+        self.not_met("rapid_review", "withdrawn: the criteria were not met after all")
+        self.close("withdrawn after notification: the criteria were not met after all")
+
+    def on_delay_recorded(self, c: events.DelayRecorded) -> None:
+        d = self.deadlines[c.clock]
+        d.delays += 1
+        d.delays_told_to_panel += int(c.panel_told)
 
     def on_partners_informed(self, c: events.PartnersInformed) -> None:
         self.partners_informed_on = c.informed_on
@@ -294,8 +308,15 @@ class ReviewState(BaseModel):
     def on_threshold_decided(self, c: events.ThresholdDecided) -> None:
         self.threshold_met = c.met
         if c.met:
-            self.stage = Stage.RAPID_REVIEW
-        elif c.outcome_if_not_met == "case_based_review":
+            # Before the notification the case waits for it; the rapid review
+            # starts with the notification (automatic from then on).
+            if self.notified_on is not None:
+                self.stage = Stage.RAPID_REVIEW
+            return
+        self.not_met(
+            "panel_notification", "not required: the SIN discussion found the criteria not met"
+        )
+        if c.outcome_if_not_met == "case_based_review":
             self.close("threshold not met: non-statutory multi-agency case-based review")
         else:
             self.close("threshold not met: closed with reasons")

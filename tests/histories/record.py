@@ -14,6 +14,13 @@ Writes, beside this file, one ``<scenario>.json`` per scenario:
   (continue-as-new patch marker) that continued as new past its history limit;
 - ``review_challenged_decision``: the Panel challenges a no-further-review decision;
   the decision is revised and resubmitted, and the Panel agrees.
+- ``review_sin_first_withdrawn`` (issue 8, patch ``review-rules-issue-8``): the SIN
+  discussion first (meets, who decided), then the notification; the rapid review's
+  delay is recorded with the Panel told; a recorded withdrawal closes the case.
+
+``review_threshold_not_met`` was recorded before issue 8 (notification first, then
+"not met"): today's rules refuse that order, so it cannot be re-recorded; the
+committed file proves such runs still replay.
 
 Run it only when the workflow changes on purpose (and add a patch/version gate if
 running workflows must survive the change); the replay test exists to catch the
@@ -253,12 +260,46 @@ async def review_run1_continued(env: WorkflowEnvironment, client: Client, queue:
     (HERE / "review_run1_continued.json").write_text(history.to_json())
 
 
+async def review_sin_first_withdrawn(env: WorkflowEnvironment, client: Client, queue: str) -> None:
+    t0 = await today_of(env)
+    _, h = await start_case(client, queue, t0, ref="REPLAY-SIN-1")
+    await env.sleep(timedelta(days=1))
+    t1 = await today_of(env)
+    await step(
+        h,
+        "record_threshold_decision",
+        met=True,
+        decided_on=t1,
+        rationale="serious harm, neglect suspected",
+        decided_by=["LA lead", "ICB lead", "Police lead"],
+    )
+    await step(h, "record_panel_notification", notified_on=t1)
+    await step(
+        h,
+        "record_delay",
+        clock="rapid_review",
+        reported_on=t1,
+        reason="police disclosure awaited",
+        panel_told=True,
+    )
+    await step(
+        h,
+        "record_withdrawal",
+        withdrawn_on=t1,
+        reasons="no abuse or neglect after all",
+        decided_by=["LA lead", "ICB lead", "Police lead"],
+    )
+    await h.result()
+    (HERE / "review_sin_first_withdrawn.json").write_text((await h.fetch_history()).to_json())
+
+
 SCENARIOS: dict[str, Scenario] = {
     "review_run1_continued": review_run1_continued,
     "review_full_path": review_full_path,
     "review_threshold_not_met": review_threshold_not_met,
     "review_lac_death": review_lac_death,
     "review_challenged_decision": review_challenged_decision,
+    "review_sin_first_withdrawn": review_sin_first_withdrawn,
 }
 
 

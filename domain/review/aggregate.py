@@ -110,7 +110,9 @@ class ReviewCase(KeyedAggregate):
             actor=_SYSTEM,
             deadline=deadline,
             due_on=d.due_on,
-            breached_at=at,
+            # A clock judged after the event (``judge_from``): the breach is dated
+            # when it happened, the due instant; the event's own time is when it was found.
+            breached_at=d.due_at if d.judge_from is not None and at > d.due_at else at,
             escalated_to=list(d.escalate_to),
         )
 

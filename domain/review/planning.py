@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from domain.calendar import WorkingDayCalendar
+from domain.calendar import WorkingDayCalendar, end_of_day
 from domain.review.commands import (
     PlanPublication,
     RapidReviewDecision,
@@ -28,7 +28,21 @@ from domain.review.state import Deadline, ReviewState, make_deadline
 from domain.rules import LocalVariations, RuleSet
 from domain.values import Command
 
-__all__ = ["plan_deadlines", "plan_report_deadlines"]
+__all__ = ["plan_deadlines", "plan_report_deadlines", "settle_backdated"]
+
+
+def settle_backdated(opened: list[Deadline], today: date) -> list[Deadline]:
+    """Facts first, then clocks (issue 8): a clock opened after its reminder or due
+    day had passed (a case or step entered after the event) is judged from the end
+    of the recording day, so the facts entered that day are recorded before it
+    reminds or breaches."""
+    settle = end_of_day(today)
+    for d in opened:
+        if d.due_on < today or (
+            d.remind_at is not None and d.remind_at < settle - timedelta(days=1)
+        ):
+            d.judge_from = settle
+    return opened
 
 
 def plan_report_deadlines(

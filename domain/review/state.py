@@ -50,6 +50,11 @@ class Deadline(ClockBase):
     remind_only: bool = False
     #: the guidance the rule comes from (recorded with the deadline; "" before issue 8)
     citation: str = ""
+    #: a clock opened after its reminder or due day had passed (a case entered after
+    #: the event) is judged from here, the end of the recording day: the facts
+    #: entered that day come first, so nothing reminds or breaches for a deadline
+    #: they show was met; a breach that did happen is dated at the due instant
+    judge_from: datetime | None = None
     #: delays recorded on a clock that may not pause (reasons in the events)
     delays: int = 0
     delays_told_to_panel: int = 0
@@ -70,18 +75,15 @@ class Deadline(ClockBase):
         clock (an expectation, not a duty) never breaches."""
         if self.status != "open" or self.paused_on is not None or self.breached:
             return None
-        if (
-            not self.reminded
-            and self.remind_at is not None
-            and self.remind_at < self.due_at
-            and self.due_at > now
-        ):
-            return Timer(
-                clock=self.key, kind="remind", index=0, at=self.remind_at, due_on=self.due_on
-            )
+        settle = self.judge_from
+        if not self.reminded and self.remind_at is not None and self.due_at > now:
+            at = self.remind_at if settle is None else max(self.remind_at, settle)
+            if at < self.due_at:
+                return Timer(clock=self.key, kind="remind", index=0, at=at, due_on=self.due_on)
         if self.remind_only:
             return None
-        return Timer(clock=self.key, kind="breach", index=0, at=self.due_at, due_on=self.due_on)
+        at = self.due_at if settle is None else max(self.due_at, settle)
+        return Timer(clock=self.key, kind="breach", index=0, at=at, due_on=self.due_on)
 
 
 def make_deadline(

@@ -278,7 +278,7 @@ class Generator:
                 continue
             if not d.reminded and d.remind_at is not None and d.remind_at <= start:
                 case.send_reminder(d.key, key=f"{wf}/remind/{d.key}")
-            if not d.breached and d.due_at <= start:
+            if not d.breached and not d.remind_only and d.due_at <= start:
                 case.record_breach(d.key, key=f"{wf}/breach/{d.key}", at=d.due_at)
 
     # ---------------------------------------------------------------- QA records

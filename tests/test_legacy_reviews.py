@@ -21,6 +21,7 @@ from projections.catalogue import build_runner
 from qa_engine.bootstrap import Services, bootstrap
 from tests.conftest import sqlite_settings
 from tests.lifecycle import step
+from tests.review_data import as_then
 
 V1 = Path(__file__).parent / "legacy" / "v1_reviews"
 MANIFEST: dict[str, Any] = json.loads((V1 / "manifest.json").read_text())
@@ -42,19 +43,6 @@ def test_every_old_case_loads_with_the_state_it_had(old_store: Services, ref: st
     ]
     now = old_store.reviews.state(then["state"]["partnership"], ref).model_dump(mode="json")
     assert as_then(now, then["state"]) == then["state"]
-
-
-def as_then(now: Any, then: Any) -> Any:
-    """``now`` in the shape recorded then: fields added since (with their defaults)
-    left out; a statutory clock an old case closed, which read "cancelled" then,
-    reads "not_met" with the closing outcome now (issue 8: nothing closes silently)."""
-    if isinstance(now, dict) and isinstance(then, dict):
-        shaped = {k: as_then(now[k], then[k]) for k in then if k in now}
-        if then.get("status") == "cancelled" and now.get("status") == "not_met":
-            assert str(now["not_met_because"]).startswith("case closed: ")
-            shaped["status"] = "cancelled"
-        return shaped
-    return now
 
 
 def test_old_events_are_stored_under_their_old_topics_and_shape(old_store: Services) -> None:

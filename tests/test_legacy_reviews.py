@@ -103,3 +103,22 @@ def test_old_incident_reports_upcast_to_not_a_care_leaver(old_store: Services) -
         first = old_store.reviews.history(then["state"]["partnership"], ref)[0]
         assert first.event == "IncidentReported" and first.data["care_leaver"] is False
         assert old_store.reviews.state(then["state"]["partnership"], ref).care_leaver is False
+
+
+def test_old_decisions_pauses_and_panel_responses_upcast_to_issue_8(old_store: Services) -> None:
+    """ThresholdDecided, ClockPaused and PanelResponded v3: who decided (not said then),
+    when the Panel was told of a pause (not said then), and a challenge that reopened
+    the decision (the rule then)."""
+    seen: set[str] = set()
+    for ref, then in MANIFEST.items():
+        for e in old_store.reviews.history(then["state"]["partnership"], ref):
+            if e.event == "ThresholdDecided":
+                assert e.data["decided_by"] == []
+            elif e.event == "ClockPaused":
+                assert e.data["panel_told_on"] is None
+            elif e.event == "PanelResponded":
+                assert e.data["reopens_decision"] is True
+            else:
+                continue
+            seen.add(e.event)
+    assert seen == {"ThresholdDecided", "ClockPaused", "PanelResponded"}

@@ -165,10 +165,12 @@ def test_looked_after_child_death_without_abuse_goes_to_sos_and_ofsted_only() ->
         )
 
 
-def test_challenge_reopens_the_decision() -> None:
+def test_a_challenge_keeps_the_decision_and_its_date_until_the_partners_reply() -> None:
     case = given_reported()
     for i, (step, c) in enumerate(path_to_lcspr(D)[:-1]):
         when(case, step, c, f"k{i}")
+    # the LCSPR started with the report, before the Panel's answer
+    start = case.state.deadlines["lcspr_final_report"].clock_start
     when(
         case,
         "record_panel_response",
@@ -176,19 +178,32 @@ def test_challenge_reopens_the_decision() -> None:
             "record_panel_response",
             response="challenges",
             received_on=D,
-            notes="Consider an LCSPR again",
+            notes="Consider whether a national review fits better",
         ),
         "kc",
     )
-    assert case.state.stage is Stage.RAPID_REVIEW and case.state.decision is None
-    assert case.state.challenges == 1
-    with pytest.raises(OutOfOrder, match="decision first"):
+    assert case.state.stage is Stage.AWAITING_PANEL_RESPONSE and case.state.challenged
+    assert case.state.decision_on == D and case.state.challenges == 1
+    with pytest.raises(OutOfOrder, match="reply") as err:
         when(
             case,
-            "submit_rapid_review_report",
-            cmd("submit_rapid_review_report", submitted_on=D),
+            "record_panel_response",
+            cmd("record_panel_response", response="agrees", received_on=D),
             "kx",
         )
+    assert err.value.rule == "reply_first"
+    reply = cmd(
+        "record_challenge_reply", replied_on=D, reply="maintain", rationale="local learning"
+    )
+    when(case, "record_challenge_reply", reply, "kr")
+    when(
+        case,
+        "record_panel_response",
+        cmd("record_panel_response", response="agrees", received_on=D),
+        "ka",
+    )
+    assert case.state.stage is Stage.LCSPR
+    assert case.state.deadlines["lcspr_final_report"].clock_start == start == D
 
 
 def test_pause_and_resume_extend_the_lcspr_clock_by_the_pause() -> None:

@@ -309,21 +309,26 @@ async def test_a_challenged_decision_is_revised_and_resubmitted(
         received_on=t0,
         notes="Panel sees multi-agency learning; consider an LCSPR",
     )
-    assert s.stage is Stage.RAPID_REVIEW and s.challenges == 1
-    await step(
+    # Issue 8: the decision and its date stand until the partners reply.
+    assert s.stage is Stage.AWAITING_PANEL_RESPONSE and s.challenged and s.challenges == 1
+    s = await step(
         h,
-        "record_rapid_review_decision",
+        "record_challenge_reply",
+        replied_on=t0,
+        reply="change",
         decision="lcspr",
-        decided_on=t0,
         rationale="revised after the Panel's challenge",
     )
+    assert s.deadlines["lcspr_final_report"].clock_start == t0
     await step(h, "submit_rapid_review_report", submitted_on=t0)
     s = await step(h, "record_panel_response", response="agrees", received_on=t0)
     assert s.stage is Stage.LCSPR
-    decisions = [
-        e.data["decision"] for e in svc.history("GSCP", ref) if e.event == "RapidReviewDecided"
+    replies = [
+        (e.data["reply"], e.data["decision"])
+        for e in svc.history("GSCP", ref)
+        if e.event == "ChallengeReplied"
     ]
-    assert decisions == ["no_further_review", "lcspr"]
+    assert replies == [("change", "lcspr")]
 
 
 async def test_rejected_updates_record_nothing(

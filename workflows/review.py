@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         PlanPublication,
         RecordAgencySummary,
         RecordBodiesInformed,
+        RecordChallengeReply,
         RecordDecisionNotToPublish,
         RecordDelay,
         RecordFinalReport,
@@ -339,4 +340,12 @@ class ReviewWorkflow(ClockedWorkflow[ReviewState]):
 
     @record_delay.validator
     def _v_delay(self, c: RecordDelay) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_challenge_reply(self, c: RecordChallengeReply) -> ReviewState:
+        return await self._step("record_challenge_reply", c)
+
+    @record_challenge_reply.validator
+    def _v_challenge_reply(self, c: RecordChallengeReply) -> None:
         self._validate(c)

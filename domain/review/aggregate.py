@@ -74,11 +74,15 @@ class ReviewCase(KeyedAggregate):
     def record(self, command: Command, *, key: str, today: date, opened: list[Deadline]) -> None:
         """Record a lifecycle step after checking it against the case's rules."""
         check(self.state, command, today)
+        extra: dict[str, Any] = {}
+        if type(command) is COMMANDS["record_panel_response"]:
+            extra["reopens_decision"] = False  # issue 8: a challenge never moves the start
         self.trigger_event(
             EVENT_OF[type(command)],
             key=key,
             actor=command.actor.model_dump(mode="json", exclude_none=True),
             **fields_of(command),
+            **extra,
             opened=[d.model_dump(mode="json") for d in opened],
         )
 
@@ -156,6 +160,7 @@ EVENT_OF: dict[type[Command], type[events.StepRecorded]] = {
     COMMANDS["record_recommendations"]: events.RecommendationsRecorded,
     COMMANDS["record_withdrawal"]: events.RapidReviewWithdrawn,
     COMMANDS["record_delay"]: events.DelayRecorded,
+    COMMANDS["record_challenge_reply"]: events.ChallengeReplied,
 }
 if set(EVENT_OF) != set(COMMANDS.values()):  # pragma: no cover - a programming error
     raise TypeError(f"commands without an event: {set(COMMANDS.values()) ^ set(EVENT_OF)}")

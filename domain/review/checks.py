@@ -18,8 +18,10 @@ from domain.review.commands import (
     AppointReviewer,
     PauseClock,
     PlanPublication,
+    RapidReviewDecision,
     RecordAgencySummary,
     RecordBodiesInformed,
+    RecordChallengeReply,
     RecordDecisionNotToPublish,
     RecordDelay,
     RecordFinalReport,
@@ -236,6 +238,8 @@ def _record_rapid_review_decision(
 
 
 def _submit_rapid_review_report(s: ReviewState, c: SubmitRapidReviewReport, today: date) -> None:
+    if s.stage is Stage.AWAITING_PANEL_RESPONSE and s.challenges and not s.challenged:
+        return  # a revised report after the partners replied to a challenge
     _need_stage(s, "submitting the rapid review report", Stage.RAPID_REVIEW)
     if s.decision is None or s.decision_on is None:
         raise OutOfOrder(
@@ -250,18 +254,50 @@ def _submit_rapid_review_report(s: ReviewState, c: SubmitRapidReviewReport, toda
 
 def _record_panel_response(s: ReviewState, c: RecordPanelResponse, today: date) -> None:
     _need_stage(s, "the Panel's response", Stage.AWAITING_PANEL_RESPONSE)
+    if s.challenged:
+        raise OutOfOrder(
+            "the Panel's challenge awaits the partners' reply (maintain or change the "
+            "decision); record it first",
+            rule="reply_first",
+        )
     if c.response == "challenges" and not c.notes:
         raise RuleViolation(
             "a challenge needs the Panel's notes", field="notes", rule="challenge_reasons"
         )
 
 
+def _record_challenge_reply(s: ReviewState, c: RecordChallengeReply, today: date) -> None:
+    _need_stage(s, "the partners' reply to a challenge", Stage.AWAITING_PANEL_RESPONSE)
+    if not s.challenged:
+        raise OutOfOrder("the Panel has not challenged the decision", rule="challenge_first")
+    if c.reply == "change" and c.decision is s.decision:
+        raise RuleViolation(
+            f"the decision is already {c.decision}; reply maintain to keep it",
+            field="decision",
+            rule="changed_decision",
+        )
+    if s.report_submitted_on is not None and c.replied_on < s.report_submitted_on:
+        raise RuleViolation(
+            "the reply cannot predate the rapid review report",
+            field="replied_on",
+            rule="chronology",
+        )
+
+
+def _need_lcspr(s: ReviewState, step: str, *more: Stage) -> None:
+    """LCSPR steps: at the LCSPR stage, or already while the Panel's answer is awaited
+    when the partners decided on an LCSPR (the LCSPR may start before it)."""
+    if s.stage is Stage.AWAITING_PANEL_RESPONSE and s.decision is RapidReviewDecision.LCSPR:
+        return
+    _need_stage(s, step, Stage.LCSPR, *more)
+
+
 def _appoint_reviewer(s: ReviewState, c: AppointReviewer, today: date) -> None:
-    _need_stage(s, "appointing a reviewer", Stage.LCSPR)
+    _need_lcspr(s, "appointing a reviewer")
 
 
 def _agree_terms_of_reference(s: ReviewState, c: AgreeTermsOfReference, today: date) -> None:
-    _need_stage(s, "agreeing terms of reference", Stage.LCSPR)
+    _need_lcspr(s, "agreeing terms of reference")
     if s.reviewer_appointed_on is None:
         raise OutOfOrder(
             "appoint the reviewer before agreeing terms of reference", rule="reviewer_first"
@@ -269,11 +305,11 @@ def _agree_terms_of_reference(s: ReviewState, c: AgreeTermsOfReference, today: d
 
 
 def _record_bodies_informed(s: ReviewState, c: RecordBodiesInformed, today: date) -> None:
-    _need_stage(s, "informing the Panel, Ofsted and DfE", Stage.LCSPR, Stage.PUBLICATION)
+    _need_lcspr(s, "informing the Panel, Ofsted and DfE", Stage.PUBLICATION)
 
 
 def _record_progress_checkpoint(s: ReviewState, c: RecordProgressCheckpoint, today: date) -> None:
-    _need_stage(s, "a progress checkpoint", Stage.LCSPR)
+    _need_lcspr(s, "a progress checkpoint")
 
 
 def _pause_clock(s: ReviewState, c: PauseClock, today: date) -> None:
@@ -408,6 +444,7 @@ CHECKS: dict[type[Any], Callable[[ReviewState, Any, date], None]] = {
     RecordDecisionNotToPublish: _record_decision_not_to_publish,
     RecordWithdrawal: _record_withdrawal,
     RecordDelay: _record_delay,
+    RecordChallengeReply: _record_challenge_reply,
 }
 
 if set(CHECKS) != set(COMMANDS.values()):  # pragma: no cover - a programming error

@@ -38,6 +38,7 @@ __all__ = [
     "Recommendation",
     "RecordAgencySummary",
     "RecordBodiesInformed",
+    "RecordChallengeReply",
     "RecordDecisionNotToPublish",
     "RecordDelay",
     "RecordFinalReport",
@@ -234,6 +235,24 @@ class RecordPanelResponse(Command):
     notes: FreeText | None = None
 
 
+class RecordChallengeReply(Command):
+    """The partners' reply to a Panel challenge: maintain the decision (its date
+    stands) or change it (the new decision dates from the reply)."""
+
+    replied_on: Day
+    reply: Literal["maintain", "change"]
+    decision: RapidReviewDecision | None = None
+    rationale: FreeText
+
+    @model_validator(mode="after")
+    def _decision(self) -> RecordChallengeReply:
+        if self.reply == "change" and self.decision is None:
+            raise ValueError("decision: required when the partners change their decision")
+        if self.reply == "maintain" and self.decision is not None:
+            raise ValueError("decision: only when the partners change their decision")
+        return self
+
+
 class AppointReviewer(Command):
     reviewer: Name
     appointed_on: Day
@@ -336,5 +355,6 @@ COMMANDS: dict[str, type[Command]] = {
     "record_recommendations": RecordRecommendations,
     "record_withdrawal": RecordWithdrawal,
     "record_delay": RecordDelay,
+    "record_challenge_reply": RecordChallengeReply,
 }
 STEP_OF: dict[type[Command], str] = {cls: name for name, cls in COMMANDS.items()}

@@ -30,6 +30,7 @@ __all__ = [
     "AgencySummariesRequested",
     "AgencySummaryReceived",
     "BodiesInformed",
+    "ChallengeReplied",
     "ClockPaused",
     "ClockResumed",
     "DeadlineBreached",
@@ -207,12 +208,34 @@ class RapidReviewReportSubmitted(StepRecorded):
 
 
 class PanelResponded(StepRecorded):
+    """The Panel's response. Before issue 8 a challenge reopened the partners'
+    decision (``reopens_decision``, upcast True); since, the decision and its date
+    stand until the partners reply (``ChallengeReplied``)."""
+
+    class_version: ClassVar[int] = 3
     response: str
     received_on: date
     notes: str | None
+    reopens_decision: bool
+
+    @classmethod
+    def upcast_v2_v3(cls, state: dict[str, Any]) -> None:
+        state["reopens_decision"] = True
 
     def on(self, state: ReviewState) -> None:
         state.on_panel_responded(self)
+
+
+class ChallengeReplied(StepRecorded):
+    """The partners' reply to the Panel's challenge (maintain / change the decision)."""
+
+    replied_on: date
+    reply: str
+    decision: str | None
+    rationale: str
+
+    def on(self, state: ReviewState) -> None:
+        state.on_challenge_replied(self)
 
 
 class ReviewerAppointed(StepRecorded):

@@ -14,6 +14,7 @@ from domain.calendar import WorkingDayCalendar, end_of_day
 from domain.review.commands import (
     PlanPublication,
     RapidReviewDecision,
+    RecordChallengeReply,
     RecordPanelNotification,
     RecordPanelResponse,
     RecordProgressCheckpoint,
@@ -88,21 +89,28 @@ def plan_deadlines(
             )
             for r in command.requests
         ]
+    # Completion and publication are two clocks, both from the partners' decision to
+    # initiate the LCSPR; the LCSPR may start before the Panel's answer, and a
+    # challenge never moves the start (Working Together 2023 ch. 5).
+    lcspr_open = "lcspr_final_report" in state.deadlines
     if isinstance(command, SubmitRapidReviewReport):
-        return [make_deadline(key="panel_response", start=command.submitted_on, **kw)]
+        opened = [make_deadline(key="panel_response", start=command.submitted_on, **kw)]
+        if state.decision is RapidReviewDecision.LCSPR and state.decision_on and not lcspr_open:
+            opened += _lcspr(state.decision_on, **kw)
+        return opened
+    if isinstance(command, RecordChallengeReply):
+        opened = [make_deadline(key="panel_response", start=command.replied_on, **kw)]
+        if command.decision is RapidReviewDecision.LCSPR and not lcspr_open:
+            opened += _lcspr(command.replied_on, **kw)
+        return opened
     if (
         isinstance(command, RecordPanelResponse)
         and command.response == "agrees"
         and state.decision is RapidReviewDecision.LCSPR
         and state.decision_on is not None
+        and not lcspr_open  # a case that submitted its report before issue 8
     ):
-        # Completion and publication are two clocks, both from the partners'
-        # decision to initiate the LCSPR (the Panel's answer never moves it).
-        return [
-            make_deadline(key="lcspr_final_report", start=state.decision_on, **kw),
-            make_deadline(key="publication", start=state.decision_on, **kw),
-            _checkpoint(state.decision_on, **kw),
-        ]
+        return _lcspr(state.decision_on, **kw)
     if isinstance(command, RecordProgressCheckpoint):
         return [_checkpoint(command.held_on, **kw)]
     if isinstance(command, ResumeClock):
@@ -132,6 +140,21 @@ def plan_deadlines(
             notice.late = state.report_sent_on > notice.due_on
         return [notice]
     return []
+
+
+def _lcspr(
+    decided_on: date,
+    *,
+    rules: RuleSet,
+    calendar: WorkingDayCalendar,
+    variations: LocalVariations,
+) -> list[Deadline]:
+    kw: dict[str, Any] = {"rules": rules, "calendar": calendar, "variations": variations}
+    return [
+        make_deadline(key="lcspr_final_report", start=decided_on, **kw),
+        make_deadline(key="publication", start=decided_on, **kw),
+        _checkpoint(decided_on, **kw),
+    ]
 
 
 def _rapid_review(

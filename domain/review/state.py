@@ -154,6 +154,8 @@ class ReviewState(BaseModel):
     report_submitted_on: date | None = None
     panel_response: str | None = None
     challenges: int = 0
+    #: a Panel challenge awaits the partners' reply (the decision and its date stand)
+    challenged: bool = False
     reviewer_appointed_on: date | None = None
     tor_agreed_on: date | None = None
     bodies_informed: list[str] = Field(default_factory=list)
@@ -347,8 +349,12 @@ class ReviewState(BaseModel):
     def on_panel_responded(self, c: events.PanelResponded) -> None:
         self.panel_response = c.response
         self.meet("panel_response", c.received_on)
-        if c.response == "challenges":
-            # The decision is reopened: a revised decision and report are needed.
+        if c.response == "challenges" and not c.reopens_decision:
+            # Issue 8: the partners' decision and its date stand; they reply.
+            self.challenges += 1
+            self.challenged = True
+        elif c.response == "challenges":
+            # Before issue 8: the decision was reopened (a revised decision and report).
             self.challenges += 1
             self.stage, self.decision, self.decision_on = Stage.RAPID_REVIEW, None, None
             self.report_submitted_on = None
@@ -358,6 +364,19 @@ class ReviewState(BaseModel):
             self.close("referred for a national review; the Panel agreed")
         else:
             self.close("no further review; the Panel agreed")
+
+    def on_challenge_replied(self, c: events.ChallengeReplied) -> None:
+        self.challenged = False
+        if c.reply == "change" and c.decision is not None:
+            was_lcspr = self.decision is RapidReviewDecision.LCSPR
+            self.decision, self.decision_on = RapidReviewDecision(c.decision), c.replied_on
+            if was_lcspr and self.decision is not RapidReviewDecision.LCSPR:
+                because = "the partners changed their decision after the Panel's challenge"
+                self.not_met("lcspr_final_report", because)
+                self.not_met("publication", because)
+                d = self.deadlines.get("lcspr_checkpoint")
+                if d is not None and d.status == "open":
+                    d.status = "cancelled"
 
     def on_reviewer_appointed(self, c: events.ReviewerAppointed) -> None:
         self.reviewer_appointed_on = c.appointed_on

@@ -212,6 +212,19 @@ WT2023 = RuleSet(
                 escalate_to=(_BM,),
             ),
             ClockRule(
+                key="panel_information",
+                citation=(
+                    "National Panel practice: further information the Panel asks for, by the "
+                    "day it asks"
+                ),
+                label="Further information to the national Panel",
+                kind=ClockKind.WORKING_DAYS,
+                amount=0,
+                statutory=False,
+                owner_role=_BM,
+                escalate_to=(_LSP,),
+            ),
+            ClockRule(
                 key="lcspr_final_report",
                 citation=(
                     "Working Together 2023 ch. 5; Regulation 14 (SI 2018/789): final report within "

@@ -322,6 +322,18 @@ def _reply(s: ReviewState, e: Any) -> tuple[str, str | None]:
     return what + _opened(e), c.get("rationale")
 
 
+def _request(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = vars(e)
+    if c["request"] == "national_review":
+        what = (
+            f"The national Panel took the case into a national review ({c['received_on']}); "
+            "the local review's clocks stop, not met; case closed"
+        )
+    else:
+        what = f"The national Panel asked for more information on {c['received_on']}" + _opened(e)
+    return what, c.get("notes")
+
+
 def _read(s: ReviewState, e: Any) -> tuple[str, str | None]:
     as_at = f" as it stood at {e.as_at}" if e.as_at else ""
     return f"Case history read{as_at} (purpose: {e.purpose})", None
@@ -368,4 +380,8 @@ _DESCRIBE: dict[str, Describer] = {
     "RapidReviewWithdrawn": _withdrawn,
     "DelayRecorded": _delay,
     "ChallengeReplied": _reply,
+    "PanelRequestReceived": _request,
+    "PanelInformationSent": _simple(
+        "Further information sent to the national Panel on {sent_on}", "panel_information"
+    ),
 }

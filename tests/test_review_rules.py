@@ -256,3 +256,28 @@ def test_a_non_pausable_clock_records_its_delay_and_still_breaches() -> None:
     assert timer is not None and (timer.clock, timer.kind) == ("rapid_review", "breach")
     case.record_breach("rapid_review", key="b", at=rr.due_at)
     assert case.state.deadlines["rapid_review"].breached
+
+
+def test_the_panel_may_ask_for_more_information_or_take_a_national_review() -> None:
+    case = given_reported()
+    for i, (step, c) in enumerate(path_to_lcspr(D)):
+        when(case, step, c, f"k{i}")
+    with pytest.raises(ValidationError, match="due_on"):
+        cmd("record_panel_request", received_on=D, request="more_information")
+    later = date(2025, 5, 30)
+    ask = cmd("record_panel_request", received_on=D, request="more_information", due_on=later)
+    when(case, "record_panel_request", ask, "ask")
+    info = case.state.deadlines["panel_information"]
+    assert (info.due_on, info.statutory, info.status) == (later, False, "open")
+    with pytest.raises(RuleViolation) as err:
+        when(case, "record_panel_request", ask, "ask-again")
+    assert err.value.rule == "one_open_request"
+    sent = date(2025, 5, 20)
+    when(case, "record_information_sent", cmd("record_information_sent", sent_on=sent), "s", sent)
+    assert case.state.deadlines["panel_information"].status == "met"
+    national = cmd("record_panel_request", received_on=sent, request="national_review")
+    when(case, "record_panel_request", national, "n", sent)
+    assert case.state.stage is Stage.CLOSED
+    for key in ("lcspr_final_report", "publication"):
+        d = case.state.deadlines[key]
+        assert d.status == "not_met" and "national review" in (d.not_met_because or "")

@@ -29,7 +29,9 @@ with workflow.unsafe.imports_passed_through():
         RecordDecisionNotToPublish,
         RecordDelay,
         RecordFinalReport,
+        RecordInformationSent,
         RecordPanelNotification,
+        RecordPanelRequest,
         RecordPanelResponse,
         RecordPartnersInformed,
         RecordProgressCheckpoint,
@@ -348,4 +350,20 @@ class ReviewWorkflow(ClockedWorkflow[ReviewState]):
 
     @record_challenge_reply.validator
     def _v_challenge_reply(self, c: RecordChallengeReply) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_panel_request(self, c: RecordPanelRequest) -> ReviewState:
+        return await self._step("record_panel_request", c)
+
+    @record_panel_request.validator
+    def _v_panel_request(self, c: RecordPanelRequest) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_information_sent(self, c: RecordInformationSent) -> ReviewState:
+        return await self._step("record_information_sent", c)
+
+    @record_information_sent.validator
+    def _v_information_sent(self, c: RecordInformationSent) -> None:
         self._validate(c)

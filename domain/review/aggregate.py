@@ -161,6 +161,8 @@ EVENT_OF: dict[type[Command], type[events.StepRecorded]] = {
     COMMANDS["record_withdrawal"]: events.RapidReviewWithdrawn,
     COMMANDS["record_delay"]: events.DelayRecorded,
     COMMANDS["record_challenge_reply"]: events.ChallengeReplied,
+    COMMANDS["record_panel_request"]: events.PanelRequestReceived,
+    COMMANDS["record_information_sent"]: events.PanelInformationSent,
 }
 if set(EVENT_OF) != set(COMMANDS.values()):  # pragma: no cover - a programming error
     raise TypeError(f"commands without an event: {set(COMMANDS.values()) ^ set(EVENT_OF)}")

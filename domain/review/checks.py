@@ -25,7 +25,9 @@ from domain.review.commands import (
     RecordDecisionNotToPublish,
     RecordDelay,
     RecordFinalReport,
+    RecordInformationSent,
     RecordPanelNotification,
+    RecordPanelRequest,
     RecordPanelResponse,
     RecordPartnersInformed,
     RecordProgressCheckpoint,
@@ -63,7 +65,7 @@ def check(s: ReviewState, command: Command, today: date, *, before_issue_8: bool
         )
     for name, value in command:
         if isinstance(value, date) and not isinstance(value, datetime):
-            if value > today and not isinstance(command, PlanPublication):
+            if value > today and not isinstance(command, PlanPublication) and name != "due_on":
                 raise RuleViolation(
                     f"{value.isoformat()} is in the future (today is {today.isoformat()})",
                     field=name,
@@ -284,6 +286,42 @@ def _record_challenge_reply(s: ReviewState, c: RecordChallengeReply, today: date
         )
 
 
+def _record_panel_request(s: ReviewState, c: RecordPanelRequest, today: date) -> None:
+    if s.notified_on is None:
+        raise OutOfOrder(
+            "the Panel's requests follow its notification; record the notification first",
+            rule="notify_first",
+        )
+    if c.request == "national_review":
+        _need_stage(
+            s,
+            "a national review",
+            Stage.AWAITING_PANEL_RESPONSE,
+            Stage.LCSPR,
+            Stage.PUBLICATION,
+        )
+        return
+    d = s.deadlines.get("panel_information")
+    if d is not None and d.status == "open":
+        raise RuleViolation(
+            "the Panel's earlier request for information is still open",
+            field="request",
+            rule="one_open_request",
+        )
+
+
+def _record_information_sent(s: ReviewState, c: RecordInformationSent, today: date) -> None:
+    d = s.deadlines.get("panel_information")
+    if d is None or d.status != "open":
+        raise OutOfOrder("the Panel has no open request for information", rule="requested_first")
+    if c.sent_on < d.clock_start:
+        raise RuleViolation(
+            f"the information cannot be sent before the Panel asked ({d.clock_start})",
+            field="sent_on",
+            rule="chronology",
+        )
+
+
 def _need_lcspr(s: ReviewState, step: str, *more: Stage) -> None:
     """LCSPR steps: at the LCSPR stage, or already while the Panel's answer is awaited
     when the partners decided on an LCSPR (the LCSPR may start before it)."""
@@ -445,6 +483,8 @@ CHECKS: dict[type[Any], Callable[[ReviewState, Any, date], None]] = {
     RecordWithdrawal: _record_withdrawal,
     RecordDelay: _record_delay,
     RecordChallengeReply: _record_challenge_reply,
+    RecordPanelRequest: _record_panel_request,
+    RecordInformationSent: _record_information_sent,
 }
 
 if set(CHECKS) != set(COMMANDS.values()):  # pragma: no cover - a programming error

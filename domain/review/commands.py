@@ -42,7 +42,9 @@ __all__ = [
     "RecordDecisionNotToPublish",
     "RecordDelay",
     "RecordFinalReport",
+    "RecordInformationSent",
     "RecordPanelNotification",
+    "RecordPanelRequest",
     "RecordPanelResponse",
     "RecordPartnersInformed",
     "RecordProgressCheckpoint",
@@ -253,6 +255,30 @@ class RecordChallengeReply(Command):
         return self
 
 
+class RecordPanelRequest(Command):
+    """The national Panel asks for more information (by an agreed day) or takes the
+    case into a national review (the local LCSPR clocks then stop, not met)."""
+
+    received_on: Day
+    request: Literal["more_information", "national_review"]
+    due_on: Day | None = Field(default=None, description="more information: the day asked for")
+    notes: FreeText | None = None
+
+    @model_validator(mode="after")
+    def _due(self) -> RecordPanelRequest:
+        if self.request == "more_information" and self.due_on is None:
+            raise ValueError("due_on: required when the Panel asks for more information")
+        if self.request == "national_review" and self.due_on is not None:
+            raise ValueError("due_on: only when the Panel asks for more information")
+        if self.due_on is not None and self.due_on < self.received_on:
+            raise ValueError("due_on: cannot be before the request was received")
+        return self
+
+
+class RecordInformationSent(Command):
+    sent_on: Day
+
+
 class AppointReviewer(Command):
     reviewer: Name
     appointed_on: Day
@@ -356,5 +382,7 @@ COMMANDS: dict[str, type[Command]] = {
     "record_withdrawal": RecordWithdrawal,
     "record_delay": RecordDelay,
     "record_challenge_reply": RecordChallengeReply,
+    "record_panel_request": RecordPanelRequest,
+    "record_information_sent": RecordInformationSent,
 }
 STEP_OF: dict[type[Command], str] = {cls: name for name, cls in COMMANDS.items()}

@@ -40,7 +40,9 @@ __all__ = [
     "FinalReportSent",
     "HistoryRead",
     "IncidentReported",
+    "PanelInformationSent",
     "PanelNotified",
+    "PanelRequestReceived",
     "PanelResponded",
     "PartnersInformed",
     "ProgressCheckpointRecorded",
@@ -236,6 +238,25 @@ class ChallengeReplied(StepRecorded):
 
     def on(self, state: ReviewState) -> None:
         state.on_challenge_replied(self)
+
+
+class PanelRequestReceived(StepRecorded):
+    """The Panel asked for more information, or took the case into a national review."""
+
+    received_on: date
+    request: str
+    due_on: date | None
+    notes: str | None
+
+    def on(self, state: ReviewState) -> None:
+        state.on_panel_request_received(self)
+
+
+class PanelInformationSent(StepRecorded):
+    sent_on: date
+
+    def on(self, state: ReviewState) -> None:
+        state.on_panel_information_sent(self)
 
 
 class ReviewerAppointed(StepRecorded):

@@ -16,6 +16,7 @@ from domain.review.commands import (
     RapidReviewDecision,
     RecordChallengeReply,
     RecordPanelNotification,
+    RecordPanelRequest,
     RecordPanelResponse,
     RecordProgressCheckpoint,
     RecordPublication,
@@ -98,6 +99,12 @@ def plan_deadlines(
         if state.decision is RapidReviewDecision.LCSPR and state.decision_on and not lcspr_open:
             opened += _lcspr(state.decision_on, **kw)
         return opened
+    if isinstance(command, RecordPanelRequest) and command.due_on is not None:
+        return [
+            make_deadline(
+                key="panel_information", start=command.received_on, due_on=command.due_on, **kw
+            )
+        ]
     if isinstance(command, RecordChallengeReply):
         opened = [make_deadline(key="panel_response", start=command.replied_on, **kw)]
         if command.decision is RapidReviewDecision.LCSPR and not lcspr_open:

@@ -154,6 +154,8 @@ class ReviewState(BaseModel):
     report_submitted_on: date | None = None
     panel_response: str | None = None
     challenges: int = 0
+    #: the Panel's requests for more information
+    panel_requests: int = 0
     #: a Panel challenge awaits the partners' reply (the decision and its date stand)
     challenged: bool = False
     reviewer_appointed_on: date | None = None
@@ -377,6 +379,19 @@ class ReviewState(BaseModel):
                 d = self.deadlines.get("lcspr_checkpoint")
                 if d is not None and d.status == "open":
                     d.status = "cancelled"
+
+    def on_panel_request_received(self, c: events.PanelRequestReceived) -> None:
+        if c.request == "more_information":
+            self.panel_requests += 1
+            return
+        # A national review: the local review's clocks stop, not met, with the reason.
+        because = "the national Panel took the case into a national review"
+        for key in ("lcspr_final_report", "publication", "publication_notice"):
+            self.not_met(key, because)
+        self.close("taken into a national review by the national Panel")
+
+    def on_panel_information_sent(self, c: events.PanelInformationSent) -> None:
+        self.meet("panel_information", c.sent_on)
 
     def on_reviewer_appointed(self, c: events.ReviewerAppointed) -> None:
         self.reviewer_appointed_on = c.appointed_on

@@ -281,3 +281,54 @@ def test_the_panel_may_ask_for_more_information_or_take_a_national_review() -> N
     for key in ("lcspr_final_report", "publication"):
         d = case.state.deadlines[key]
         assert d.status == "not_met" and "national review" in (d.not_met_because or "")
+
+
+def test_every_date_in_order_naming_the_field_and_the_rule() -> None:
+    case = given_reported()
+    when(
+        case,
+        "record_threshold_decision",
+        cmd("record_threshold_decision", met=True, **{**SIN, "decided_on": date(2025, 4, 14)}),
+        "s",
+        date(2025, 4, 14),
+    )  # type: ignore[arg-type]
+    with pytest.raises(RuleViolation) as err:
+        when(
+            case,
+            "record_panel_notification",
+            cmd("record_panel_notification", notified_on=D),
+            "n",
+            date(2025, 4, 14),
+        )
+    assert (err.value.field, err.value.rule) == ("notified_on", "chronology")
+    assert "before the SIN discussion (2025-04-14)" in str(err.value)
+    assert case.pending_events[-1].__class__.__name__ == "ThresholdDecided"
+    case = given_reported()
+    for i, (step, c) in enumerate(path_to_lcspr(D)):
+        when(case, step, c, f"k{i}")
+    with pytest.raises(RuleViolation) as err:
+        when(
+            case,
+            "agree_terms_of_reference",
+            cmd("agree_terms_of_reference", agreed_on=D, lines_of_enquiry=["x y z"]),
+            "t",
+        )
+    assert err.value.rule == "reviewer_first" or err.value.rule == "stage_order"
+    when(
+        case,
+        "appoint_reviewer",
+        cmd("appoint_reviewer", reviewer="R. Okafor", appointed_on=date(2025, 4, 20)),
+        "r",
+        date(2025, 4, 20),
+    )
+    with pytest.raises(RuleViolation) as err:
+        when(
+            case,
+            "agree_terms_of_reference",
+            cmd(
+                "agree_terms_of_reference", agreed_on=date(2025, 4, 18), lines_of_enquiry=["x y z"]
+            ),
+            "t",
+            date(2025, 4, 20),
+        )
+    assert (err.value.field, err.value.rule) == ("agreed_on", "chronology")

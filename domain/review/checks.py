@@ -83,6 +83,42 @@ def check(s: ReviewState, command: Command, today: date, *, before_issue_8: bool
         if isinstance(command, (RecordThresholdDecision, PauseClock)):
             return
     CHECKS[type(command)](s, command, today)
+    if not before_issue_8:
+        in_order(s, command)
+
+
+#: command -> (its date field, the earlier fact it depends on, that fact's name)
+_ORDER: dict[type[Any], list[tuple[str, str, str]]] = {
+    RecordPanelNotification: [("notified_on", "threshold_decided_on", "the SIN discussion")],
+    RecordRapidReviewMeeting: [("held_on", "summaries_requested_on", "the summary requests")],
+    RecordPanelResponse: [("received_on", "report_submitted_on", "the rapid review report")],
+    AppointReviewer: [("appointed_on", "decision_on", "the decision to initiate the LCSPR")],
+    AgreeTermsOfReference: [("agreed_on", "reviewer_appointed_on", "the reviewer's appointment")],
+    RecordBodiesInformed: [("informed_on", "decision_on", "the decision to initiate the LCSPR")],
+    RecordProgressCheckpoint: [("held_on", "decision_on", "the decision to initiate the LCSPR")],
+    RecordFinalReport: [("completed_on", "tor_agreed_on", "the terms of reference")],
+    RecordReportSent: [("sent_on", "final_report_on", "the final report")],
+    PlanPublication: [("planned_on", "final_report_on", "the final report")],
+    RecordDecisionNotToPublish: [("decided_on", "final_report_on", "the final report")],
+    RecordRecommendations: [
+        ("recorded_on", "published_on", "publication"),
+        ("recorded_on", "publication_declined_on", "the decision not to publish"),
+    ],
+}
+
+
+def in_order(s: ReviewState, command: Command) -> None:
+    """Every date in order (issue 8): a step's date never precedes the facts it
+    depends on. Names the field and the rule ``chronology``."""
+    for field, earlier, what in _ORDER.get(type(command), []):
+        before: date | None = getattr(s, earlier, None)
+        value: date = getattr(command, field)
+        if before is not None and value < before:
+            raise RuleViolation(
+                f"{value.isoformat()} is before {what} ({before.isoformat()})",
+                field=field,
+                rule="chronology",
+            )
 
 
 def _before_issue_8(s: ReviewState, command: Command) -> None:

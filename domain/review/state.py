@@ -147,6 +147,9 @@ class ReviewState(BaseModel):
     partners_informed_on: date | None = None
     sos_ofsted_notified_on: date | None = None
     threshold_met: bool | None = None
+    threshold_decided_on: date | None = None
+    summaries_requested_on: date | None = None
+    publication_declined_on: date | None = None
     agencies: dict[str, date | None] = Field(default_factory=dict)
     meeting_on: date | None = None
     decision: RapidReviewDecision | None = None
@@ -312,7 +315,7 @@ class ReviewState(BaseModel):
             self.close("looked-after child death notified to the Secretary of State and Ofsted")
 
     def on_threshold_decided(self, c: events.ThresholdDecided) -> None:
-        self.threshold_met = c.met
+        self.threshold_met, self.threshold_decided_on = c.met, c.decided_on
         if c.met:
             # Before the notification the case waits for it; the rapid review
             # starts with the notification (automatic from then on).
@@ -330,6 +333,8 @@ class ReviewState(BaseModel):
     def on_agency_summaries_requested(self, c: events.AgencySummariesRequested) -> None:
         for r in c.requests:
             self.agencies[str(r["agency"])] = None
+        if self.summaries_requested_on is None:
+            self.summaries_requested_on = c.requested_on
 
     def on_agency_summary_received(self, c: events.AgencySummaryReceived) -> None:
         self.agencies[c.agency] = c.received_on
@@ -435,7 +440,7 @@ class ReviewState(BaseModel):
             self.publication_planned_on = c.published_on
 
     def on_publication_declined(self, c: events.PublicationDeclined) -> None:
-        self.publication_declined = True
+        self.publication_declined, self.publication_declined_on = True, c.decided_on
         # Never "cancelled" (issue 8): the clocks show why they were not met.
         self.not_met("publication", "decided not to publish; reasons recorded")
         self.not_met("publication_notice", "not published: no notice due")

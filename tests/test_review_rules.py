@@ -256,6 +256,10 @@ def test_a_non_pausable_clock_records_its_delay_and_still_breaches() -> None:
     assert timer is not None and (timer.clock, timer.kind) == ("rapid_review", "breach")
     case.record_breach("rapid_review", key="b", at=rr.due_at)
     assert case.state.deadlines["rapid_review"].breached
+    from qa_engine.entry.cli import render_state
+
+    shown = render_state(case.state, D)
+    assert "BREACHED" in shown and "1 delay recorded (1 told the Panel)" in shown
 
 
 def test_the_panel_may_ask_for_more_information_or_take_a_national_review() -> None:

@@ -246,7 +246,7 @@ def timeliness(
         if partnership is not None and partnership.upper() != scope.partnership:
             return []
         partnership = scope.partnership
-    sql = "SELECT * FROM {timeliness_clocks} WHERE status <> 'cancelled'"
+    sql = "SELECT * FROM {timeliness_clocks} WHERE status NOT IN ('cancelled', 'not_required')"
     params: list[str] = []
     if partnership:
         sql += " AND partnership = ?"

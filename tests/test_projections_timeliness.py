@@ -71,6 +71,20 @@ def test_timeliness_per_partnership_and_quarter(settings: Settings, service: Rev
         decided_by=["LA lead", "ICB lead", "Police lead"],
     )
 
+    # The SIN discussion found the criteria not met: the notification was never due
+    # (issue 8), so it is not counted, although its due day has passed.
+    report(service, "TL-SIN")
+    step(
+        service,
+        "TL-SIN",
+        "record_threshold_decision",
+        date(2025, 1, 7),
+        met=False,
+        decided_on=date(2025, 1, 7),
+        rationale="criteria not met",
+        outcome_if_not_met="close",
+    )
+
     runner = build_runner(service)
     runner.catch_up()
     rows = queries.timeliness(runner.db, today=date(2025, 1, 14))

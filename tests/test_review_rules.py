@@ -178,8 +178,8 @@ def test_a_sin_discussion_not_met_closes_and_the_notification_is_not_required() 
     when(case, "record_threshold_decision", no, "sin")
     d = case.state.deadlines["panel_notification"]
     assert case.state.stage is Stage.CLOSED
-    assert d.status == "not_met" and d.not_met_because is not None
-    assert d.not_met_because.startswith("not required")
+    assert d.status == "not_required"
+    assert d.not_met_because == "the SIN discussion found the criteria not met"
 
 
 def test_after_notification_only_a_recorded_withdrawal_ends_the_rapid_review() -> None:

@@ -40,7 +40,7 @@ class Deadline(ClockBase):
     escalate_to: list[str]
     #: "cancelled" only on clocks recorded before issue 8; a statutory clock that
     #: will not be met closes "not_met" with the reason (``not_met_because``)
-    status: Literal["open", "met", "cancelled", "not_met"] = "open"
+    status: Literal["open", "met", "cancelled", "not_met", "not_required"] = "open"
     not_met_because: str | None = None
     reminded: bool = False
     breached: bool = False
@@ -268,6 +268,13 @@ class ReviewState(BaseModel):
         if d is not None and d.status == "open":
             d.status, d.not_met_because, d.paused_on = "not_met", because, None
 
+    def not_required(self, key: str, because: str) -> None:
+        """Close an open clock whose duty fell away (a notification the SIN discussion
+        found not needed; a notice for a report not published), with the reason."""
+        d = self.deadlines.get(key)
+        if d is not None and d.status == "open":
+            d.status, d.not_met_because, d.paused_on = "not_required", because, None
+
     def cancel_open(self) -> list[str]:
         keys = []
         for d in self.deadlines.values():
@@ -322,9 +329,7 @@ class ReviewState(BaseModel):
             if self.notified_on is not None:
                 self.stage = Stage.RAPID_REVIEW
             return
-        self.not_met(
-            "panel_notification", "not required: the SIN discussion found the criteria not met"
-        )
+        self.not_required("panel_notification", "the SIN discussion found the criteria not met")
         if c.outcome_if_not_met == "case_based_review":
             self.close("threshold not met: non-statutory multi-agency case-based review")
         else:
@@ -443,7 +448,7 @@ class ReviewState(BaseModel):
         self.publication_declined, self.publication_declined_on = True, c.decided_on
         # Never "cancelled" (issue 8): the clocks show why they were not met.
         self.not_met("publication", "decided not to publish; reasons recorded")
-        self.not_met("publication_notice", "not published: no notice due")
+        self.not_required("publication_notice", "the report is not published")
 
     def on_recommendations_recorded(self, c: events.RecommendationsRecorded) -> None:
         self.recommendations += len(c.recommendations)

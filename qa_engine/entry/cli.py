@@ -91,6 +91,8 @@ def render_state(state: ReviewState, today: date) -> str:
             status = f"met {d.met_on}" + (" (LATE)" if d.late else "")
         elif d.status == "not_met":
             status = f"not met: {d.not_met_because}"
+        elif d.status == "not_required":
+            status = f"not required: {d.not_met_because}"
         else:
             status = "cancelled"
         if d.delays:

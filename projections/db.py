@@ -37,6 +37,11 @@ class Cursor:
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._raw.fetchall()]
 
+    def rows(self) -> list[Any]:
+        """The rows as the driver gives them, read by column name (``r["ref"]``) only:
+        no copy into dicts, for queries that return many rows."""
+        return list(self._raw.fetchall())
+
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()
         return None if row is None else dict(row)
@@ -54,6 +59,10 @@ class ViewDB:
             "postgres" if module.startswith("eventsourcing.postgres") else "sqlite"
         )
         self.schema: str | None = self._datastore.schema if self.dialect == "postgres" else None
+
+    def connection_kwargs(self) -> dict[str, Any]:
+        """PostgreSQL: how the recorder's pool connects (for a connection of one's own)."""
+        return dict(self._datastore.pool.kwargs)
 
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"' if self.schema else name

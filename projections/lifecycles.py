@@ -16,18 +16,29 @@ Every method is pure (no I/O); the projections do the storage.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from domain.trusted import trusted
+
 __all__ = [
     "ClockFact",
+    "Describer",
     "Lifecycle",
     "OversightItem",
+    "StateLifecycle",
     "TrailItem",
+    "asked_of_agencies",
     "by_topic",
+    "received_from_agency",
 ]
+
+#: an event in plain words (what, why), given the state after it
+Describer = Callable[[Any, Any], tuple[str, str | None]]
 
 
 class OversightItem(BaseModel):
@@ -68,13 +79,41 @@ def trail_item(event: Any, described: tuple[str, str | None] | None) -> TrailIte
     """The trail entry of ``event``: who and when from the event, what and why as described."""
     what, why = described or (f"{words(type(event).__name__)} recorded", None)
     actor = getattr(event, "actor", {}) or {}
-    return TrailItem(
-        when=event.timestamp,
-        who_name=str(actor.get("name", "")),
-        who_role=str(actor.get("role", "")),
-        what=what,
-        why=why,
+    # from a stored event (checked when it was recorded): not validated again
+    return trusted(
+        TrailItem,
+        {
+            "when": event.timestamp,
+            "who_name": str(actor.get("name", "")),
+            "who_role": str(actor.get("role", "")),
+            "what": what,
+            "why": why,
+        },
     )
+
+
+def asked_of_agencies(what: str) -> Describer:
+    """``<what> requested on <day> from POLICE (due <day>), ...``: returns or summaries
+    asked of agencies (an event with ``requested_on`` and ``requests``)."""
+
+    def describe(state: Any, event: Any) -> tuple[str, str | None]:
+        c = vars(event)
+        asks = ", ".join(f"{r['agency']} (due {r['due_on']})" for r in c["requests"])
+        return f"{what} requested on {c['requested_on']} from {asks}", None
+
+    return describe
+
+
+def received_from_agency(what: str, met: Callable[[Any, str], str], clock: str) -> Describer:
+    """``<what> from <agency> received on <day>``, then whether the agency's clock
+    (``<clock><agency>``) was met in time, in ``met``'s words."""
+
+    def describe(state: Any, event: Any) -> tuple[str, str | None]:
+        c = vars(event)
+        received = f"{what} from {c['agency']} received on {c['received_on']}"
+        return received + met(state, f"{clock}{c['agency']}"), None
+
+    return describe
 
 
 class ClockFact(BaseModel):
@@ -133,6 +172,25 @@ class Lifecycle(ABC):
     @abstractmethod
     def describe(self, state: Any, event: Any) -> TrailItem:
         """The audit-trail entry for ``event`` (``state`` is the state after it)."""
+
+
+class StateLifecycle(Lifecycle):
+    """A lifecycle whose events fold into its aggregate's own state model, without the
+    aggregate class: an event's ``apply`` only needs an object with ``state``,
+    ``applied_keys`` and ``chain_head``."""
+
+    state_model: ClassVar[type[BaseModel]]
+
+    def fold(self, state: Any | None, event: Any) -> Any:
+        holder = SimpleNamespace(state=state, applied_keys={}, chain_head="")
+        event.apply(holder)
+        return holder.state
+
+    def dump(self, state: Any) -> str:
+        return str(state.model_dump_json())
+
+    def load(self, data: str) -> Any:
+        return self.state_model.model_validate_json(data)
 
 
 def by_topic(lifecycles: list[Lifecycle], topic: str) -> Lifecycle | None:

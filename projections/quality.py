@@ -14,8 +14,6 @@ of evidence stays in the event store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from domain.action_plan import ActionPlanState
@@ -28,9 +26,12 @@ from domain.qa import Clock, QaState
 from domain.standards import Grade
 from projections.lifecycles import (
     ClockFact,
-    Lifecycle,
+    Describer,
     OversightItem,
+    StateLifecycle,
     TrailItem,
+    asked_of_agencies,
+    received_from_agency,
     trail_item,
 )
 
@@ -45,28 +46,14 @@ __all__ = [
 #: clock key -> timeliness measure (only clocks that occur once per record)
 QA_MEASURES = {"gm_review": "concern_gm_review"}
 
-Describer = Callable[[Any, Any], tuple[str, str | None]]
 
-
-class QaLifecycle(Lifecycle):
+class QaLifecycle(StateLifecycle):
     """What the three lifecycle-2 records share: clocks, reminders, escalations, reads."""
 
     state_model: ClassVar[type[QaState]]
     #: who owns the next step when no clock is running
     default_owner: ClassVar[str]
     describers: ClassVar[dict[str, Describer]] = {}
-
-    def fold(self, state: Any | None, event: Any) -> QaState:
-        holder = SimpleNamespace(state=state, applied_keys={}, chain_head="")
-        event.apply(holder)
-        result: QaState = holder.state
-        return result
-
-    def dump(self, state: Any) -> str:
-        return str(state.model_dump_json())
-
-    def load(self, data: str) -> QaState:
-        return self.state_model.model_validate_json(data)
 
     def ref(self, state: Any) -> str:
         return str(state.ref)
@@ -205,19 +192,8 @@ def _sample(s: AuditState, e: Any) -> tuple[str, str | None]:
     return f"Sample of {_plural(len(c['case_refs']), 'case')} drawn on {c['drawn_on']}", None
 
 
-def _returns_requested(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = vars(e)
-    asks = ", ".join(f"{r['agency']} (due {r['due_on']})" for r in c["requests"])
-    return f"Audit returns requested on {c['requested_on']} from {asks}", None
-
-
-def _return(s: AuditState, e: Any) -> tuple[str, str | None]:
-    c = vars(e)
-    return (
-        f"Audit return from {c['agency']} received on {c['received_on']}"
-        + _met(s, f"return:{c['agency']}"),
-        None,
-    )
+_returns_requested = asked_of_agencies("Audit returns")
+_return = received_from_agency("Audit return", _met, "return:")
 
 
 def _moderated(s: AuditState, e: Any) -> tuple[str, str | None]:

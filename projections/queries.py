@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from domain.calendar import WorkingDayCalendar, count_working_days
 from domain.tenancy import Scope
+from domain.trusted import trusted
 from projections.db import ViewDB
 from projections.views import Sealer
 
@@ -121,7 +122,7 @@ def oversight(
         params.extend(f"%|{a.upper()}|%" for a in scope.agencies)
     sql = "SELECT * FROM {oversight}" + (" WHERE " + " AND ".join(where) if where else "")
     with db.read() as cur:
-        rows = cur.execute(sql, params).fetchall()
+        rows = cur.execute(sql, params).rows()
     out = []
     for r in rows:
         due = date.fromisoformat(r["next_due_on"]) if r["next_due_on"] else None
@@ -134,20 +135,24 @@ def oversight(
         )
         if rag_in and status not in rag_in:
             continue
+        # the view's own rows (written from checked events): not validated again
         out.append(
-            OversightRow(
-                kind=r["kind"],
-                ref=r["ref"],
-                partnership=r["partnership"],
-                stage=r["stage"],
-                owner=r["owner"],
-                next_deadline=r["next_label"],
-                next_due_on=due,
-                working_days_left=left,
-                rag=status,
-                breached=[b for b in r["breached_labels"].split("; ") if b],
-                paused_clocks=r["paused"],
-                agencies=[a for a in r["agencies"].split("|") if a],
+            trusted(
+                OversightRow,
+                {
+                    "kind": r["kind"],
+                    "ref": r["ref"],
+                    "partnership": r["partnership"],
+                    "stage": r["stage"],
+                    "owner": r["owner"],
+                    "next_deadline": r["next_label"],
+                    "next_due_on": due,
+                    "working_days_left": left,
+                    "rag": status,
+                    "breached": [b for b in r["breached_labels"].split("; ") if b],
+                    "paused_clocks": r["paused"],
+                    "agencies": [a for a in r["agencies"].split("|") if a],
+                },
             )
         )
     if sort not in SORTS:

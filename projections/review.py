@@ -1,22 +1,23 @@
 """Lifecycle 1 (serious incident → rapid review → LCSPR → publication) for the read models.
 
-Folds review events into ``ReviewState`` without the aggregate class: an event's
-``apply`` only needs an object with ``state``, ``applied_keys`` and ``chain_head``.
+Folds review events into ``ReviewState`` without the aggregate class
+(``projections.lifecycles.StateLifecycle``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 from domain.review import ReviewState
 from domain.review.events import TOPIC_PREFIXES
 from projections.lifecycles import (
     ClockFact,
-    Lifecycle,
+    Describer,
     OversightItem,
+    StateLifecycle,
     TrailItem,
+    asked_of_agencies,
+    received_from_agency,
     trail_item,
 )
 
@@ -40,21 +41,10 @@ _DECISIONS = {
 _BODIES = {"panel": "the national Panel", "ofsted": "Ofsted", "dfe": "the DfE"}
 
 
-class ReviewLifecycle(Lifecycle):
+class ReviewLifecycle(StateLifecycle):
     kind = "review"
     topic_prefixes = TOPIC_PREFIXES
-
-    def fold(self, state: Any | None, event: Any) -> ReviewState:
-        holder = SimpleNamespace(state=state, applied_keys={}, chain_head="")
-        event.apply(holder)
-        result: ReviewState = holder.state
-        return result
-
-    def dump(self, state: Any) -> str:
-        return str(state.model_dump_json())
-
-    def load(self, data: str) -> ReviewState:
-        return ReviewState.model_validate_json(data)
+    state_model = ReviewState
 
     def ref(self, state: Any) -> str:
         return str(state.case_ref)
@@ -127,9 +117,6 @@ def _opened(event: Any) -> str:
     return "; clocks started: " + ", ".join(f"{d['label']} due {d['due_on']}" for d in opened)
 
 
-Describer = Callable[[ReviewState, Any], tuple[str, str | None]]
-
-
 def _incident(s: ReviewState, e: Any) -> tuple[str, str | None]:
     r = vars(e)
     harm = "child died" if r.get("harm") == "died" else "child seriously harmed"
@@ -170,19 +157,8 @@ def _threshold(s: ReviewState, e: Any) -> tuple[str, str | None]:
     return what + _opened(e), c.get("rationale")
 
 
-def _requested(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = vars(e)
-    asks = ", ".join(f"{r['agency']} (due {r['due_on']})" for r in c["requests"])
-    return f"Agency summaries requested on {c['requested_on']} from {asks}", None
-
-
-def _summary(s: ReviewState, e: Any) -> tuple[str, str | None]:
-    c = vars(e)
-    return (
-        f"Summary from {c['agency']} received on {c['received_on']}"
-        + _met(s, f"agency_summary:{c['agency']}"),
-        None,
-    )
+_requested = asked_of_agencies("Agency summaries")
+_summary = received_from_agency("Summary", _met, "agency_summary:")
 
 
 def _meeting(s: ReviewState, e: Any) -> tuple[str, str | None]:

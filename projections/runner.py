@@ -20,18 +20,26 @@ together: one read and decode of the batch, ONE transaction moving every
 position and writing every view, and ``apply_together`` folding each event once
 for all of them (``projections.views``: the three read models share one fold).
 ``rebuild_all`` resets several at once so a full rebuild is one shared pass.
+
+``run_forever`` on PostgreSQL does not wait out its poll interval: a trigger on the
+events table notifies a channel after every insert (LISTEN/NOTIFY; no row is
+written), so the views follow an append within moments. Polling stays as the
+fallback (SQLite; or if the trigger cannot be made) and as a backstop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import structlog
 from eventsourcing.application import Application
 from pydantic import BaseModel
@@ -320,19 +328,76 @@ class ProjectionRunner:
             )
         return out
 
-    async def run_forever(self, stop: asyncio.Event, *, poll_seconds: float = 1.0) -> None:
-        """Poll the log until ``stop`` is set (SQLite has no subscriptions)."""
-        log.info("projections started", projections=list(self.projections))
-        while not stop.is_set():
-            try:
-                n = await asyncio.to_thread(self.catch_up)
-                if n:
-                    log.info("projections caught up", applied=n)  # events x read models
-            except Exception:
-                log.exception("projection batch failed; retrying after the poll interval")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll_seconds)
-        log.info("projections stopped")
+    async def run_forever(
+        self, stop: asyncio.Event, *, poll_seconds: float = 1.0, listen: bool = True
+    ) -> None:
+        """Follow the log until ``stop`` is set: woken by each append on PostgreSQL
+        (LISTEN/NOTIFY; ``listen=False`` polls only), polling every ``poll_seconds``
+        otherwise (SQLite has no subscriptions) and as a backstop."""
+        listener = None
+        if listen and self.db.dialect == "postgres":
+            listener = await asyncio.to_thread(self.listen)
+        log.info(
+            "projections started",
+            projections=list(self.projections),
+            follows="notify" if listener is not None else "poll",
+        )
+        awoken, next_poll = True, 0.0
+        try:
+            while not stop.is_set():
+                if awoken or time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + poll_seconds
+                    try:
+                        n = await asyncio.to_thread(self.catch_up)
+                        if n:
+                            log.info("projections caught up", applied=n)  # events x views
+                    except Exception:
+                        log.exception("projection batch failed; retrying after the interval")
+                if listener is not None:
+                    # short waits, so that ``stop`` is seen within a second
+                    wait = min(1.0, max(0.0, next_poll - time.monotonic()))
+                    awoken = await asyncio.to_thread(_await_notify, listener, wait)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), poll_seconds)
+        finally:
+            if listener is not None:
+                listener.close()
+            log.info("projections stopped")
+
+    def notify_channel(self) -> str:
+        """The channel appends to this store's events table are announced on."""
+        where = f"{self.db.schema}.{self.db.events_table}"
+        return "qa_events_" + hashlib.sha256(where.encode()).hexdigest()[:16]
+
+    def listen(self) -> Any | None:
+        """PostgreSQL: make (once, idempotently) the trigger that notifies
+        ``notify_channel()`` after each insert into the events table, and return a
+        connection LISTENing on it; ``None`` if that cannot be done (then poll)."""
+        channel = self.notify_channel()
+        events = self.db.table(self.db.events_table)
+        function = self.db.table(channel)  # schema-qualified like the views
+        try:
+            with self.db.transaction() as cur:
+                # one maker at a time: concurrent CREATE OR REPLACE can collide
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (channel,))
+                cur.execute(
+                    f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger "
+                    f"LANGUAGE plpgsql AS $fn$ BEGIN PERFORM pg_notify('{channel}', ''); "
+                    "RETURN NULL; END $fn$"
+                )
+                cur.execute(
+                    f"CREATE OR REPLACE TRIGGER {channel} AFTER INSERT ON {events} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+                )
+            params = dict(self.db.connection_kwargs())
+            params.pop("row_factory", None)
+            conn = psycopg.connect(**params, autocommit=True)
+            conn.execute(f'LISTEN "{channel}"')
+        except Exception:
+            log.exception("cannot listen for appends; polling instead")
+            return None
+        return conn
 
     # ------------------------------------------------------------------ reading
 
@@ -357,6 +422,16 @@ class ProjectionRunner:
         ]
         self._last_read = (start, batch)
         return batch
+
+
+def _await_notify(conn: Any, timeout: float) -> bool:
+    """Wait up to ``timeout`` s for an append's notification, then take every one
+    already queued (one catch-up serves them all); whether one came."""
+    came = any(True for _ in conn.notifies(timeout=timeout, stop_after=1))
+    if came:
+        for _ in conn.notifies(timeout=0.01):
+            pass
+    return came
 
 
 def _now() -> str:

@@ -186,6 +186,12 @@ class OversightProjection(FoldingProjection):
         "next_due_on TEXT, breached INTEGER NOT NULL, breached_labels TEXT NOT NULL, "
         "paused INTEGER NOT NULL, originator_id TEXT NOT NULL, agencies TEXT NOT NULL, "
         "PRIMARY KEY (kind, partnership, ref))",
+        # the filters people use (a partnership's rows, by owner or stage), in due order;
+        # indexes only: the rows keep their shape, so no schema bump or rebuild
+        "CREATE INDEX IF NOT EXISTS oversight_by_partnership "
+        "ON {oversight} (partnership, next_due_on)",
+        "CREATE INDEX IF NOT EXISTS oversight_by_owner ON {oversight} (owner, next_due_on)",
+        "CREATE INDEX IF NOT EXISTS oversight_by_stage ON {oversight} (stage, next_due_on)",
     )
 
     def __init__(self, lifecycles: Sequence[Lifecycle]) -> None:

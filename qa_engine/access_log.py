@@ -20,6 +20,7 @@ from domain.access_log import AccessLog, access_log_id
 from domain.errors import CaseNotFound
 from qa_engine.recording import (
     RETRIES,
+    HistoryEntry,
     VerifyResult,
     aggregates_in_log,
     topic_prefix,
@@ -77,6 +78,23 @@ class AccessLogService(Application[UUID]):
                 continue  # another read of the same record landed first: reload and append
             return _entry(read)
         raise RuntimeError(f"could not record a read of {kind} {ref} after {RETRIES} conflicts")
+
+    def reads_with_legacy(self, record_id: UUID, history: list[HistoryEntry]) -> list[AccessEntry]:
+        """Every recorded read of a record: the reads earlier releases wrote into the
+        record's own stream (``HistoryRead`` in its ``history``), then the access log's."""
+        legacy = [
+            AccessEntry(
+                version=0,
+                recorded_at=e.recorded_at,
+                actor=e.actor,
+                view="history",
+                purpose=str(e.data.get("purpose", "")),
+                as_at=e.data.get("as_at"),
+            )
+            for e in history
+            if e.event == "HistoryRead"
+        ]
+        return legacy + self.reads(record_id)
 
     def reads(self, record_id: UUID) -> list[AccessEntry]:
         """Every recorded read of the record, oldest first ([] if never read)."""

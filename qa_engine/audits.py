@@ -56,9 +56,9 @@ from qa_engine.recording import (
     VerifyResult,
     aggregates_in_log,
     counted,
-    history_entry,
     partnership_of_legacy,
     scoped_id,
+    stored_history,
     verify_log,
     verify_stored,
 )
@@ -85,7 +85,7 @@ S = TypeVar("S", bound=QaState)
 class QualityService(RecordService):
     """Use cases of the quality-assurance lifecycle over the event store."""
 
-    name = EVENT_STORE
+    name = EVENT_STORE  # eventsourcing names a subclass after itself otherwise
 
     def __init__(
         self,
@@ -94,11 +94,10 @@ class QualityService(RecordService):
         calendar: WorkingDayCalendar,
         reviews: ReviewService,
     ) -> None:
-        super().__init__(env=env)
-        self.calendar = calendar
+        super().__init__(
+            env, calendar=calendar, access=reviews.access, partnerships=reviews.partnerships
+        )
         self.reviews = reviews
-        self.access = reviews.access
-        self.partnerships = reviews.partnerships
 
     def policy(self, partnership: str) -> QaPolicy:
         """The partnership's recorded QA practice, copied onto each record it opens."""
@@ -310,8 +309,7 @@ class QualityService(RecordService):
         self, partnership: str, kind: RecordKind, ref: str, *, as_at: datetime | None = None
     ) -> list[HistoryEntry]:
         """Every fact recorded about the record, oldest first, up to ``as_at``."""
-        events: list[Any] = list(self.events.get(self._id(kind, partnership, ref)))
-        entries = [history_entry(ev) for ev in events if as_at is None or ev.timestamp <= as_at]
+        entries = stored_history(self, self._id(kind, partnership, ref), as_at)
         if not entries:
             raise CaseNotFound(
                 f"no {kind} {ref.upper()} in partnership {partnership.upper()}",
@@ -361,12 +359,10 @@ class QualityService(RecordService):
     ) -> AccessEntry:
         """Record in the access log that a person read the record (events or trail)."""
         record = self._load(KINDS[kind], partnership, ref)
-        state: QaState = record.state
-        return self.access.record_read(
-            record_id=record.id,
+        return self._note_read(
+            record,
             kind=kind,
-            ref=state.ref,
-            partnership=state.partnership,
+            ref=record.state.ref,
             actor=actor,
             view=view,
             purpose=purpose,
@@ -377,18 +373,8 @@ class QualityService(RecordService):
     def reads(self, partnership: str, kind: RecordKind, ref: str) -> list[AccessEntry]:
         """Every recorded read of the record: the reads earlier releases wrote into the
         record's own stream (``HistoryRead``), then the access log's."""
-        legacy = [
-            AccessEntry(
-                version=0,
-                recorded_at=e.recorded_at,
-                actor=e.actor,
-                view="history",
-                purpose=str(e.data.get("purpose", "")),
-            )
-            for e in self.history(partnership, kind, ref)
-            if e.event == "HistoryRead"
-        ]
-        return legacy + self.access.reads(self._id(kind, partnership, ref))
+        history = self.history(partnership, kind, ref)
+        return self.access.reads_with_legacy(self._id(kind, partnership, ref), history)
 
     def verify(self, partnership: str, kind: RecordKind, ref: str) -> VerifyResult:
         """Check the record's hash chain, naming the first bad record."""

@@ -46,7 +46,7 @@ from qa_engine.recording import (
     HistoryEntry,
     RecordService,
     VerifyResult,
-    history_entry,
+    stored_history,
     verify_stored,
 )
 from qa_engine.store import EVENT_STORE
@@ -89,15 +89,15 @@ class Opening(BaseModel):
 class ProgrammeService(RecordService):
     """Use cases of the recurring QA programme over the event store."""
 
-    name = EVENT_STORE
+    name = EVENT_STORE  # eventsourcing names a subclass after itself otherwise
 
     def __init__(
         self, env: dict[str, str], *, calendar: WorkingDayCalendar, quality: QualityService
     ) -> None:
-        super().__init__(env=env)
-        self.calendar = calendar
+        super().__init__(
+            env, calendar=calendar, access=quality.access, partnerships=quality.partnerships
+        )
         self.quality = quality
-        self.access = quality.access
 
     def policy(self, partnership: str) -> QaPolicy:
         return self.quality.policy(partnership)
@@ -324,7 +324,7 @@ class ProgrammeService(RecordService):
 
     def history(self, partnership: str, kind: str, ref: str) -> list[HistoryEntry]:
         cls = PROGRAMME_KINDS[kind]
-        entries = [history_entry(ev) for ev in self.events.get(self._id(cls, partnership, ref))]
+        entries = stored_history(self, self._id(cls, partnership, ref))
         if not entries:
             raise CaseNotFound(
                 f"no {kind} {ref.upper()} in partnership {partnership.upper()}",
@@ -338,14 +338,15 @@ class ProgrammeService(RecordService):
     ) -> list[HistoryEntry]:
         """A person's read: recorded in the access log first, then returned."""
         record = self._load(PROGRAMME_KINDS[kind], partnership, ref)
-        self.access.record_read(
-            record_id=record.id,
+        self._note_read(
+            record,
             kind=kind,
             ref=record.state.ref,
-            partnership=record.state.partnership,
             actor=actor,
             view="history",
             purpose=purpose,
+            as_at=None,
+            as_of=None,
         )
         return self.history(partnership, kind, ref)
 

@@ -13,10 +13,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
-from domain.calendar import WorkingDayCalendar
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 from domain.review import (
     COMMANDS,
@@ -30,17 +29,17 @@ from domain.review.aggregate import ReviewCase, legacy_review_id, review_id
 from domain.review.events import TOPIC_PREFIXES
 from domain.rules import RuleSet, rule_set
 from domain.values import Command
-from qa_engine.access_log import AccessEntry, AccessLogService
+from qa_engine.access_log import AccessEntry
 from qa_engine.due_days import check_agreed_due_days
-from qa_engine.partnerships import PartnershipService
 from qa_engine.recording import (
     HistoryEntry,
+    StoreService,
     VerifyResult,
     aggregates_in_log,
     counted,
-    history_entry,
     partnership_of_legacy,
     scoped_id,
+    stored_history,
     verify_log,
     verify_stored,
     write_once,
@@ -50,23 +49,10 @@ from qa_engine.store import EVENT_STORE
 __all__ = ["HistoryEntry", "ReviewService", "VerifyResult", "case_ref_of"]
 
 
-class ReviewService(Application[UUID]):
+class ReviewService(StoreService):
     """Use cases of the review lifecycle over the event store."""
 
-    name = EVENT_STORE
-
-    def __init__(
-        self,
-        env: dict[str, str],
-        *,
-        calendar: WorkingDayCalendar,
-        access: AccessLogService,
-        partnerships: PartnershipService,
-    ) -> None:
-        super().__init__(env=env)
-        self.access = access
-        self.partnerships = partnerships
-        self.calendar = calendar
+    name = EVENT_STORE  # eventsourcing names a subclass after itself otherwise
 
     # ------------------------------------------------------------------ writes
 
@@ -198,12 +184,10 @@ class ReviewService(Application[UUID]):
     ) -> AccessEntry:
         """Record in the access log that a person read the case (events or trail)."""
         case = self._load(partnership, case_ref)
-        state = case.state
-        return self.access.record_read(
-            record_id=case.id,
+        return self._note_read(
+            case,
             kind="review",
-            ref=state.case_ref,
-            partnership=state.partnership,
+            ref=case.state.case_ref,
             actor=actor,
             view=view,
             purpose=purpose,
@@ -214,19 +198,8 @@ class ReviewService(Application[UUID]):
     def reads(self, partnership: str, case_ref: str) -> list[AccessEntry]:
         """Every recorded read of the case: from the access log, then the reads
         earlier releases wrote into the case's own stream (``HistoryRead``)."""
-        legacy = [
-            AccessEntry(
-                version=0,
-                recorded_at=e.recorded_at,
-                actor=e.actor,
-                view="history",
-                purpose=str(e.data.get("purpose", "")),
-                as_at=e.data.get("as_at"),
-            )
-            for e in self.history(partnership, case_ref)
-            if e.event == "HistoryRead"
-        ]
-        return legacy + self.access.reads(self._id(partnership, case_ref))
+        history = self.history(partnership, case_ref)
+        return self.access.reads_with_legacy(self._id(partnership, case_ref), history)
 
     def state(self, partnership: str, case_ref: str) -> ReviewState:
         return self._load(partnership, case_ref).state
@@ -242,11 +215,7 @@ class ReviewService(Application[UUID]):
         self, partnership: str, case_ref: str, *, as_at: datetime | None = None
     ) -> list[HistoryEntry]:
         """Every fact recorded about the case, oldest first, up to ``as_at``."""
-        entries = []
-        for ev in self._events(partnership, case_ref):
-            if as_at is not None and ev.timestamp > as_at:
-                break
-            entries.append(history_entry(ev))
+        entries = stored_history(self, self._id(partnership, case_ref), as_at)
         if not entries:
             raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
         return entries

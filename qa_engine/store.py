@@ -29,6 +29,9 @@ EVENT_STORE = "qa_engine"
 #: table; SQLite: its own file), so page views never queue behind case writes.
 ACCESS_STORE = "qa_access"
 
+#: how many records each process keeps replayed in memory (least recently used dropped)
+AGGREGATE_CACHE = 1000
+
 _TYPE, _DATA = "_type_", "_data_"
 
 
@@ -75,6 +78,9 @@ def _revive_in_place(obj: Any) -> Any:
     return obj
 
 
+_TAG = b'"_type_"'
+
+
 class OrjsonTranscoder(Transcoder):
     """orjson for speed; datetimes and UUIDs tagged so they come back typed."""
 
@@ -82,7 +88,23 @@ class OrjsonTranscoder(Transcoder):
         return orjson.dumps(obj, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
     def decode(self, data: bytes) -> Any:
-        return _revive_in_place(orjson.loads(data))
+        obj = orjson.loads(data)
+        # Events tag their own typed fields (nested models are stored as plain JSON), so
+        # revive the top level first and walk the containers only if tags are left.
+        # The count is an upper bound: a free-text value could hold the same bytes.
+        tags = data.count(_TAG)
+        if not tags:
+            return obj
+        if type(obj) is dict and not (len(obj) == 2 and _TYPE in obj):
+            for k, v in obj.items():
+                if type(v) is dict and len(v) == 2 and _TYPE in v and _DATA in v:
+                    revived = _revive_tagged(v)
+                    if revived is not v:
+                        obj[k] = revived
+                        tags -= 1
+            if not tags:
+                return obj
+        return _revive_in_place(obj)
 
 
 def register_legacy_topics() -> None:
@@ -119,6 +141,9 @@ def store_env(settings: Settings, store: str = EVENT_STORE) -> dict[str, str]:
         "TRANSCODER_TOPIC": "qa_engine.store:OrjsonTranscoder",
         ENV_KEY: key or load_or_create_key(settings.ledger_key_file),
         ENV_ANCHOR: str(settings.ledger_anchor_file.absolute()),
+        # a step's cost must not grow with its case: records stay in memory and are
+        # fast-forwarded by the events stored since (other processes' writes included)
+        "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE),
     }
     if settings.cipher_key is not None and settings.cipher_key.get_secret_value():
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"

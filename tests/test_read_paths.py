@@ -1,0 +1,89 @@
+"""The fast read paths of issue 12 give what the slow ones gave, on real stores.
+
+- ``history`` decodes each stored record once without building event objects: on the
+  committed v1 stores (plain and encrypted at rest) every record's entries equal those
+  built from the upcast domain events, as before.
+- Records are kept replayed in memory (eventsourcing's aggregate cache, fast-forwarded
+  by the events stored since): a step recorded by another process is seen by the next
+  step here, and a refused step leaves the kept record untouched.
+- ``domain.trusted`` builds a model without validating, and refuses a partial one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import pytest
+
+from domain.errors import RuleViolation
+from domain.trusted import trusted
+from qa_engine.bootstrap import Services, bootstrap
+from qa_engine.config import Settings
+from qa_engine.recording import HistoryEntry, history_entry, stored_history
+from qa_engine.reviews import ReviewService
+from tests.review_data import cmd, path_to_lcspr, report
+from tests.test_legacy_store import RECORDS, legacy  # noqa: F401 - the fixture
+
+D = date(2025, 4, 11)
+
+
+def test_history_equals_the_event_objects_path_on_the_committed_stores(
+    legacy: Services,  # noqa: F811
+) -> None:
+    app = legacy.reviews
+    for r in RECORDS:
+        oid = UUID(r["aggregate_id"])
+        slow = [history_entry(ev) for ev in app.events.get(oid)]
+        fast = stored_history(app, oid)
+        assert fast == slow, f"{r['kind']} {r['ref']}"
+        assert [e.model_dump() for e in fast] == [e.model_dump() for e in slow]
+        assert len(fast) == r["events"]
+        # as at a past instant: the same cut
+        cut = slow[len(slow) // 2].recorded_at
+        assert stored_history(app, oid, cut) == [e for e in slow if e.recorded_at <= cut]
+
+
+def test_a_step_recorded_elsewhere_is_seen_by_the_next_step_here(settings: Settings) -> None:
+    here, there = bootstrap(settings), bootstrap(settings)  # two processes' services
+    try:
+        a, b = here.reviews, there.reviews
+        a.report_incident(report(aware=D), key="wf/reported", today=D)
+        steps = path_to_lcspr(D)
+        a.record_step("GSCP", "GSCP-2025-001", *steps[0], key="wf/0", today=D)
+        assert a.state("GSCP", "GSCP-2025-001").version == 2  # kept in a's memory now
+        b.record_step("GSCP", "GSCP-2025-001", *steps[1], key="wf/1", today=D)
+        state = a.record_step("GSCP", "GSCP-2025-001", *steps[2], key="wf/2", today=D)
+        assert state.version == 4
+        assert [e.version for e in a.history("GSCP", "GSCP-2025-001")] == [1, 2, 3, 4]
+        assert a.state("GSCP", "GSCP-2025-001") == b.state("GSCP", "GSCP-2025-001")
+    finally:
+        here.close()
+        there.close()
+
+
+def test_a_refused_step_leaves_the_kept_record_untouched(service: ReviewService) -> None:
+    service.report_incident(report(aware=D), key="wf/reported", today=D)
+    before = service.state("GSCP", "GSCP-2025-001")
+    late = cmd("record_panel_notification", notified_on=D.replace(day=1))  # before aware
+    with pytest.raises(RuleViolation):
+        service.record_step(
+            "GSCP", "GSCP-2025-001", "record_panel_notification", late, key="wf/x", today=D
+        )
+    assert service.state("GSCP", "GSCP-2025-001") == before
+    assert len(service.history("GSCP", "GSCP-2025-001")) == 1
+
+
+def test_trusted_builds_without_validating_and_refuses_a_partial_model() -> None:
+    values = {
+        "version": 1,
+        "recorded_at": "not checked",
+        "event": "E",
+        "actor": {},
+        "data": {},
+        "hash": "h",
+    }
+    entry = trusted(HistoryEntry, dict(values))
+    assert entry.recorded_at == "not checked" and entry.model_fields_set == set(values)
+    with pytest.raises(TypeError, match="needs exactly"):
+        trusted(HistoryEntry, {"version": 1})

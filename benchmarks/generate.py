@@ -176,6 +176,20 @@ class Generator:
             return True
 
         d = aware
+        # The SIN discussion first (issue 8): not met closes the case un-notified.
+        sin = self.working(d, 1)
+        if rnd.random() < 0.35:
+            step(
+                "record_threshold_decision",
+                sin,
+                met=False,
+                decided_on=sin,
+                rationale="criteria not met",
+                outcome_if_not_met="close",
+            )
+            return case
+        if not step("record_threshold_decision", sin, met=True, decided_on=sin, rationale="met"):
+            return case
         late = rnd.random() < 0.15  # a late Panel notification: reminded, then breached
         n = self.working(d, 7 if late else rnd.randint(1, 4))
         if not step("record_panel_notification", n, notified_on=n):
@@ -183,18 +197,6 @@ class Generator:
         if not step("record_partners_informed", n, informed_on=n):
             return case
         t = self.working(n, rnd.randint(1, 3))
-        if rnd.random() < 0.35:
-            step(
-                "record_threshold_decision",
-                t,
-                met=False,
-                decided_on=t,
-                rationale="criteria not met",
-                outcome_if_not_met="close",
-            )
-            return case
-        if not step("record_threshold_decision", t, met=True, decided_on=t, rationale="met"):
-            return case
         agencies = rnd.sample(["POLICE", "ICB", "EDUCATION"], rnd.randint(1, 3))
         due = self.working(t, 5)
         if not step(
@@ -276,7 +278,7 @@ class Generator:
                 continue
             if not d.reminded and d.remind_at is not None and d.remind_at <= start:
                 case.send_reminder(d.key, key=f"{wf}/remind/{d.key}")
-            if not d.breached and d.due_at <= start:
+            if not d.breached and not d.remind_only and d.due_at <= start:
                 case.record_breach(d.key, key=f"{wf}/breach/{d.key}", at=d.due_at)
 
     # ---------------------------------------------------------------- QA records

@@ -10,10 +10,13 @@ q() { echo "\$ qa-engine $*" >&2; qa-engine "$@"; }
 
 q case report --case-ref "$REF" --partnership GSCP --incident-on 2026-05-03 --aware-on 2026-05-05 \
   --child-refs C-40213 --abuse-or-neglect --harm seriously_harmed
+# The SIN discussion first: the three safeguarding partners decide to notify.
+q case record-threshold-decision "$REF" --met --decided-on 2026-05-06 \
+  --rationale "Neglect suspected; serious harm; multi-agency involvement" \
+  --decided-by "LA safeguarding lead" --decided-by "ICB designated nurse" \
+  --decided-by "Police detective inspector" > /dev/null
 q case record-panel-notification "$REF" --notified-on 2026-05-07 > /dev/null
 q case record-partners-informed "$REF" --informed-on 2026-05-07 > /dev/null
-q case record-threshold-decision "$REF" --met --decided-on 2026-05-08 \
-  --rationale "Neglect suspected; serious harm; multi-agency involvement" > /dev/null
 q case request-agency-summaries "$REF" --requested-on 2026-05-08 \
   --requests POLICE=2026-05-15 --requests ICB=2026-05-18 --requests EDUCATION=2026-05-18 > /dev/null
 q case record-agency-summary "$REF" --agency POLICE --received-on 2026-05-14 > /dev/null

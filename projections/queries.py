@@ -251,7 +251,7 @@ def timeliness(
         if partnership is not None and partnership.upper() != scope.partnership:
             return []
         partnership = scope.partnership
-    sql = "SELECT * FROM {timeliness_clocks} WHERE status <> 'cancelled'"
+    sql = "SELECT * FROM {timeliness_clocks} WHERE status NOT IN ('cancelled', 'not_required')"
     params: list[str] = []
     if partnership:
         sql += " AND partnership = ?"
@@ -263,6 +263,8 @@ def timeliness(
     )
     for r in rows:
         due_on = date.fromisoformat(r["due_on"])
+        if r["status"] == "not_met" and not r["breached"] and due_on >= today:
+            continue  # closed before it fell due, with the reason recorded: never due
         q = quarter_of(due_on, year_start_month)
         if quarter and q != quarter:
             continue

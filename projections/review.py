@@ -140,15 +140,20 @@ def _simple(template: str, key: str | None = None) -> Describer:
 
 def _threshold(s: ReviewState, e: Any) -> tuple[str, str | None]:
     c = vars(e)
+    who = c.get("decided_by") or []
+    by = f" (decided by {', '.join(who)})" if who else ""
     if c["met"]:
-        what = f"Threshold decision on {c['decided_on']}: met; a rapid review starts"
+        what = (
+            f"SIN discussion on {c['decided_on']}{by}: the serious-incident criteria are met; "
+            "the rapid review starts with the Panel notification"
+        )
     else:
         outcome = (
             "a non-statutory multi-agency case-based review"
             if c.get("outcome_if_not_met") == "case_based_review"
             else "the case closes"
         )
-        what = f"Threshold decision on {c['decided_on']}: not met; {outcome}"
+        what = f"SIN discussion on {c['decided_on']}{by}: criteria not met; {outcome}"
     return what + _opened(e), c.get("rationale")
 
 
@@ -174,8 +179,10 @@ def _panel(s: ReviewState, e: Any) -> tuple[str, str | None]:
     c = vars(e)
     verb = "agrees with" if c["response"] == "agrees" else "challenges"
     what = f"The national Panel {verb} the rapid review decision (received {c['received_on']})"
-    if c["response"] == "challenges":
+    if c["response"] == "challenges" and c.get("reopens_decision", True):
         what += "; the decision is reopened"
+    elif c["response"] == "challenges":
+        what += "; the partners' decision and its date stand until they reply"
     return what + _opened(e), c.get("notes")
 
 
@@ -208,7 +215,8 @@ def _pause(s: ReviewState, e: Any) -> tuple[str, str | None]:
     c = vars(e)
     return (
         f"Clock paused on {c['paused_on']}: {_label(s, c['clock'])} "
-        f"({c['reason'].replace('_', ' ')})",
+        f"({c['reason'].replace('_', ' ')})"
+        + (f"; the national Panel told on {c['panel_told_on']}" if c.get("panel_told_on") else ""),
         c.get("detail"),
     )
 
@@ -259,6 +267,49 @@ def _breach(s: ReviewState, e: Any) -> tuple[str, str | None]:
     )
 
 
+def _withdrawn(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = vars(e)
+    return (
+        f"Rapid review withdrawn on {c['withdrawn_on']} (decided by "
+        f"{', '.join(c['decided_by'])}): the criteria were not met after all; case closed",
+        c.get("reasons"),
+    )
+
+
+def _delay(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = vars(e)
+    told = "reported to the national Panel" if c["panel_told"] else "not yet reported to the Panel"
+    return (
+        f"Delay recorded on {c['reported_on']}: {_label(s, c['clock'])} ({told}); "
+        "the clock does not pause",
+        c.get("reason"),
+    )
+
+
+def _reply(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = vars(e)
+    if c["reply"] == "maintain":
+        what = (
+            f"The partners maintain their decision after the Panel's challenge ({c['replied_on']})"
+        )
+    else:
+        decision = _DECISIONS.get(c["decision"], c["decision"])
+        what = f"The partners change their decision on {c['replied_on']}: {decision}"
+    return what + _opened(e), c.get("rationale")
+
+
+def _request(s: ReviewState, e: Any) -> tuple[str, str | None]:
+    c = vars(e)
+    if c["request"] == "national_review":
+        what = (
+            f"The national Panel took the case into a national review ({c['received_on']}); "
+            "the local review's clocks stop, not met; case closed"
+        )
+    else:
+        what = f"The national Panel asked for more information on {c['received_on']}" + _opened(e)
+    return what, c.get("notes")
+
+
 def _read(s: ReviewState, e: Any) -> tuple[str, str | None]:
     as_at = f" as it stood at {e.as_at}" if e.as_at else ""
     return f"Case history read{as_at} (purpose: {e.purpose})", None
@@ -302,4 +353,11 @@ _DESCRIBE: dict[str, Describer] = {
     "DeadlineReminderSent": _reminder,
     "DeadlineBreached": _breach,
     "HistoryRead": _read,
+    "RapidReviewWithdrawn": _withdrawn,
+    "DelayRecorded": _delay,
+    "ChallengeReplied": _reply,
+    "PanelRequestReceived": _request,
+    "PanelInformationSent": _simple(
+        "Further information sent to the national Panel on {sent_on}", "panel_information"
+    ),
 }

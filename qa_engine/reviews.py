@@ -23,6 +23,7 @@ from domain.review import (
     ReviewState,
     plan_deadlines,
     plan_report_deadlines,
+    settle_backdated,
 )
 from domain.review.aggregate import ReviewCase, legacy_review_id, review_id
 from domain.review.events import TOPIC_PREFIXES
@@ -76,6 +77,7 @@ class ReviewService(StoreService):
         rules = rule_set(policy.rule_set)
         with counted(command):
             opened = plan_report_deadlines(command, rules, self.calendar, policy.variations)
+        settle_backdated(opened, today)
         case = ReviewCase.report(
             command,
             key=key,
@@ -116,6 +118,7 @@ class ReviewService(StoreService):
             with counted(command):
                 check_agreed_due_days(command, self.calendar)
                 opened = plan_deadlines(case.state, command, rules_of(case.state), self.calendar)
+            settle_backdated(opened, today)
             notice = next((d for d in opened if d.key == "publication_notice"), None)
             if notice is not None and notice.due_on < today and case.state.report_sent_on is None:
                 raise RuleViolation(

@@ -147,6 +147,7 @@ def full_lifecycle(
         paused_on=p + timedelta(days=50),
         reason="inquest",
         detail="awaiting the coroner's inquest",
+        panel_told_on=p + timedelta(days=50),
     )
     yield st("resume_clock", p + timedelta(days=64), resumed_on=p + timedelta(days=64))
     f = p + timedelta(days=120)

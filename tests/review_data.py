@@ -66,3 +66,16 @@ def path_to_lcspr(d: date) -> list[tuple[str, Command]]:
         ("submit_rapid_review_report", cmd("submit_rapid_review_report", submitted_on=d)),
         ("record_panel_response", cmd("record_panel_response", response="agrees", received_on=d)),
     ]
+
+
+def as_then(now: Any, then: Any) -> Any:
+    """``now`` in the shape recorded then: fields added since (with their defaults)
+    left out; a statutory clock an old case closed, which read "cancelled" then,
+    reads "not_met" with the closing outcome now (issue 8: nothing closes silently)."""
+    if isinstance(now, dict) and isinstance(then, dict):
+        shaped = {k: as_then(now[k], then[k]) for k in then if k in now}
+        if then.get("status") == "cancelled" and now.get("status") in ("not_met", "not_required"):
+            assert now["not_met_because"]
+            shaped["status"] = "cancelled"
+        return shaped
+    return now

@@ -200,12 +200,8 @@ def test_rapid_review_recommendations_open_a_plan_without_an_lcspr(
             {"response": "challenges", "received_on": d, "notes": "Recommendations too narrow"},
         ),
         (
-            "record_rapid_review_decision",
-            {
-                "decision": "no_further_review",
-                "decided_on": d,
-                "rationale": "revised recommendations",
-            },
+            "record_challenge_reply",
+            {"replied_on": d, "reply": "maintain", "rationale": "revised recommendations"},
         ),
         (
             "submit_rapid_review_report",

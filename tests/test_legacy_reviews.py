@@ -21,6 +21,7 @@ from projections.catalogue import build_runner
 from qa_engine.bootstrap import Services, bootstrap
 from tests.conftest import sqlite_settings
 from tests.lifecycle import step
+from tests.review_data import as_then
 
 V1 = Path(__file__).parent / "legacy" / "v1_reviews"
 MANIFEST: dict[str, Any] = json.loads((V1 / "manifest.json").read_text())
@@ -40,10 +41,8 @@ def test_every_old_case_loads_with_the_state_it_had(old_store: Services, ref: st
     assert [e.event for e in old_store.reviews.history(then["state"]["partnership"], ref)] == then[
         "events"
     ]
-    assert (
-        old_store.reviews.state(then["state"]["partnership"], ref).model_dump(mode="json")
-        == then["state"]
-    )
+    now = old_store.reviews.state(then["state"]["partnership"], ref).model_dump(mode="json")
+    assert as_then(now, then["state"]) == then["state"]
 
 
 def test_old_events_are_stored_under_their_old_topics_and_shape(old_store: Services) -> None:
@@ -97,3 +96,29 @@ def test_old_cases_carry_on_through_their_next_steps(old_store: Services) -> Non
     # the old read (recorded in the case's stream) is still shown among the reads
     (read,) = reviews.reads("GSCP", "V1-FULL")
     assert read.actor["name"] == "Ivy Inspector" and read.purpose == "scrutiny"
+
+
+def test_old_incident_reports_upcast_to_not_a_care_leaver(old_store: Services) -> None:
+    for ref, then in MANIFEST.items():
+        first = old_store.reviews.history(then["state"]["partnership"], ref)[0]
+        assert first.event == "IncidentReported" and first.data["care_leaver"] is False
+        assert old_store.reviews.state(then["state"]["partnership"], ref).care_leaver is False
+
+
+def test_old_decisions_pauses_and_panel_responses_upcast_to_issue_8(old_store: Services) -> None:
+    """ThresholdDecided, ClockPaused and PanelResponded v3: who decided (not said then),
+    when the Panel was told of a pause (not said then), and a challenge that reopened
+    the decision (the rule then)."""
+    seen: set[str] = set()
+    for ref, then in MANIFEST.items():
+        for e in old_store.reviews.history(then["state"]["partnership"], ref):
+            if e.event == "ThresholdDecided":
+                assert e.data["decided_by"] == []
+            elif e.event == "ClockPaused":
+                assert e.data["panel_told_on"] is None
+            elif e.event == "PanelResponded":
+                assert e.data["reopens_decision"] is True
+            else:
+                continue
+            seen.add(e.event)
+    assert seen == {"ThresholdDecided", "ClockPaused", "PanelResponded"}

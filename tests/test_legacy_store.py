@@ -370,9 +370,12 @@ def check_carried_on(s: Services, runner: ProjectionRunner) -> None:
     for (kind, ref), (added, stage) in CARRIED_ON.items():
         got = loaded(s, kind, ref)
         assert (got["events"], got["stage"]) == (by_key[kind, ref]["events"] + added, stage), ref
+    # The old case's next step is recorded under today's rules: completion and
+    # publication are two clocks (issue 8).
     assert loaded(s, "review", "GSCP-2025-R07")["open_clocks"] == [
         "lcspr_checkpoint",
         "lcspr_final_report",
+        "publication",
     ]
     assert loaded(s, "review", "GSCP-2025-R10")["paused_clocks"] == []
     assert (

@@ -56,9 +56,32 @@ def test_timeliness_per_partnership_and_quarter(settings: Settings, service: Rev
         "record_threshold_decision",
         date(2025, 1, 8),
         partnership="WSCP",
-        met=False,
+        met=True,
         decided_on=date(2025, 1, 8),
-        rationale="threshold not met",
+        rationale="criteria met",
+    )
+    step(
+        service,
+        "TL-W",
+        "record_withdrawal",
+        date(2025, 1, 8),
+        partnership="WSCP",
+        withdrawn_on=date(2025, 1, 8),
+        reasons="criteria not met after all",
+        decided_by=["LA lead", "ICB lead", "Police lead"],
+    )
+
+    # The SIN discussion found the criteria not met: the notification was never due
+    # (issue 8), so it is not counted, although its due day has passed.
+    report(service, "TL-SIN")
+    step(
+        service,
+        "TL-SIN",
+        "record_threshold_decision",
+        date(2025, 1, 7),
+        met=False,
+        decided_on=date(2025, 1, 7),
+        rationale="criteria not met",
         outcome_if_not_met="close",
     )
 

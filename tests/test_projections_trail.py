@@ -94,3 +94,37 @@ def test_reasons_stay_encrypted_at_rest_in_the_view(settings: Settings) -> None:
         assert trail[3].why == "criteria met: serious harm, neglect suspected"
     finally:
         services.close()
+
+
+def test_the_trail_of_a_sin_discussion_a_delay_and_a_withdrawal_reads_true(
+    settings: Settings, service: ReviewService
+) -> None:
+    from tests.lifecycle import AWARE, step
+
+    report(service, "TRAIL-SIN")
+    partners = ["LA lead", "ICB lead", "Police lead"]
+    step(service, "TRAIL-SIN", "record_threshold_decision", AWARE, met=True, decided_on=AWARE,
+         rationale="serious harm, neglect suspected", decided_by=partners)  # fmt: skip
+    step(service, "TRAIL-SIN", "record_panel_notification", AWARE, notified_on=AWARE)
+    step(service, "TRAIL-SIN", "record_delay", AWARE, clock="rapid_review", reported_on=AWARE,
+         reason="police disclosure awaited", panel_told=True)  # fmt: skip
+    step(service, "TRAIL-SIN", "record_withdrawal", AWARE, withdrawn_on=AWARE,
+         reasons="no abuse or neglect after all", decided_by=partners)  # fmt: skip
+    runner = build_runner(service)
+    runner.catch_up()
+    trail = queries.trail(runner.db, "trail-sin", partnership="GSCP", sealer=sealer_for(service))
+    whats = [t.what for t in trail]
+    assert whats[1].startswith(
+        f"SIN discussion on {AWARE} (decided by LA lead, ICB lead, Police lead): the "
+        "serious-incident criteria are met"
+    )
+    assert whats[3] == (
+        f"Delay recorded on {AWARE}: Rapid review report to the national Panel (reported to "
+        "the national Panel); the clock does not pause"
+    )
+    assert whats[4].startswith(f"Rapid review withdrawn on {AWARE} (decided by LA lead")
+    assert [t.why for t in trail][3:] == [
+        "police disclosure awaited",
+        "no abuse or neglect after all",
+    ]
+    assert all("_" not in w for w in whats), whats

@@ -27,6 +27,14 @@ BRANCHES: dict[str, tuple[str, dict[str, int]]] = {
         "review_threshold_not_met",
         {"record_threshold_decision": 1},
     ),
+    "SIN discussion first; withdrawn after notification (issue 8)": (
+        "review_sin_first_withdrawn",
+        {"record_threshold_decision": 1, "record_delay": 1, "record_withdrawal": 1},
+    ),
+    "Panel challenge, decision maintained, LCSPR started before the answer (issue 8)": (
+        "review_challenge_maintained",
+        {"record_challenge_reply": 1, "appoint_reviewer": 1, "record_panel_response": 2},
+    ),
     "looked-after child death": ("review_lac_death", {"record_sos_ofsted_notification": 1}),
     "Panel challenges the decision": (
         "review_challenged_decision",

@@ -54,7 +54,7 @@ def test_reporting_opens_notification_clocks() -> None:
     # Fri 11 April 2025 + 5 working days, over Good Friday and Easter Monday
     assert case.state.deadlines["panel_notification"].due_on == date(2025, 4, 22)
     assert case.state.deadlines["panel_notification"].calendar_version == CAL.version
-    assert case.state.deadlines["panel_notification"].rule_set == "wt2023@1"
+    assert case.state.deadlines["panel_notification"].rule_set == "wt2023@2"
     assert [type(e).__name__ for e in case.pending_events] == ["IncidentReported"]
 
 
@@ -111,14 +111,14 @@ def test_local_variation_counts_rapid_review_from_the_incident() -> None:
 def test_out_of_order_step_is_rejected_and_records_nothing() -> None:
     case = given_reported()
     case.collect_events()
-    with pytest.raises(OutOfOrder, match="record the notification first") as err:
+    with pytest.raises(OutOfOrder, match="rapid review meeting") as err:
         when(
             case,
-            "record_threshold_decision",
-            cmd("record_threshold_decision", met=True, decided_on=D, rationale="criteria met"),
+            "record_rapid_review_meeting",
+            cmd("record_rapid_review_meeting", held_on=D, agencies_present=["LA"]),
             "k",
         )
-    assert err.value.rule == "notify_before_threshold"
+    assert err.value.rule == "stage_order"
     assert case.pending_events == []
     assert case.state.stage is Stage.NOTIFICATION
 
@@ -138,8 +138,8 @@ def test_future_dates_are_rejected_naming_the_field() -> None:
 def test_bad_input_names_the_field() -> None:
     with pytest.raises(ValidationError, match="child_refs"):
         report(child_refs=["Jane Smith"])
-    with pytest.raises(ValidationError, match="at most 4"):
-        report(child_refs=["C-1", "C-2", "C-3", "C-4", "C-5"])
+    with pytest.raises(ValidationError, match="at most 200"):
+        report(child_refs=[f"C-{i}" for i in range(1, 202)])
     with pytest.raises(ValidationError, match="abuse_or_neglect"):
         report(abuse_or_neglect=False)
     with pytest.raises(ValidationError, match="aware_on"):
@@ -165,10 +165,12 @@ def test_looked_after_child_death_without_abuse_goes_to_sos_and_ofsted_only() ->
         )
 
 
-def test_challenge_reopens_the_decision() -> None:
+def test_a_challenge_keeps_the_decision_and_its_date_until_the_partners_reply() -> None:
     case = given_reported()
     for i, (step, c) in enumerate(path_to_lcspr(D)[:-1]):
         when(case, step, c, f"k{i}")
+    # the LCSPR started with the report, before the Panel's answer
+    start = case.state.deadlines["lcspr_final_report"].clock_start
     when(
         case,
         "record_panel_response",
@@ -176,19 +178,32 @@ def test_challenge_reopens_the_decision() -> None:
             "record_panel_response",
             response="challenges",
             received_on=D,
-            notes="Consider an LCSPR again",
+            notes="Consider whether a national review fits better",
         ),
         "kc",
     )
-    assert case.state.stage is Stage.RAPID_REVIEW and case.state.decision is None
-    assert case.state.challenges == 1
-    with pytest.raises(OutOfOrder, match="decision first"):
+    assert case.state.stage is Stage.AWAITING_PANEL_RESPONSE and case.state.challenged
+    assert case.state.decision_on == D and case.state.challenges == 1
+    with pytest.raises(OutOfOrder, match="reply") as err:
         when(
             case,
-            "submit_rapid_review_report",
-            cmd("submit_rapid_review_report", submitted_on=D),
+            "record_panel_response",
+            cmd("record_panel_response", response="agrees", received_on=D),
             "kx",
         )
+    assert err.value.rule == "reply_first"
+    reply = cmd(
+        "record_challenge_reply", replied_on=D, reply="maintain", rationale="local learning"
+    )
+    when(case, "record_challenge_reply", reply, "kr")
+    when(
+        case,
+        "record_panel_response",
+        cmd("record_panel_response", response="agrees", received_on=D),
+        "ka",
+    )
+    assert case.state.stage is Stage.LCSPR
+    assert case.state.deadlines["lcspr_final_report"].clock_start == start == D
 
 
 def test_pause_and_resume_extend_the_lcspr_clock_by_the_pause() -> None:
@@ -206,6 +221,7 @@ def test_pause_and_resume_extend_the_lcspr_clock_by_the_pause() -> None:
             paused_on=date(2025, 5, 1),
             reason="inquest",
             detail="Inquest opened and adjourned",
+            panel_told_on=date(2025, 5, 1),
         ),
         "kp",
         today=later,

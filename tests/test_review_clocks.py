@@ -173,6 +173,7 @@ async def test_paused_lcspr_clock_does_not_breach_and_resumes_extended(
         paused_on=t0,
         reason="criminal_proceedings",
         detail="trial listed for the spring",
+        panel_told_on=t0,
     )
     await ts_env.sleep(timedelta(days=200))
     s = await h.query(ReviewWorkflow.state)
@@ -239,7 +240,6 @@ async def test_threshold_not_met_closes_the_case(
     client, queue, _ = review_worker
     t0 = await today_of(ts_env)
     _, h = await start_case(client, queue, t0)
-    await step(h, "record_panel_notification", notified_on=t0)
     s = await step(
         h,
         "record_threshold_decision",
@@ -249,7 +249,12 @@ async def test_threshold_not_met_closes_the_case(
         outcome_if_not_met=outcome,
     )
     assert s.stage is Stage.CLOSED and s.outcome == expected
-    assert s.deadlines["partners_informed"].status == "cancelled"
+    # Nothing closes silently: the statutory clock shows why it was not met.
+    informed = s.deadlines["partners_informed"]
+    assert informed.status == "not_met" and informed.not_met_because == f"case closed: {expected}"
+    notify = s.deadlines["panel_notification"]
+    assert notify.status == "not_required"
+    assert notify.not_met_because == "the SIN discussion found the criteria not met"
     final = await h.result()
     assert final.outcome == expected
     # (The closed case's search attributes are checked on the dev server: the
@@ -305,21 +310,26 @@ async def test_a_challenged_decision_is_revised_and_resubmitted(
         received_on=t0,
         notes="Panel sees multi-agency learning; consider an LCSPR",
     )
-    assert s.stage is Stage.RAPID_REVIEW and s.challenges == 1
-    await step(
+    # Issue 8: the decision and its date stand until the partners reply.
+    assert s.stage is Stage.AWAITING_PANEL_RESPONSE and s.challenged and s.challenges == 1
+    s = await step(
         h,
-        "record_rapid_review_decision",
+        "record_challenge_reply",
+        replied_on=t0,
+        reply="change",
         decision="lcspr",
-        decided_on=t0,
         rationale="revised after the Panel's challenge",
     )
+    assert s.deadlines["lcspr_final_report"].clock_start == t0
     await step(h, "submit_rapid_review_report", submitted_on=t0)
     s = await step(h, "record_panel_response", response="agrees", received_on=t0)
     assert s.stage is Stage.LCSPR
-    decisions = [
-        e.data["decision"] for e in svc.history("GSCP", ref) if e.event == "RapidReviewDecided"
+    replies = [
+        (e.data["reply"], e.data["decision"])
+        for e in svc.history("GSCP", ref)
+        if e.event == "ChallengeReplied"
     ]
-    assert decisions == ["no_further_review", "lcspr"]
+    assert replies == [("change", "lcspr")]
 
 
 async def test_rejected_updates_record_nothing(

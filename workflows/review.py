@@ -17,6 +17,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.clock import Timer
+    from domain.errors import DomainError
     from domain.review import (
         AgreeTermsOfReference,
         AppointReviewer,
@@ -24,9 +25,13 @@ with workflow.unsafe.imports_passed_through():
         PlanPublication,
         RecordAgencySummary,
         RecordBodiesInformed,
+        RecordChallengeReply,
         RecordDecisionNotToPublish,
+        RecordDelay,
         RecordFinalReport,
+        RecordInformationSent,
         RecordPanelNotification,
+        RecordPanelRequest,
         RecordPanelResponse,
         RecordPartnersInformed,
         RecordProgressCheckpoint,
@@ -37,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         RecordReportSent,
         RecordSosOfstedNotification,
         RecordThresholdDecision,
+        RecordWithdrawal,
         RequestAgencySummaries,
         ResumeClock,
         ReviewState,
@@ -44,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.values import Command
     from workflows.clocked import ClockedWorkflow
+    from workflows.common import rejected
     from workflows.contracts import (
         RECORD_DEADLINE_BREACH,
         RECORD_DEADLINE_REMINDER,
@@ -55,6 +62,11 @@ with workflow.unsafe.imports_passed_through():
     )
 
 __all__ = ["ReviewWorkflow"]
+
+#: Issue 8 changed the case's rules (the SIN discussion before the notification,
+#: a pause with the Panel told). A step recorded before it replays under the
+#: rules it was checked by: the re-check inside the step is gated on this patch.
+RULES_ISSUE_8 = "review-rules-issue-8"
 
 
 @workflow.defn(name="ReviewWorkflow")
@@ -95,6 +107,26 @@ class ReviewWorkflow(ClockedWorkflow[ReviewState]):
             key=key,
             at=workflow.now(),
         )
+
+    async def _step(self, step: str, command: Command) -> ReviewState:
+        """The base's step, with its re-check under the rules the step was recorded by:
+        a step recorded before issue 8 replays under the rules then (validators do
+        not run on replay, so a new update is always validated under today's)."""
+        async with self._lock:
+            if workflow.patched(RULES_ISSUE_8) or self._state is None:
+                self._validate(command)
+            else:
+                assert self._state is not None
+                try:
+                    self._state.check(command, self._today(), before_issue_8=True)
+                except DomainError as e:
+                    raise rejected(e) from None
+            update = workflow.current_update_info()
+            step_id = update.id if update is not None else str(workflow.uuid4())
+            key = f"{workflow.info().workflow_id}/{step_id}"
+            self._state = await self._activity(step, self._step_input(step, command, key))
+            self._publish()
+            return self._state
 
     def _step_input(self, step: str, command: Command, key: str) -> Any:
         assert self._state is not None
@@ -292,4 +324,46 @@ class ReviewWorkflow(ClockedWorkflow[ReviewState]):
 
     @record_recommendations.validator
     def _v_recommendations(self, c: RecordRecommendations) -> None:
+        self._validate(c)
+
+    # Issue 8: new steps (new update handlers; no existing command sequence changes).
+
+    @workflow.update
+    async def record_withdrawal(self, c: RecordWithdrawal) -> ReviewState:
+        return await self._step("record_withdrawal", c)
+
+    @record_withdrawal.validator
+    def _v_withdrawal(self, c: RecordWithdrawal) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_delay(self, c: RecordDelay) -> ReviewState:
+        return await self._step("record_delay", c)
+
+    @record_delay.validator
+    def _v_delay(self, c: RecordDelay) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_challenge_reply(self, c: RecordChallengeReply) -> ReviewState:
+        return await self._step("record_challenge_reply", c)
+
+    @record_challenge_reply.validator
+    def _v_challenge_reply(self, c: RecordChallengeReply) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_panel_request(self, c: RecordPanelRequest) -> ReviewState:
+        return await self._step("record_panel_request", c)
+
+    @record_panel_request.validator
+    def _v_panel_request(self, c: RecordPanelRequest) -> None:
+        self._validate(c)
+
+    @workflow.update
+    async def record_information_sent(self, c: RecordInformationSent) -> ReviewState:
+        return await self._step("record_information_sent", c)
+
+    @record_information_sent.validator
+    def _v_information_sent(self, c: RecordInformationSent) -> None:
         self._validate(c)

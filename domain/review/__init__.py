@@ -19,7 +19,7 @@ from __future__ import annotations
 from domain.review.checks import CHECKS, check
 from domain.review.commands import *  # noqa: F403 - the commands are this package's API
 from domain.review.commands import __all__ as _commands
-from domain.review.planning import plan_deadlines, plan_report_deadlines
+from domain.review.planning import plan_deadlines, plan_report_deadlines, settle_backdated
 from domain.review.state import Deadline, ReviewState, Stage, make_deadline
 
 __all__ = [
@@ -32,4 +32,5 @@ __all__ = [
     "make_deadline",
     "plan_deadlines",
     "plan_report_deadlines",
+    "settle_backdated",
 ]

@@ -74,11 +74,15 @@ class ReviewCase(KeyedAggregate):
     def record(self, command: Command, *, key: str, today: date, opened: list[Deadline]) -> None:
         """Record a lifecycle step after checking it against the case's rules."""
         check(self.state, command, today)
+        extra: dict[str, Any] = {}
+        if type(command) is COMMANDS["record_panel_response"]:
+            extra["reopens_decision"] = False  # issue 8: a challenge never moves the start
         self.trigger_event(
             EVENT_OF[type(command)],
             key=key,
             actor=command.actor.model_dump(mode="json", exclude_none=True),
             **fields_of(command),
+            **extra,
             opened=[d.model_dump(mode="json") for d in opened],
         )
 
@@ -95,6 +99,11 @@ class ReviewCase(KeyedAggregate):
 
     def record_breach(self, deadline: str, *, key: str, at: datetime) -> None:
         d = self._open_deadline(deadline)
+        if d.remind_only:
+            raise RuleViolation(
+                f"{deadline} ({d.label}) is an expectation: it reminds and is never breached",
+                rule="remind_only",
+            )
         if at < d.due_at:
             raise RuleViolation(
                 f"{deadline} is not due until {d.due_at.isoformat()}", rule="not_yet_due"
@@ -105,7 +114,9 @@ class ReviewCase(KeyedAggregate):
             actor=_SYSTEM,
             deadline=deadline,
             due_on=d.due_on,
-            breached_at=at,
+            # A clock judged after the event (``judge_from``): the breach is dated
+            # when it happened, the due instant; the event's own time is when it was found.
+            breached_at=d.due_at if d.judge_from is not None and at > d.due_at else at,
             escalated_to=list(d.escalate_to),
         )
 
@@ -147,6 +158,11 @@ EVENT_OF: dict[type[Command], type[events.StepRecorded]] = {
     COMMANDS["record_publication"]: events.Published,
     COMMANDS["record_decision_not_to_publish"]: events.PublicationDeclined,
     COMMANDS["record_recommendations"]: events.RecommendationsRecorded,
+    COMMANDS["record_withdrawal"]: events.RapidReviewWithdrawn,
+    COMMANDS["record_delay"]: events.DelayRecorded,
+    COMMANDS["record_challenge_reply"]: events.ChallengeReplied,
+    COMMANDS["record_panel_request"]: events.PanelRequestReceived,
+    COMMANDS["record_information_sent"]: events.PanelInformationSent,
 }
 if set(EVENT_OF) != set(COMMANDS.values()):  # pragma: no cover - a programming error
     raise TypeError(f"commands without an event: {set(COMMANDS.values()) ^ set(EVENT_OF)}")

@@ -18,11 +18,16 @@ from domain.review.commands import (
     AppointReviewer,
     PauseClock,
     PlanPublication,
+    RapidReviewDecision,
     RecordAgencySummary,
     RecordBodiesInformed,
+    RecordChallengeReply,
     RecordDecisionNotToPublish,
+    RecordDelay,
     RecordFinalReport,
+    RecordInformationSent,
     RecordPanelNotification,
+    RecordPanelRequest,
     RecordPanelResponse,
     RecordPartnersInformed,
     RecordProgressCheckpoint,
@@ -33,6 +38,7 @@ from domain.review.commands import (
     RecordReportSent,
     RecordSosOfstedNotification,
     RecordThresholdDecision,
+    RecordWithdrawal,
     RequestAgencySummaries,
     ResumeClock,
     SubmitRapidReviewReport,
@@ -46,8 +52,12 @@ if TYPE_CHECKING:
 __all__ = ["CHECKS", "check"]
 
 
-def check(s: ReviewState, command: Command, today: date) -> None:
-    """Raise ``RuleViolation`` if ``command`` may not be applied to ``s`` now."""
+def check(s: ReviewState, command: Command, today: date, *, before_issue_8: bool = False) -> None:
+    """Raise ``RuleViolation`` if ``command`` may not be applied to ``s`` now.
+
+    ``before_issue_8``: the rules as they were before issue 8 (the Panel notified
+    before the threshold decision; a pause without the Panel told), only for a
+    workflow replaying steps it recorded then (``workflow.patched`` gate)."""
     if s.stage is Stage.CLOSED:
         raise RuleViolation(
             f"case {s.case_ref} is closed ({s.outcome}); nothing more can be recorded",
@@ -55,7 +65,7 @@ def check(s: ReviewState, command: Command, today: date) -> None:
         )
     for name, value in command:
         if isinstance(value, date) and not isinstance(value, datetime):
-            if value > today and not isinstance(command, PlanPublication):
+            if value > today and not isinstance(command, PlanPublication) and name != "due_on":
                 raise RuleViolation(
                     f"{value.isoformat()} is in the future (today is {today.isoformat()})",
                     field=name,
@@ -68,7 +78,67 @@ def check(s: ReviewState, command: Command, today: date) -> None:
                     field=name,
                     rule="not_before_awareness",
                 )
+    if before_issue_8:
+        _before_issue_8(s, command)
+        if isinstance(command, (RecordThresholdDecision, PauseClock)):
+            return
     CHECKS[type(command)](s, command, today)
+    if not before_issue_8:
+        in_order(s, command)
+
+
+#: command -> (its date field, the earlier fact it depends on, that fact's name)
+_ORDER: dict[type[Any], list[tuple[str, str, str]]] = {
+    RecordPanelNotification: [("notified_on", "threshold_decided_on", "the SIN discussion")],
+    RecordRapidReviewMeeting: [("held_on", "summaries_requested_on", "the summary requests")],
+    RecordPanelResponse: [("received_on", "report_submitted_on", "the rapid review report")],
+    AppointReviewer: [("appointed_on", "decision_on", "the decision to initiate the LCSPR")],
+    AgreeTermsOfReference: [("agreed_on", "reviewer_appointed_on", "the reviewer's appointment")],
+    RecordBodiesInformed: [("informed_on", "decision_on", "the decision to initiate the LCSPR")],
+    RecordProgressCheckpoint: [("held_on", "decision_on", "the decision to initiate the LCSPR")],
+    RecordFinalReport: [("completed_on", "tor_agreed_on", "the terms of reference")],
+    RecordReportSent: [("sent_on", "final_report_on", "the final report")],
+    PlanPublication: [("planned_on", "final_report_on", "the final report")],
+    RecordDecisionNotToPublish: [("decided_on", "final_report_on", "the final report")],
+    RecordRecommendations: [
+        ("recorded_on", "published_on", "publication"),
+        ("recorded_on", "publication_declined_on", "the decision not to publish"),
+    ],
+}
+
+
+def in_order(s: ReviewState, command: Command) -> None:
+    """Every date in order (issue 8): a step's date never precedes the facts it
+    depends on. Names the field and the rule ``chronology``."""
+    for field, earlier, what in _ORDER.get(type(command), []):
+        before: date | None = getattr(s, earlier, None)
+        value: date = getattr(command, field)
+        if before is not None and value < before:
+            raise RuleViolation(
+                f"{value.isoformat()} is before {what} ({before.isoformat()})",
+                field=field,
+                rule="chronology",
+            )
+
+
+def _before_issue_8(s: ReviewState, command: Command) -> None:
+    """The two rules issue 8 replaced, as they were (for replay only)."""
+    if isinstance(command, RecordThresholdDecision):
+        _need_stage(s, "the threshold decision", Stage.NOTIFICATION)
+        if s.notified_on is None:
+            raise OutOfOrder(
+                "the threshold decision follows the Panel notification; record the "
+                "notification first",
+                rule="notify_before_threshold",
+            )
+        if command.decided_on < s.notified_on:
+            raise RuleViolation(
+                "the threshold decision cannot predate the Panel notification",
+                field="decided_on",
+                rule="chronology",
+            )
+    if isinstance(command, PauseClock):
+        _pause_clock(s, command.model_copy(update={"panel_told_on": command.paused_on}), s.aware_on)
 
 
 def _need_stage(s: ReviewState, step: str, *stages: Stage) -> None:
@@ -110,16 +180,43 @@ def _record_sos_ofsted_notification(
 
 
 def _record_threshold_decision(s: ReviewState, c: RecordThresholdDecision, today: date) -> None:
-    _need_stage(s, "the threshold decision", Stage.NOTIFICATION)
-    if s.notified_on is None:
-        raise OutOfOrder(
-            "the threshold decision follows the Panel notification; record the notification first",
-            rule="notify_before_threshold",
-        )
-    if c.decided_on < s.notified_on:
+    # The SIN discussion decides whether to notify: it comes first (Working Together
+    # 2023 ch. 5). Cases that notified first (before issue 8) may still record it.
+    _need_stage(s, "the SIN discussion's decision", Stage.NOTIFICATION)
+    if s.threshold_met is not None:
+        raise RuleViolation("the SIN discussion's decision is already recorded", rule="once_only")
+    if s.notified_on is not None and not c.met:
         raise RuleViolation(
-            "the threshold decision cannot predate the Panel notification",
-            field="decided_on",
+            "the Panel is already notified: the rapid review is automatic; record a withdrawal "
+            "(criteria not met after all, with reasons) instead",
+            field="met",
+            rule="withdraw_after_notification",
+        )
+
+
+def _record_withdrawal(s: ReviewState, c: RecordWithdrawal, today: date) -> None:
+    _need_stage(s, "a withdrawal", Stage.RAPID_REVIEW)
+    assert s.notified_on is not None
+    if c.withdrawn_on < s.notified_on:
+        raise RuleViolation(
+            f"a withdrawal cannot predate the Panel notification ({s.notified_on.isoformat()})",
+            field="withdrawn_on",
+            rule="chronology",
+        )
+
+
+def _record_delay(s: ReviewState, c: RecordDelay, today: date) -> None:
+    d = s.deadlines.get(c.clock)
+    if d is None or d.status != "open" or not d.statutory:
+        raise RuleViolation(
+            f"there is no open statutory clock {c.clock!r} to record a delay on",
+            field="clock",
+            rule="open_clock",
+        )
+    if c.reported_on < d.clock_start:
+        raise RuleViolation(
+            f"a delay cannot be reported before its clock started ({d.clock_start.isoformat()})",
+            field="reported_on",
             rule="chronology",
         )
 
@@ -179,6 +276,8 @@ def _record_rapid_review_decision(
 
 
 def _submit_rapid_review_report(s: ReviewState, c: SubmitRapidReviewReport, today: date) -> None:
+    if s.stage is Stage.AWAITING_PANEL_RESPONSE and s.challenges and not s.challenged:
+        return  # a revised report after the partners replied to a challenge
     _need_stage(s, "submitting the rapid review report", Stage.RAPID_REVIEW)
     if s.decision is None or s.decision_on is None:
         raise OutOfOrder(
@@ -193,18 +292,86 @@ def _submit_rapid_review_report(s: ReviewState, c: SubmitRapidReviewReport, toda
 
 def _record_panel_response(s: ReviewState, c: RecordPanelResponse, today: date) -> None:
     _need_stage(s, "the Panel's response", Stage.AWAITING_PANEL_RESPONSE)
+    if s.challenged:
+        raise OutOfOrder(
+            "the Panel's challenge awaits the partners' reply (maintain or change the "
+            "decision); record it first",
+            rule="reply_first",
+        )
     if c.response == "challenges" and not c.notes:
         raise RuleViolation(
             "a challenge needs the Panel's notes", field="notes", rule="challenge_reasons"
         )
 
 
+def _record_challenge_reply(s: ReviewState, c: RecordChallengeReply, today: date) -> None:
+    _need_stage(s, "the partners' reply to a challenge", Stage.AWAITING_PANEL_RESPONSE)
+    if not s.challenged:
+        raise OutOfOrder("the Panel has not challenged the decision", rule="challenge_first")
+    if c.reply == "change" and c.decision is s.decision:
+        raise RuleViolation(
+            f"the decision is already {c.decision}; reply maintain to keep it",
+            field="decision",
+            rule="changed_decision",
+        )
+    if s.report_submitted_on is not None and c.replied_on < s.report_submitted_on:
+        raise RuleViolation(
+            "the reply cannot predate the rapid review report",
+            field="replied_on",
+            rule="chronology",
+        )
+
+
+def _record_panel_request(s: ReviewState, c: RecordPanelRequest, today: date) -> None:
+    if s.notified_on is None:
+        raise OutOfOrder(
+            "the Panel's requests follow its notification; record the notification first",
+            rule="notify_first",
+        )
+    if c.request == "national_review":
+        _need_stage(
+            s,
+            "a national review",
+            Stage.AWAITING_PANEL_RESPONSE,
+            Stage.LCSPR,
+            Stage.PUBLICATION,
+        )
+        return
+    d = s.deadlines.get("panel_information")
+    if d is not None and d.status == "open":
+        raise RuleViolation(
+            "the Panel's earlier request for information is still open",
+            field="request",
+            rule="one_open_request",
+        )
+
+
+def _record_information_sent(s: ReviewState, c: RecordInformationSent, today: date) -> None:
+    d = s.deadlines.get("panel_information")
+    if d is None or d.status != "open":
+        raise OutOfOrder("the Panel has no open request for information", rule="requested_first")
+    if c.sent_on < d.clock_start:
+        raise RuleViolation(
+            f"the information cannot be sent before the Panel asked ({d.clock_start})",
+            field="sent_on",
+            rule="chronology",
+        )
+
+
+def _need_lcspr(s: ReviewState, step: str, *more: Stage) -> None:
+    """LCSPR steps: at the LCSPR stage, or already while the Panel's answer is awaited
+    when the partners decided on an LCSPR (the LCSPR may start before it)."""
+    if s.stage is Stage.AWAITING_PANEL_RESPONSE and s.decision is RapidReviewDecision.LCSPR:
+        return
+    _need_stage(s, step, Stage.LCSPR, *more)
+
+
 def _appoint_reviewer(s: ReviewState, c: AppointReviewer, today: date) -> None:
-    _need_stage(s, "appointing a reviewer", Stage.LCSPR)
+    _need_lcspr(s, "appointing a reviewer")
 
 
 def _agree_terms_of_reference(s: ReviewState, c: AgreeTermsOfReference, today: date) -> None:
-    _need_stage(s, "agreeing terms of reference", Stage.LCSPR)
+    _need_lcspr(s, "agreeing terms of reference")
     if s.reviewer_appointed_on is None:
         raise OutOfOrder(
             "appoint the reviewer before agreeing terms of reference", rule="reviewer_first"
@@ -212,11 +379,11 @@ def _agree_terms_of_reference(s: ReviewState, c: AgreeTermsOfReference, today: d
 
 
 def _record_bodies_informed(s: ReviewState, c: RecordBodiesInformed, today: date) -> None:
-    _need_stage(s, "informing the Panel, Ofsted and DfE", Stage.LCSPR, Stage.PUBLICATION)
+    _need_lcspr(s, "informing the Panel, Ofsted and DfE", Stage.PUBLICATION)
 
 
 def _record_progress_checkpoint(s: ReviewState, c: RecordProgressCheckpoint, today: date) -> None:
-    _need_stage(s, "a progress checkpoint", Stage.LCSPR)
+    _need_lcspr(s, "a progress checkpoint")
 
 
 def _pause_clock(s: ReviewState, c: PauseClock, today: date) -> None:
@@ -235,6 +402,12 @@ def _pause_clock(s: ReviewState, c: PauseClock, today: date) -> None:
     if d.paused_on is not None:
         raise RuleViolation(
             f"clock {c.clock!r} is already paused", field="clock", rule="already_paused"
+        )
+    if c.panel_told_on is None:
+        raise RuleViolation(
+            "a pause is recorded with the date the national Panel was told",
+            field="panel_told_on",
+            rule="panel_told",
         )
 
 
@@ -294,6 +467,12 @@ def _record_publication(s: ReviewState, c: RecordPublication, today: date) -> No
         raise RuleViolation(
             "publication cannot predate the notice", field="published_on", rule="chronology"
         )
+    d = s.deadlines.get("publication")
+    if d is not None and d.paused_on is not None:
+        raise OutOfOrder(
+            "the publication clock is paused; resume it before recording publication",
+            rule="clock_paused",
+        )
 
 
 def _record_decision_not_to_publish(
@@ -337,6 +516,11 @@ CHECKS: dict[type[Any], Callable[[ReviewState, Any, date], None]] = {
     RecordSosOfstedNotification: _record_sos_ofsted_notification,
     RecordRapidReviewDecision: _record_rapid_review_decision,
     RecordDecisionNotToPublish: _record_decision_not_to_publish,
+    RecordWithdrawal: _record_withdrawal,
+    RecordDelay: _record_delay,
+    RecordChallengeReply: _record_challenge_reply,
+    RecordPanelRequest: _record_panel_request,
+    RecordInformationSent: _record_information_sent,
 }
 
 if set(CHECKS) != set(COMMANDS.values()):  # pragma: no cover - a programming error

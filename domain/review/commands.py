@@ -38,9 +38,13 @@ __all__ = [
     "Recommendation",
     "RecordAgencySummary",
     "RecordBodiesInformed",
+    "RecordChallengeReply",
     "RecordDecisionNotToPublish",
+    "RecordDelay",
     "RecordFinalReport",
+    "RecordInformationSent",
     "RecordPanelNotification",
+    "RecordPanelRequest",
     "RecordPanelResponse",
     "RecordPartnersInformed",
     "RecordProgressCheckpoint",
@@ -51,6 +55,7 @@ __all__ = [
     "RecordReportSent",
     "RecordSosOfstedNotification",
     "RecordThresholdDecision",
+    "RecordWithdrawal",
     "ReportIncident",
     "RequestAgencySummaries",
     "ResumeClock",
@@ -76,10 +81,16 @@ class ReportIncident(Command):
     partnership: PartnershipCode
     incident_on: Day = Field(description="date of the incident")
     aware_on: Day = Field(description="date the local authority became aware")
-    child_refs: list[ChildRef] = Field(min_length=1, max_length=4)
+    #: No cap of 4 (Working Together 2023 ch. 5): one notification per child who
+    #: died; siblings seriously harmed together on one; an exploitation operation
+    #: on one with the other victims listed. The bound only protects the store.
+    child_refs: list[ChildRef] = Field(min_length=1, max_length=200)
     abuse_or_neglect: bool = Field(description="abuse or neglect known or suspected")
     harm: Harm
     looked_after: bool = False
+    care_leaver: bool = Field(
+        default=False, description="a care leaver aged 24 or under (their death is notified)"
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> ReportIncident:
@@ -89,12 +100,24 @@ class ReportIncident(Command):
             )
         if len(set(self.child_refs)) != len(self.child_refs):
             raise ValueError("child_refs: each child reference may appear once")
-        if not self.abuse_or_neglect and not (self.looked_after and self.harm is Harm.DIED):
+        if self.looked_after and self.care_leaver:
+            raise ValueError(
+                "care_leaver: a child is either looked after or a care leaver, not both"
+            )
+        if not self.abuse_or_neglect and not (
+            (self.looked_after or self.care_leaver) and self.harm is Harm.DIED
+        ):
             raise ValueError(
                 "abuse_or_neglect: a serious incident notification needs abuse or neglect known "
-                "or suspected (only the death of a looked-after child is reported without it)"
+                "or suspected (only the death of a looked-after child or a care leaver is "
+                "reported without it)"
             )
         return self
+
+    @property
+    def notice_to_sos_and_ofsted(self) -> bool:
+        """The death of a looked-after child or a care leaver (Working Together 2023 ch. 5)."""
+        return (self.looked_after or self.care_leaver) and self.harm is Harm.DIED
 
 
 class RecordPanelNotification(Command):
@@ -110,10 +133,17 @@ class RecordSosOfstedNotification(Command):
 
 
 class RecordThresholdDecision(Command):
+    """The SIN discussion: the three safeguarding partners decide together whether
+    the incident meets the serious-incident criteria (Working Together 2023 ch. 5).
+    It comes before the Panel notification; recorded after it only for cases that
+    notified first (the order before issue 8)."""
+
     met: bool
     decided_on: Day
     rationale: FreeText
     outcome_if_not_met: Literal["case_based_review", "close"] | None = None
+    #: who decided (the safeguarding partners' representatives)
+    decided_by: list[Name] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _outcome(self) -> RecordThresholdDecision:
@@ -125,6 +155,26 @@ class RecordThresholdDecision(Command):
                 "(case_based_review or close)"
             )
         return self
+
+
+class RecordWithdrawal(Command):
+    """After the notification the rapid review is automatic; the only way out is a
+    recorded withdrawal: the criteria were not met after all, with reasons."""
+
+    withdrawn_on: Day
+    reasons: FreeText
+    decided_by: list[Name] = Field(min_length=1, max_length=10)
+
+
+class RecordDelay(Command):
+    """A clock that may not pause (the notification, the rapid review) runs late:
+    the delay and its reason are reported to the Panel and recorded; the clock
+    still breaches (Working Together 2023 ch. 5)."""
+
+    clock: ClockKey
+    reported_on: Day
+    reason: FreeText
+    panel_told: bool = Field(description="the delay was reported to the national Panel")
 
 
 class AgencyRequest(BaseModel):
@@ -187,6 +237,48 @@ class RecordPanelResponse(Command):
     notes: FreeText | None = None
 
 
+class RecordChallengeReply(Command):
+    """The partners' reply to a Panel challenge: maintain the decision (its date
+    stands) or change it (the new decision dates from the reply)."""
+
+    replied_on: Day
+    reply: Literal["maintain", "change"]
+    decision: RapidReviewDecision | None = None
+    rationale: FreeText
+
+    @model_validator(mode="after")
+    def _decision(self) -> RecordChallengeReply:
+        if self.reply == "change" and self.decision is None:
+            raise ValueError("decision: required when the partners change their decision")
+        if self.reply == "maintain" and self.decision is not None:
+            raise ValueError("decision: only when the partners change their decision")
+        return self
+
+
+class RecordPanelRequest(Command):
+    """The national Panel asks for more information (by an agreed day) or takes the
+    case into a national review (the local LCSPR clocks then stop, not met)."""
+
+    received_on: Day
+    request: Literal["more_information", "national_review"]
+    due_on: Day | None = Field(default=None, description="more information: the day asked for")
+    notes: FreeText | None = None
+
+    @model_validator(mode="after")
+    def _due(self) -> RecordPanelRequest:
+        if self.request == "more_information" and self.due_on is None:
+            raise ValueError("due_on: required when the Panel asks for more information")
+        if self.request == "national_review" and self.due_on is not None:
+            raise ValueError("due_on: only when the Panel asks for more information")
+        if self.due_on is not None and self.due_on < self.received_on:
+            raise ValueError("due_on: cannot be before the request was received")
+        return self
+
+
+class RecordInformationSent(Command):
+    sent_on: Day
+
+
 class AppointReviewer(Command):
     reviewer: Name
     appointed_on: Day
@@ -209,10 +301,16 @@ class RecordProgressCheckpoint(Command):
 
 
 class PauseClock(Command):
+    """Only the LCSPR final report and publication clocks pause, each pause with
+    the Panel told (Working Together 2023 ch. 5). ``panel_told_on`` is optional
+    here only so that pauses recorded before issue 8 still replay; the rule
+    ``panel_told`` refuses a new pause without it."""
+
     clock: ClockKey = "lcspr_final_report"
     paused_on: Day
     reason: Literal["criminal_proceedings", "inquest", "other"]
     detail: FreeText
+    panel_told_on: Day | None = Field(default=None, description="when the Panel was told")
 
 
 class ResumeClock(Command):
@@ -281,5 +379,10 @@ COMMANDS: dict[str, type[Command]] = {
     "record_publication": RecordPublication,
     "record_decision_not_to_publish": RecordDecisionNotToPublish,
     "record_recommendations": RecordRecommendations,
+    "record_withdrawal": RecordWithdrawal,
+    "record_delay": RecordDelay,
+    "record_challenge_reply": RecordChallengeReply,
+    "record_panel_request": RecordPanelRequest,
+    "record_information_sent": RecordInformationSent,
 }
 STEP_OF: dict[type[Command], str] = {cls: name for name, cls in COMMANDS.items()}

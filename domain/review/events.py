@@ -30,15 +30,19 @@ __all__ = [
     "AgencySummariesRequested",
     "AgencySummaryReceived",
     "BodiesInformed",
+    "ChallengeReplied",
     "ClockPaused",
     "ClockResumed",
     "DeadlineBreached",
     "DeadlineReminderSent",
+    "DelayRecorded",
     "FinalReportCompleted",
     "FinalReportSent",
     "HistoryRead",
     "IncidentReported",
+    "PanelInformationSent",
     "PanelNotified",
+    "PanelRequestReceived",
     "PanelResponded",
     "PartnersInformed",
     "ProgressCheckpointRecorded",
@@ -48,6 +52,7 @@ __all__ = [
     "RapidReviewDecided",
     "RapidReviewMeetingHeld",
     "RapidReviewReportSubmitted",
+    "RapidReviewWithdrawn",
     "RecommendationsRecorded",
     "ReviewEvent",
     "ReviewerAppointed",
@@ -71,7 +76,7 @@ class IncidentReported(ReviewEvent, ChainedAggregate.Created):
     the case here: a case keeps the rules it started under.
     """
 
-    class_version: ClassVar[int] = 2
+    class_version: ClassVar[int] = 3
     case_ref: str
     partnership: str
     incident_on: date
@@ -80,6 +85,7 @@ class IncidentReported(ReviewEvent, ChainedAggregate.Created):
     abuse_or_neglect: bool
     harm: str
     looked_after: bool
+    care_leaver: bool
     rule_set: str
     variations: dict[str, Any]
     calendar_version: str
@@ -97,6 +103,11 @@ class IncidentReported(ReviewEvent, ChainedAggregate.Created):
         for name in ("rule_set", "variations", "calendar_version", "reported_on"):
             state[name] = initial[name]
         revive_dates(cls, state)
+
+    @classmethod
+    def upcast_v2_v3(cls, state: dict[str, Any]) -> None:
+        """Issue 8: a care leaver's death is notified too; earlier cases were not care leavers."""
+        state["care_leaver"] = False
 
     def apply(self, aggregate: Any) -> None:
         aggregate.applied_keys = {}
@@ -139,10 +150,19 @@ class SecretaryOfStateAndOfstedNotified(StepRecorded):
 
 
 class ThresholdDecided(StepRecorded):
+    """The SIN discussion's decision (meets / does not meet), its rationale and who decided."""
+
+    class_version: ClassVar[int] = 3
     met: bool
     decided_on: date
     rationale: str
     outcome_if_not_met: str | None
+    decided_by: list[str]
+
+    @classmethod
+    def upcast_v2_v3(cls, state: dict[str, Any]) -> None:
+        """Issue 8 records who decided; earlier decisions did not say."""
+        state["decided_by"] = []
 
     def on(self, state: ReviewState) -> None:
         state.on_threshold_decided(self)
@@ -190,12 +210,53 @@ class RapidReviewReportSubmitted(StepRecorded):
 
 
 class PanelResponded(StepRecorded):
+    """The Panel's response. Before issue 8 a challenge reopened the partners'
+    decision (``reopens_decision``, upcast True); since, the decision and its date
+    stand until the partners reply (``ChallengeReplied``)."""
+
+    class_version: ClassVar[int] = 3
     response: str
     received_on: date
     notes: str | None
+    reopens_decision: bool
+
+    @classmethod
+    def upcast_v2_v3(cls, state: dict[str, Any]) -> None:
+        state["reopens_decision"] = True
 
     def on(self, state: ReviewState) -> None:
         state.on_panel_responded(self)
+
+
+class ChallengeReplied(StepRecorded):
+    """The partners' reply to the Panel's challenge (maintain / change the decision)."""
+
+    replied_on: date
+    reply: str
+    decision: str | None
+    rationale: str
+
+    def on(self, state: ReviewState) -> None:
+        state.on_challenge_replied(self)
+
+
+class PanelRequestReceived(StepRecorded):
+    """The Panel asked for more information, or took the case into a national review."""
+
+    received_on: date
+    request: str
+    due_on: date | None
+    notes: str | None
+
+    def on(self, state: ReviewState) -> None:
+        state.on_panel_request_received(self)
+
+
+class PanelInformationSent(StepRecorded):
+    sent_on: date
+
+    def on(self, state: ReviewState) -> None:
+        state.on_panel_information_sent(self)
 
 
 class ReviewerAppointed(StepRecorded):
@@ -232,10 +293,17 @@ class ProgressCheckpointRecorded(StepRecorded):
 
 
 class ClockPaused(StepRecorded):
+    class_version: ClassVar[int] = 3
     clock: str
     paused_on: date
     reason: str
     detail: str
+    panel_told_on: date | None
+
+    @classmethod
+    def upcast_v2_v3(cls, state: dict[str, Any]) -> None:
+        """Issue 8 records when the Panel was told of a pause; earlier pauses did not say."""
+        state["panel_told_on"] = None
 
     def on(self, state: ReviewState) -> None:
         state.on_clock_paused(self)
@@ -294,6 +362,29 @@ class RecommendationsRecorded(StepRecorded):
 
     def on(self, state: ReviewState) -> None:
         state.on_recommendations_recorded(self)
+
+
+class RapidReviewWithdrawn(StepRecorded):
+    """After notification: the criteria were not met after all (reasons, who decided)."""
+
+    withdrawn_on: date
+    reasons: str
+    decided_by: list[str]
+
+    def on(self, state: ReviewState) -> None:
+        state.on_rapid_review_withdrawn(self)
+
+
+class DelayRecorded(StepRecorded):
+    """A non-pausable clock runs late: the reason, and whether the Panel was told."""
+
+    clock: str
+    reported_on: date
+    reason: str
+    panel_told: bool
+
+    def on(self, state: ReviewState) -> None:
+        state.on_delay_recorded(self)
 
 
 class DeadlineReminderSent(DatesRevived, ReviewEvent):

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from domain.calendar import WorkingDayCalendar
+from domain.calendar import WorkingDayCalendar, end_of_day
 from domain.review.commands import (
-    Harm,
     PlanPublication,
     RapidReviewDecision,
+    RecordChallengeReply,
+    RecordPanelNotification,
+    RecordPanelRequest,
     RecordPanelResponse,
     RecordProgressCheckpoint,
     RecordPublication,
@@ -28,7 +30,21 @@ from domain.review.state import Deadline, ReviewState, make_deadline
 from domain.rules import LocalVariations, RuleSet
 from domain.values import Command
 
-__all__ = ["plan_deadlines", "plan_report_deadlines"]
+__all__ = ["plan_deadlines", "plan_report_deadlines", "settle_backdated"]
+
+
+def settle_backdated(opened: list[Deadline], today: date) -> list[Deadline]:
+    """Facts first, then clocks (issue 8): a clock opened after its reminder or due
+    day had passed (a case or step entered after the event) is judged from the end
+    of the recording day, so the facts entered that day are recorded before it
+    reminds or breaches."""
+    settle = end_of_day(today)
+    for d in opened:
+        if d.due_on < today or (
+            d.remind_at is not None and d.remind_at < settle - timedelta(days=1)
+        ):
+            d.judge_from = settle
+    return opened
 
 
 def plan_report_deadlines(
@@ -37,12 +53,12 @@ def plan_report_deadlines(
     """Deadlines opened by the incident report."""
     kw: dict[str, Any] = {"rules": rules, "calendar": calendar, "variations": variations}
     opened = []
-    lac_death = c.looked_after and c.harm is Harm.DIED
     if c.abuse_or_neglect:
         opened.append(make_deadline(key="panel_notification", start=c.aware_on, **kw))
         opened.append(make_deadline(key="partners_informed", start=c.aware_on, **kw))
-    if lac_death:
-        opened.append(make_deadline(key="sos_ofsted_notification", start=c.incident_on, **kw))
+    if c.notice_to_sos_and_ofsted:
+        # 5 working days from the local authority becoming aware, not from the death.
+        opened.append(make_deadline(key="sos_ofsted_notification", start=c.aware_on, **kw))
     return opened
 
 
@@ -55,14 +71,14 @@ def plan_deadlines(
     """The deadlines ``command`` opens (or replaces), computed before the event is triggered."""
     v = state.variations
     kw: dict[str, Any] = {"rules": rules, "calendar": calendar, "variations": v}
+    # The rapid review clock opens when both facts are in: the SIN discussion found
+    # the criteria met, and the Panel was notified (whichever is recorded second).
     if isinstance(command, RecordThresholdDecision) and command.met:
-        assert state.notified_on is not None
-        start = {
-            "notification": state.notified_on,
-            "incident": state.incident_on,
-            "awareness": state.aware_on,
-        }[v.rapid_review_clock_from.value]
-        return [make_deadline(key="rapid_review", start=start, **kw)]
+        if state.notified_on is None:
+            return []
+        return [_rapid_review(state, state.notified_on, **kw)]
+    if isinstance(command, RecordPanelNotification) and state.threshold_met:
+        return [_rapid_review(state, command.notified_on, **kw)]
     if isinstance(command, RequestAgencySummaries):
         return [
             make_deadline(
@@ -74,18 +90,34 @@ def plan_deadlines(
             )
             for r in command.requests
         ]
+    # Completion and publication are two clocks, both from the partners' decision to
+    # initiate the LCSPR; the LCSPR may start before the Panel's answer, and a
+    # challenge never moves the start (Working Together 2023 ch. 5).
+    lcspr_open = "lcspr_final_report" in state.deadlines
     if isinstance(command, SubmitRapidReviewReport):
-        return [make_deadline(key="panel_response", start=command.submitted_on, **kw)]
+        opened = [make_deadline(key="panel_response", start=command.submitted_on, **kw)]
+        if state.decision is RapidReviewDecision.LCSPR and state.decision_on and not lcspr_open:
+            opened += _lcspr(state.decision_on, **kw)
+        return opened
+    if isinstance(command, RecordPanelRequest) and command.due_on is not None:
+        return [
+            make_deadline(
+                key="panel_information", start=command.received_on, due_on=command.due_on, **kw
+            )
+        ]
+    if isinstance(command, RecordChallengeReply):
+        opened = [make_deadline(key="panel_response", start=command.replied_on, **kw)]
+        if command.decision is RapidReviewDecision.LCSPR and not lcspr_open:
+            opened += _lcspr(command.replied_on, **kw)
+        return opened
     if (
         isinstance(command, RecordPanelResponse)
         and command.response == "agrees"
         and state.decision is RapidReviewDecision.LCSPR
         and state.decision_on is not None
+        and not lcspr_open  # a case that submitted its report before issue 8
     ):
-        return [
-            make_deadline(key="lcspr_final_report", start=state.decision_on, **kw),
-            _checkpoint(state.decision_on, **kw),
-        ]
+        return _lcspr(state.decision_on, **kw)
     if isinstance(command, RecordProgressCheckpoint):
         return [_checkpoint(command.held_on, **kw)]
     if isinstance(command, ResumeClock):
@@ -115,6 +147,39 @@ def plan_deadlines(
             notice.late = state.report_sent_on > notice.due_on
         return [notice]
     return []
+
+
+def _lcspr(
+    decided_on: date,
+    *,
+    rules: RuleSet,
+    calendar: WorkingDayCalendar,
+    variations: LocalVariations,
+) -> list[Deadline]:
+    kw: dict[str, Any] = {"rules": rules, "calendar": calendar, "variations": variations}
+    return [
+        make_deadline(key="lcspr_final_report", start=decided_on, **kw),
+        make_deadline(key="publication", start=decided_on, **kw),
+        _checkpoint(decided_on, **kw),
+    ]
+
+
+def _rapid_review(
+    state: ReviewState,
+    notified_on: date,
+    *,
+    rules: RuleSet,
+    calendar: WorkingDayCalendar,
+    variations: LocalVariations,
+) -> Deadline:
+    start = {
+        "notification": notified_on,
+        "incident": state.incident_on,
+        "awareness": state.aware_on,
+    }[variations.rapid_review_clock_from.value]
+    return make_deadline(
+        key="rapid_review", start=start, rules=rules, calendar=calendar, variations=variations
+    )
 
 
 def _checkpoint(

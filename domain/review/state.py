@@ -38,11 +38,26 @@ class Deadline(ClockBase):
     rule_set: str
     owner_role: str
     escalate_to: list[str]
-    status: Literal["open", "met", "cancelled"] = "open"
+    #: "cancelled" only on clocks recorded before issue 8; a statutory clock that
+    #: will not be met closes "not_met" with the reason (``not_met_because``)
+    status: Literal["open", "met", "cancelled", "not_met", "not_required"] = "open"
+    not_met_because: str | None = None
     reminded: bool = False
     breached: bool = False
     breached_at: datetime | None = None
     paused_on: date | None = None
+    #: an expectation (the Panel's response): reminded, never breached or escalated
+    remind_only: bool = False
+    #: the guidance the rule comes from (recorded with the deadline; "" before issue 8)
+    citation: str = ""
+    #: a clock opened after its reminder or due day had passed (a case entered after
+    #: the event) is judged from here, the end of the recording day: the facts
+    #: entered that day come first, so nothing reminds or breaches for a deadline
+    #: they show was met; a breach that did happen is dated at the due instant
+    judge_from: datetime | None = None
+    #: delays recorded on a clock that may not pause (reasons in the events)
+    delays: int = 0
+    delays_told_to_panel: int = 0
 
     @property
     def is_running(self) -> bool:
@@ -56,19 +71,19 @@ class Deadline(ClockBase):
 
     def next_timer(self, now: datetime) -> Timer | None:
         """A reminder while the deadline can still be met, else the breach; None when
-        neither is due (met, cancelled, paused or already breached)."""
+        neither is due (met, cancelled, paused or already breached). A remind-only
+        clock (an expectation, not a duty) never breaches."""
         if self.status != "open" or self.paused_on is not None or self.breached:
             return None
-        if (
-            not self.reminded
-            and self.remind_at is not None
-            and self.remind_at < self.due_at
-            and self.due_at > now
-        ):
-            return Timer(
-                clock=self.key, kind="remind", index=0, at=self.remind_at, due_on=self.due_on
-            )
-        return Timer(clock=self.key, kind="breach", index=0, at=self.due_at, due_on=self.due_on)
+        settle = self.judge_from
+        if not self.reminded and self.remind_at is not None and self.due_at > now:
+            at = self.remind_at if settle is None else max(self.remind_at, settle)
+            if at < self.due_at:
+                return Timer(clock=self.key, kind="remind", index=0, at=at, due_on=self.due_on)
+        if self.remind_only:
+            return None
+        at = self.due_at if settle is None else max(self.due_at, settle)
+        return Timer(clock=self.key, kind="breach", index=0, at=at, due_on=self.due_on)
 
 
 def make_deadline(
@@ -103,6 +118,8 @@ def make_deadline(
         calendar_version=calendar.version,
         owner_role=rule.owner_role,
         escalate_to=list(rule.escalate_to),
+        remind_only=rule.remind_only,
+        citation=rule.citation,
     )
 
 
@@ -125,10 +142,14 @@ class ReviewState(BaseModel):
     child_count: int
     harm: Harm
     looked_after: bool
+    care_leaver: bool = False
     notified_on: date | None = None
     partners_informed_on: date | None = None
     sos_ofsted_notified_on: date | None = None
     threshold_met: bool | None = None
+    threshold_decided_on: date | None = None
+    summaries_requested_on: date | None = None
+    publication_declined_on: date | None = None
     agencies: dict[str, date | None] = Field(default_factory=dict)
     meeting_on: date | None = None
     decision: RapidReviewDecision | None = None
@@ -136,6 +157,10 @@ class ReviewState(BaseModel):
     report_submitted_on: date | None = None
     panel_response: str | None = None
     challenges: int = 0
+    #: the Panel's requests for more information
+    panel_requests: int = 0
+    #: a Panel challenge awaits the partners' reply (the decision and its date stand)
+    challenged: bool = False
     reviewer_appointed_on: date | None = None
     tor_agreed_on: date | None = None
     bodies_informed: list[str] = Field(default_factory=list)
@@ -153,7 +178,9 @@ class ReviewState(BaseModel):
     def opened_by(cls, e: events.IncidentReported) -> ReviewState:
         """The state of a case just reported (from the opening event's own fields)."""
         harm = Harm(e.harm)
-        lac_death_only = e.looked_after and harm is Harm.DIED and not e.abuse_or_neglect
+        lac_death_only = (
+            (e.looked_after or e.care_leaver) and harm is Harm.DIED and not e.abuse_or_neglect
+        )
         return cls(
             case_ref=e.case_ref,
             partnership=e.partnership,
@@ -167,6 +194,7 @@ class ReviewState(BaseModel):
             child_count=len(e.child_refs),
             harm=harm,
             looked_after=e.looked_after,
+            care_leaver=e.care_leaver,
         )
 
     # ----------------------------------------------------------------- queries
@@ -213,9 +241,9 @@ class ReviewState(BaseModel):
 
     # ------------------------------------------------------------------ guards
 
-    def check(self, command: Command, today: date) -> None:
+    def check(self, command: Command, today: date, *, before_issue_8: bool = False) -> None:
         """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
-        check_rules(self, command, today)
+        check_rules(self, command, today, before_issue_8=before_issue_8)
 
     # --------------------------------------------------------------- mutations
     # Called only by the aggregate's events: they set state from the event's
@@ -234,6 +262,19 @@ class ReviewState(BaseModel):
                 # stays in the history; the deadline itself was met.
                 d.breached = False
 
+    def not_met(self, key: str, because: str) -> None:
+        """Close an open clock as not met, with the recorded reason (never "cancelled")."""
+        d = self.deadlines.get(key)
+        if d is not None and d.status == "open":
+            d.status, d.not_met_because, d.paused_on = "not_met", because, None
+
+    def not_required(self, key: str, because: str) -> None:
+        """Close an open clock whose duty fell away (a notification the SIN discussion
+        found not needed; a notice for a report not published), with the reason."""
+        d = self.deadlines.get(key)
+        if d is not None and d.status == "open":
+            d.status, d.not_met_because, d.paused_on = "not_required", because, None
+
     def cancel_open(self) -> list[str]:
         keys = []
         for d in self.deadlines.values():
@@ -243,12 +284,30 @@ class ReviewState(BaseModel):
         return keys
 
     def close(self, outcome: str) -> None:
+        """Close the case. Nothing closes silently (issue 8): a statutory clock still
+        open shows "not met" with the recorded outcome (the closing step names who
+        decided and why); only non-statutory clocks (agency summaries, checkpoints,
+        the Panel's response) are cancelled."""
         self.stage, self.outcome = Stage.CLOSED, outcome
+        for d in self.deadlines.values():
+            if d.status == "open" and d.statutory:
+                self.not_met(d.key, f"case closed: {outcome}")
         self.cancel_open()
 
     def on_panel_notified(self, c: events.PanelNotified) -> None:
         self.notified_on = c.notified_on
         self.meet("panel_notification", c.notified_on)
+        if self.threshold_met:
+            self.stage = Stage.RAPID_REVIEW
+
+    def on_rapid_review_withdrawn(self, c: events.RapidReviewWithdrawn) -> None:
+        self.not_met("rapid_review", "withdrawn: the criteria were not met after all")
+        self.close("withdrawn after notification: the criteria were not met after all")
+
+    def on_delay_recorded(self, c: events.DelayRecorded) -> None:
+        d = self.deadlines[c.clock]
+        d.delays += 1
+        d.delays_told_to_panel += int(c.panel_told)
 
     def on_partners_informed(self, c: events.PartnersInformed) -> None:
         self.partners_informed_on = c.informed_on
@@ -263,10 +322,15 @@ class ReviewState(BaseModel):
             self.close("looked-after child death notified to the Secretary of State and Ofsted")
 
     def on_threshold_decided(self, c: events.ThresholdDecided) -> None:
-        self.threshold_met = c.met
+        self.threshold_met, self.threshold_decided_on = c.met, c.decided_on
         if c.met:
-            self.stage = Stage.RAPID_REVIEW
-        elif c.outcome_if_not_met == "case_based_review":
+            # Before the notification the case waits for it; the rapid review
+            # starts with the notification (automatic from then on).
+            if self.notified_on is not None:
+                self.stage = Stage.RAPID_REVIEW
+            return
+        self.not_required("panel_notification", "the SIN discussion found the criteria not met")
+        if c.outcome_if_not_met == "case_based_review":
             self.close("threshold not met: non-statutory multi-agency case-based review")
         else:
             self.close("threshold not met: closed with reasons")
@@ -274,6 +338,8 @@ class ReviewState(BaseModel):
     def on_agency_summaries_requested(self, c: events.AgencySummariesRequested) -> None:
         for r in c.requests:
             self.agencies[str(r["agency"])] = None
+        if self.summaries_requested_on is None:
+            self.summaries_requested_on = c.requested_on
 
     def on_agency_summary_received(self, c: events.AgencySummaryReceived) -> None:
         self.agencies[c.agency] = c.received_on
@@ -295,8 +361,12 @@ class ReviewState(BaseModel):
     def on_panel_responded(self, c: events.PanelResponded) -> None:
         self.panel_response = c.response
         self.meet("panel_response", c.received_on)
-        if c.response == "challenges":
-            # The decision is reopened: a revised decision and report are needed.
+        if c.response == "challenges" and not c.reopens_decision:
+            # Issue 8: the partners' decision and its date stand; they reply.
+            self.challenges += 1
+            self.challenged = True
+        elif c.response == "challenges":
+            # Before issue 8: the decision was reopened (a revised decision and report).
             self.challenges += 1
             self.stage, self.decision, self.decision_on = Stage.RAPID_REVIEW, None, None
             self.report_submitted_on = None
@@ -306,6 +376,32 @@ class ReviewState(BaseModel):
             self.close("referred for a national review; the Panel agreed")
         else:
             self.close("no further review; the Panel agreed")
+
+    def on_challenge_replied(self, c: events.ChallengeReplied) -> None:
+        self.challenged = False
+        if c.reply == "change" and c.decision is not None:
+            was_lcspr = self.decision is RapidReviewDecision.LCSPR
+            self.decision, self.decision_on = RapidReviewDecision(c.decision), c.replied_on
+            if was_lcspr and self.decision is not RapidReviewDecision.LCSPR:
+                because = "the partners changed their decision after the Panel's challenge"
+                self.not_met("lcspr_final_report", because)
+                self.not_met("publication", because)
+                d = self.deadlines.get("lcspr_checkpoint")
+                if d is not None and d.status == "open":
+                    d.status = "cancelled"
+
+    def on_panel_request_received(self, c: events.PanelRequestReceived) -> None:
+        if c.request == "more_information":
+            self.panel_requests += 1
+            return
+        # A national review: the local review's clocks stop, not met, with the reason.
+        because = "the national Panel took the case into a national review"
+        for key in ("lcspr_final_report", "publication", "publication_notice"):
+            self.not_met(key, because)
+        self.close("taken into a national review by the national Panel")
+
+    def on_panel_information_sent(self, c: events.PanelInformationSent) -> None:
+        self.meet("panel_information", c.sent_on)
 
     def on_reviewer_appointed(self, c: events.ReviewerAppointed) -> None:
         self.reviewer_appointed_on = c.appointed_on
@@ -344,14 +440,15 @@ class ReviewState(BaseModel):
 
     def on_published(self, c: events.Published) -> None:
         self.published_on = c.published_on
+        self.meet("publication", c.published_on)
         if self.publication_planned_on is None:
             self.publication_planned_on = c.published_on
 
     def on_publication_declined(self, c: events.PublicationDeclined) -> None:
-        self.publication_declined = True
-        d = self.deadlines.get("publication_notice")
-        if d is not None and d.status == "open":
-            d.status = "cancelled"
+        self.publication_declined, self.publication_declined_on = True, c.decided_on
+        # Never "cancelled" (issue 8): the clocks show why they were not met.
+        self.not_met("publication", "decided not to publish; reasons recorded")
+        self.not_required("publication_notice", "the report is not published")
 
     def on_recommendations_recorded(self, c: events.RecommendationsRecorded) -> None:
         self.recommendations += len(c.recommendations)

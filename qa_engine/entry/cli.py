@@ -89,8 +89,17 @@ def render_state(state: ReviewState, today: date) -> str:
                 status = f"{left} working days left"
         elif d.status == "met":
             status = f"met {d.met_on}" + (" (LATE)" if d.late else "")
+        elif d.status == "not_met":
+            status = f"not met: {d.not_met_because}"
+        elif d.status == "not_required":
+            status = f"not required: {d.not_met_because}"
         else:
             status = "cancelled"
+        if d.delays:
+            plural = "s" if d.delays != 1 else ""
+            status += (
+                f"; {d.delays} delay{plural} recorded ({d.delays_told_to_panel} told the Panel)"
+            )
         lines.append(f"  {d.label:<68} due {d.due_on}  {status}")
     breaches = [d for d in state.deadlines.values() if d.breached]
     if breaches:

@@ -155,6 +155,7 @@ async def seed_demo(
                         "paused_on": t - d(days=7),
                         "reason": "criminal_proceedings",
                         "detail": "Trial listed; reviewer may not interview witnesses.",
+                        "panel_told_on": t - d(days=7),
                     },
                 ),
             ],

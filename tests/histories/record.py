@@ -14,6 +14,19 @@ Writes, beside this file, one ``<scenario>.json`` per scenario:
   (continue-as-new patch marker) that continued as new past its history limit;
 - ``review_challenged_decision``: the Panel challenges a no-further-review decision;
   the decision is revised and resubmitted, and the Panel agrees.
+- ``review_sin_first_withdrawn`` (issue 8, patch ``review-rules-issue-8``): the SIN
+  discussion first (meets, who decided), then the notification; the rapid review's
+  delay is recorded with the Panel told; a recorded withdrawal closes the case.
+
+- ``review_challenge_maintained`` (issue 8): the partners decide on an LCSPR; the
+  LCSPR starts before the Panel's answer (reviewer appointed); the Panel challenges,
+  the partners maintain their decision (its date stands), the Panel agrees.
+
+``review_threshold_not_met`` and ``review_challenged_decision`` were recorded before
+issue 8 (the first records "not met" after the notification; the second a challenge
+that reopened the decision) (notification first, then
+"not met"): today's rules refuse that order, so it cannot be re-recorded; the
+committed file proves such runs still replay.
 
 Run it only when the workflow changes on purpose (and add a patch/version gate if
 running workflows must survive the change); the replay test exists to catch the
@@ -253,12 +266,82 @@ async def review_run1_continued(env: WorkflowEnvironment, client: Client, queue:
     (HERE / "review_run1_continued.json").write_text(history.to_json())
 
 
+async def review_sin_first_withdrawn(env: WorkflowEnvironment, client: Client, queue: str) -> None:
+    t0 = await today_of(env)
+    _, h = await start_case(client, queue, t0, ref="REPLAY-SIN-1")
+    await env.sleep(timedelta(days=1))
+    t1 = await today_of(env)
+    await step(
+        h,
+        "record_threshold_decision",
+        met=True,
+        decided_on=t1,
+        rationale="serious harm, neglect suspected",
+        decided_by=["LA lead", "ICB lead", "Police lead"],
+    )
+    await step(h, "record_panel_notification", notified_on=t1)
+    await step(
+        h,
+        "record_delay",
+        clock="rapid_review",
+        reported_on=t1,
+        reason="police disclosure awaited",
+        panel_told=True,
+    )
+    await step(
+        h,
+        "record_withdrawal",
+        withdrawn_on=t1,
+        reasons="no abuse or neglect after all",
+        decided_by=["LA lead", "ICB lead", "Police lead"],
+    )
+    await h.result()
+    (HERE / "review_sin_first_withdrawn.json").write_text((await h.fetch_history()).to_json())
+
+
+async def review_challenge_maintained(env: WorkflowEnvironment, client: Client, queue: str) -> None:
+    t0 = await today_of(env)
+    _, h = await start_case(client, queue, t0, ref="REPLAY-CHAL-2")
+    await step(h, "record_threshold_decision", met=True, decided_on=t0, rationale="criteria met")
+    await step(h, "record_panel_notification", notified_on=t0)
+    await step(h, "record_partners_informed", informed_on=t0)
+    await step(
+        h,
+        "request_agency_summaries",
+        requested_on=t0,
+        requests=[{"agency": "POLICE", "due_on": working_day(t0 + timedelta(days=3))}],
+    )
+    await step(h, "record_agency_summary", agency="POLICE", received_on=t0)
+    await step(h, "record_rapid_review_meeting", held_on=t0, agencies_present=["LA", "POLICE"])
+    await step(
+        h, "record_rapid_review_decision", decision="lcspr", decided_on=t0, rationale="learning"
+    )
+    await step(h, "submit_rapid_review_report", submitted_on=t0)
+    await step(h, "appoint_reviewer", reviewer="Independent reviewer", appointed_on=t0)
+    await env.sleep(timedelta(days=5))
+    t1 = await today_of(env)
+    await step(
+        h,
+        "record_panel_response",
+        response="challenges",
+        received_on=t1,
+        notes="Panel asks whether a national review fits better",
+    )
+    await step(
+        h, "record_challenge_reply", replied_on=t1, reply="maintain", rationale="local learning"
+    )
+    await step(h, "record_panel_response", response="agrees", received_on=t1)
+    (HERE / "review_challenge_maintained.json").write_text((await h.fetch_history()).to_json())
+
+
 SCENARIOS: dict[str, Scenario] = {
     "review_run1_continued": review_run1_continued,
     "review_full_path": review_full_path,
     "review_threshold_not_met": review_threshold_not_met,
     "review_lac_death": review_lac_death,
     "review_challenged_decision": review_challenged_decision,
+    "review_sin_first_withdrawn": review_sin_first_withdrawn,
+    "review_challenge_maintained": review_challenge_maintained,
 }
 
 

@@ -257,13 +257,17 @@ class ClockedWorkflow(Generic[S]):
 
     async def _step(self, step: str, command: Command) -> S:
         async with self._lock:
-            self._validate(command)  # re-check: another step may have landed meanwhile
+            self._recheck(command)  # another step may have landed meanwhile
             update = workflow.current_update_info()
             step_id = update.id if update is not None else str(workflow.uuid4())
             key = f"{workflow.info().workflow_id}/{step_id}"
             self._state = await self._activity(step, self._step_input(step, command, key))
             self._publish()
             return self._state
+
+    def _recheck(self, command: Command) -> None:
+        """A step's rules, checked again under the lock before its activity runs."""
+        self._validate(command)
 
     def _validate(self, command: Command) -> None:
         if self._state is None:

@@ -108,25 +108,17 @@ class ReviewWorkflow(ClockedWorkflow[ReviewState]):
             at=workflow.now(),
         )
 
-    async def _step(self, step: str, command: Command) -> ReviewState:
-        """The base's step, with its re-check under the rules the step was recorded by:
-        a step recorded before issue 8 replays under the rules then (validators do
-        not run on replay, so a new update is always validated under today's)."""
-        async with self._lock:
-            if workflow.patched(RULES_ISSUE_8) or self._state is None:
-                self._validate(command)
-            else:
-                assert self._state is not None
-                try:
-                    self._state.check(command, self._today(), before_issue_8=True)
-                except DomainError as e:
-                    raise rejected(e) from None
-            update = workflow.current_update_info()
-            step_id = update.id if update is not None else str(workflow.uuid4())
-            key = f"{workflow.info().workflow_id}/{step_id}"
-            self._state = await self._activity(step, self._step_input(step, command, key))
-            self._publish()
-            return self._state
+    def _recheck(self, command: Command) -> None:
+        """The base's re-check, under the rules the step was recorded by: a step
+        recorded before issue 8 replays under the rules then (validators do not run
+        on replay, so a new update is always validated under today's)."""
+        if workflow.patched(RULES_ISSUE_8) or self._state is None:
+            self._validate(command)
+            return
+        try:
+            self._state.check(command, self._today(), before_issue_8=True)
+        except DomainError as e:
+            raise rejected(e) from None
 
     def _step_input(self, step: str, command: Command, key: str) -> Any:
         assert self._state is not None

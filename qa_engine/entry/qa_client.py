@@ -70,8 +70,12 @@ RecordRow = WorkflowRow
 
 
 class QaClient:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(
+        self, client: Client, task_queue: str, *, step_deadline: float | None = None
+    ) -> None:
+        """``step_deadline``: seconds a step waits for its answer (``Unavailable`` after)."""
         self.client, self.task_queue = client, task_queue
+        self.step_deadline = step_deadline
 
     async def plan_audit(self, plan: PlanAudit, *, wait_seconds: float = 30) -> AuditState:
         """Start the audit's workflow and wait until the plan is recorded."""
@@ -136,6 +140,7 @@ class QaClient:
                 life.state_type,
                 f"{kind} {ref}",
                 request_id=request_id,
+                deadline=self.step_deadline,
             )
             return result
 

@@ -36,8 +36,12 @@ class CaseRow(BaseModel):
 
 
 class ReviewClient:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(
+        self, client: Client, task_queue: str, *, step_deadline: float | None = None
+    ) -> None:
+        """``step_deadline``: seconds a step waits for its answer (``Unavailable`` after)."""
         self.client, self.task_queue = client, task_queue
+        self.step_deadline = step_deadline
 
     async def report(self, report: ReportIncident, *, wait_seconds: float = 30) -> ReviewState:
         """Start the case's workflow and wait until the incident is recorded."""
@@ -79,6 +83,7 @@ class ReviewClient:
                 f"case {case_ref}",
                 ref_field="case_ref",
                 request_id=request_id,
+                deadline=self.step_deadline,
             )
 
         return await self._on_case(partnership, case_ref, send)

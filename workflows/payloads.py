@@ -10,7 +10,10 @@ what a command that fails its rules means where it is decoded.
   value that breaks a rule is an ``InvalidInput`` refusal naming the field and rule
   (non-retryable), not an anonymous decoding failure: the caller's update is
   rejected with nothing recorded and the CLI exits 2.
-- Anywhere else (a client decoding a result) the pydantic error is raised as is.
+- Anywhere else the value was written by this system and is decoded tolerantly
+  too: a client reading a result, and a workflow's start input (the SDK decodes it
+  before the workflow's event loop runs, so replay cannot be told from a first run;
+  a new record's opening is checked again, strictly, by the activity that records it).
 """
 
 from __future__ import annotations
@@ -41,11 +44,10 @@ class StoredTolerantJsonConverter(PydanticJSONPlainPayloadConverter):
         try:
             return super().from_payload(payload, type_hint)
         except ValidationError as e:
-            if workflow.in_workflow() and workflow.unsafe.is_replaying():
+            live = workflow.in_workflow() and not workflow.unsafe.is_replaying()
+            if not live and not activity.in_activity():
                 adapter: TypeAdapter[Any] = TypeAdapter(type_hint if type_hint else Any)
                 return adapter.validate_json(payload.data, context=REPLAYING_STORED)
-            if not (workflow.in_workflow() or activity.in_activity()):
-                raise
             field, rule, message = invalid_input(e)
             raise ApplicationError(
                 f"{field}: {message}",

@@ -50,6 +50,7 @@ from qa_engine.entry.cli_common import (
     records_table,
     request_id_of,
     tenant_of,
+    terminal_safe,
 )
 
 __all__ = ["main"]
@@ -407,7 +408,7 @@ def _unavailable(out: Output, e: BaseException, key: str | None) -> int:
             + "\n"
         )
         return EXIT_INFRA
-    sys.stderr.write(f"unavailable: {message}\n")
+    sys.stderr.write(f"unavailable: {terminal_safe(message)}\n")
     if key is not None:
         sys.stderr.write(
             f"  the outcome is unknown: re-run the same command (or add --request-id {key});"
@@ -449,7 +450,8 @@ def _error(out: Output, label: str, e: DomainError, code: int) -> int:
             for x in (f"field {e.field}" if e.field else "", f"rule {e.rule}" if e.rule else "")
             if x
         )
-        sys.stderr.write(f"{label}: {e.message}" + (f" [{where}]" if where else "") + "\n")
+        line = f"{label}: {e.message}" + (f" [{where}]" if where else "")
+        sys.stderr.write(terminal_safe(line) + "\n")
     return code
 
 
@@ -468,7 +470,8 @@ def _invalid(e: ValidationError, out: Output) -> int:
         )
     else:
         for p in problems:
-            sys.stderr.write(f"invalid: {p['field']}: {p['message']} [rule {p['rule']}]\n")
+            line = f"invalid: {p['field']}: {p['message']} [rule {p['rule']}]"
+            sys.stderr.write(terminal_safe(line) + "\n")
     return EXIT_INVALID
 
 

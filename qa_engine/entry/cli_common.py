@@ -17,6 +17,7 @@ import re
 import sys
 import types
 import typing
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -51,9 +52,34 @@ __all__ = [
     "request_id_of",
     "scope_of",
     "tenant_of",
+    "terminal_safe",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_INFRA = 0, 1, 2, 3, 4
+
+
+#: bidirectional embeddings, overrides, isolates and marks (as ``domain.values`` refuses)
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` as it may reach a terminal: control characters (ANSI escapes, carriage
+    returns, NUL, ...), line/paragraph separators, lone surrogates and bidirectional
+    controls shown as visible escapes (``\\x1b``, ``\\r``, ``\\u202e``); newlines and
+    tabs kept. Data stored before the entry rules (``domain.values.clean_text``) may
+    hold any of them: printed raw they could rewrite the screen or reorder a line."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in "\n\t":
+            out.append(ch)
+        elif ch in _BIDI or unicodedata.category(ch) in {"Cc", "Zl", "Zp", "Cs"}:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class Output:
@@ -61,6 +87,7 @@ class Output:
         self.as_json = as_json
 
     def data(self, obj: Any, human: Callable[[], str]) -> None:
+        """Print ``obj`` (``--json``) or its human rendering, made terminal-safe."""
         if self.as_json:
             payload = obj.model_dump(mode="json") if isinstance(obj, BaseModel) else obj
             sys.stdout.write(
@@ -68,7 +95,7 @@ class Output:
                 + "\n"
             )
         else:
-            sys.stdout.write(human() + "\n")
+            sys.stdout.write(terminal_safe(human()) + "\n")
 
 
 def _json_default(o: Any) -> Any:

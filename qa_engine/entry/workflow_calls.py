@@ -212,7 +212,7 @@ async def send_step(
     token = _NOT_AFTER.set(datetime.now(UTC) + timedelta(seconds=wait))
     try:
         result: T = await asyncio.wait_for(
-            handle.execute_update(step, command, id=request_id, result_type=state_type), wait
+            _send_until_answered(handle, step, command, request_id, state_type), wait
         )
     except WorkflowUpdateFailedError as e:
         raise _refusal(e.cause, ref_field) from None
@@ -238,6 +238,25 @@ async def send_step(
     finally:
         _NOT_AFTER.reset(token)
     return result
+
+
+async def _send_until_answered(
+    handle: Any, step: str, command: BaseModel, request_id: str | None, state_type: type[T]
+) -> T:
+    """Send the update; when an earlier send of the same request id reached a worker
+    only after its own caller gave up, that one was refused (``request_expired``) and
+    nothing was recorded, so this caller sends it again (its own deadline applies)."""
+    while True:
+        try:
+            result: T = await handle.execute_update(
+                step, command, id=request_id, result_type=state_type
+            )
+            return result
+        except WorkflowUpdateFailedError as e:
+            cause = e.cause
+            if not (isinstance(cause, ApplicationError) and cause.type == "RequestExpired"):
+                raise
+            await asyncio.sleep(0.1)
 
 
 _REFUSALS: dict[str, type[DomainError]] = {

@@ -311,7 +311,7 @@ async def _no_worker(client: Client, workflow_id: str) -> str:
     ]
     if not fresh:
         return f"no worker is polling the task queue {queue}"
-    return f"{len(fresh)} worker(s) polling {queue} did not finish it in time"
+    return f"a worker polled the task queue {queue} recently but did not answer (busy, or stopped)"
 
 
 async def query_state(

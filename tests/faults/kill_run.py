@@ -229,12 +229,19 @@ class Fleet:
         return r
 
 
-async def _chaos(fleet: Fleet, figures: Figures, stop: asyncio.Event, rng: random.Random) -> None:
-    """Kill a process every 1-4 s (worker most often), restart it 0.5-3 s later."""
+async def _chaos(
+    fleet: Fleet,
+    figures: Figures,
+    stop: asyncio.Event,
+    rng: random.Random,
+    pause: tuple[float, float],
+) -> None:
+    """Kill a process every ``pause`` seconds (the worker most often), restart it
+    0.5-3 s later."""
     weights = {"worker": 0.75, "projections": 0.18, "server": 0.07}
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), rng.uniform(1, 4))
+            await asyncio.wait_for(stop.wait(), rng.uniform(*pause))
         if stop.is_set():
             return
         name = rng.choices(list(weights), list(weights.values()))[0]
@@ -310,6 +317,7 @@ async def run(
     concurrency: int = 4,
     seed: int = 11,
     budget: float = 180,
+    pause: tuple[float, float] = (1, 4),
 ) -> Figures:
     """One fault run over ``cases`` cases; returns its figures."""
     rng = random.Random(seed)
@@ -328,7 +336,7 @@ async def run(
             e for e, _ in _events(settings, "KILL-BASE") if not any(c in e for c in CLOCK_EVENTS)
         }
         stop = asyncio.Event()
-        chaos = asyncio.create_task(_chaos(fleet, figures, stop, rng))
+        chaos = asyncio.create_task(_chaos(fleet, figures, stop, rng, pause))
         queue = [(f"KILL-{n:04d}", n) for n in range(1, cases + 1)]
 
         async def lane() -> None:

@@ -137,7 +137,7 @@ def case_commands(ref: str, n: int) -> list[list[str]]:
 class Fleet:
     """The dev server, the worker and the projection runner as killable processes."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, deadline: float) -> None:
         self.data_dir = data_dir
         self.port = _port()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -150,7 +150,7 @@ class Fleet:
             "QA_ACTOR_NAME": "Casey Clerk",
             "QA_ACTOR_ROLE": "partnership business manager",
             "QA_LOG_LEVEL": "ERROR",
-            "QA_STEP_DEADLINE_SECONDS": "8",
+            "QA_STEP_DEADLINE_SECONDS": str(deadline),
             "QA_PROJECTION_POLL_SECONDS": "0.5",
         }
         self.log = open(data_dir / "fleet.log", "ab")  # noqa: SIM115 (closed in stop_all)
@@ -318,12 +318,13 @@ async def run(
     seed: int = 11,
     budget: float = 180,
     pause: tuple[float, float] = (1, 4),
+    deadline: float = 8,
 ) -> Figures:
     """One fault run over ``cases`` cases; returns its figures."""
     rng = random.Random(seed)
     figures = Figures(cases=cases)
     started = time.monotonic()
-    fleet = Fleet(data_dir)
+    fleet = Fleet(data_dir, deadline)
     settings = Settings(data_dir=data_dir)
     try:
         fleet.start("server")

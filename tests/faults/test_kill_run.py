@@ -18,7 +18,9 @@ pytestmark = pytest.mark.integration
 
 
 async def test_kills_lose_nothing_duplicate_nothing_wedge_nothing(tmp_path: Path) -> None:
-    figures = await run(tmp_path, cases=1, concurrency=1, seed=3, budget=120, pause=(1.5, 4))
+    figures = await run(
+        tmp_path, cases=1, concurrency=1, seed=3, budget=120, pause=(2.5, 5), deadline=4
+    )
     print(figures.line())
     assert sum(figures.kills.values()) > 0  # faults were injected
     assert (figures.lost, figures.duplicated, figures.wedged) == (0, 0, 0), figures.problems

@@ -43,8 +43,11 @@ class ReviewClient:
         self.client, self.task_queue = client, task_queue
         self.step_deadline = step_deadline
 
-    async def report(self, report: ReportIncident, *, wait_seconds: float = 30) -> ReviewState:
-        """Start the case's workflow and wait until the incident is recorded."""
+    async def report(
+        self, report: ReportIncident, *, wait_seconds: float | None = None
+    ) -> ReviewState:
+        """Start the case's workflow and wait until the incident is recorded (at most
+        ``wait_seconds``, default the step deadline, else 30 s)."""
         return await start_and_wait(
             self.client,
             "ReviewWorkflow",
@@ -55,7 +58,7 @@ class ReviewClient:
             partnership=report.partnership,
             what="case",
             state_type=ReviewState,
-            wait_seconds=wait_seconds,
+            wait_seconds=wait_seconds or self.step_deadline or 30,
             ref_field="case_ref",
         )
 

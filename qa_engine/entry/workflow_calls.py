@@ -183,9 +183,13 @@ async def start_and_wait(
             err.field = details.get("field") or err.field
             err.rule = details.get("rule") or err.rule
         raise err from None
-    except TimeoutError:
-        raise TimeoutError(
-            f"{what} {ref} was not recorded within {wait_seconds}s: is a worker running?"
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise Unavailable(
+            f"{what} {ref} was not recorded within {wait_seconds:g}s: is a worker running? "
+            "If it reached Temporal it is recorded when a worker starts; re-running "
+            "answers that it already exists",
+            request_id=None,
+            sent=True,
         ) from None
     return result
 

@@ -17,8 +17,8 @@ After each committed write the newest ``(notification_id, log_mac)`` is written 
 an **anchor file** outside the database (``<data_dir>/ledger-anchor.json``), MACed,
 replaced atomically and only moved forwards under a file lock, one entry per store
 location and one per store identity (the first sealed row's log MAC, so a copy
-restored elsewhere finds its anchor); ``verify`` compares the log's head with it, so truncating the tail of the
-log (events and ledger rows) is detected.
+restored elsewhere finds its anchor); ``verify`` compares the log's head with it, so
+truncating the tail of the log (events and ledger rows) is detected.
 
 A store written before the ledger existed (events, no ledger rows) is **adopted** on
 first start: each stream's legacy hash chain (the domain's ``prev_hash``/``hash``,

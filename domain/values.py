@@ -29,7 +29,11 @@ recorded when it fails. The rules, each named in the error it raises:
     letters (``JohnSmith2015``, ``Ava-2019``) could be a name and is refused.
 
 These rules apply to commands only: stored events keep their own plain types and
-load without them, so tightening a rule never stops a record loading.
+load without them, so tightening a rule never stops a record loading. A command
+stored in a Temporal history (an update's arguments) is decoded again when the
+workflow replays: validated under ``REPLAYING_STORED`` (a pydantic validation
+context), the four rules above let through what an earlier release accepted, so a
+history recorded before a rule was tightened still replays.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
 )
 from pydantic_core import PydanticCustomError
 
@@ -54,6 +59,7 @@ __all__ = [
     "AGENCIES",
     "FIRST_DAY",
     "LAST_DAY",
+    "REPLAYING_STORED",
     "Actor",
     "AgencyCode",
     "CaseRef",
@@ -80,6 +86,15 @@ _ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ALLOWED_CONTROLS = frozenset("\n\t")
 
+#: The validation context of a command decoded from a stored Temporal history: the
+#: value rules above (``iso_date``, ``date_in_calendar_range``, ``clean_text``,
+#: ``child_ref_pattern``) are not applied again to what was accepted when recorded.
+REPLAYING_STORED: dict[str, bool] = {"replaying_stored": True}
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and info.context.get("replaying_stored") is True
+
 
 def _case_ref(value: str) -> str:
     value = value.strip().upper()
@@ -91,9 +106,9 @@ def _case_ref(value: str) -> str:
     return value
 
 
-def _child_ref(value: str) -> str:
+def _child_ref(value: str, info: ValidationInfo) -> str:
     value = value.strip().upper()
-    if not _CHILD_REF.match(value):
+    if not _CHILD_REF.match(value) and not _stored(info):
         raise PydanticCustomError(
             "child_ref_pattern",
             "a child reference must be pseudonymous: one letter, a hyphen, an optional "
@@ -102,8 +117,10 @@ def _child_ref(value: str) -> str:
     return value
 
 
-def _day_shape(value: Any) -> Any:
+def _day_shape(value: Any, info: ValidationInfo) -> Any:
     """Only ``date`` values and ``YYYY-MM-DD`` strings are days (rule ``iso_date``)."""
+    if _stored(info):
+        return value
     if isinstance(value, datetime):
         raise PydanticCustomError("iso_date", "a day is a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, date):
@@ -124,8 +141,8 @@ def _day_shape(value: Any) -> Any:
     )
 
 
-def _day_range(value: date) -> date:
-    if not FIRST_DAY <= value <= LAST_DAY:
+def _day_range(value: date, info: ValidationInfo) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY and not _stored(info):
         raise PydanticCustomError(
             "date_in_calendar_range",
             "{day} is outside the dates the working-day calendar can count deadlines "
@@ -160,7 +177,11 @@ def clean_text(value: str) -> str:
     return value
 
 
-_Text = AfterValidator(clean_text)
+def _text(value: str, info: ValidationInfo) -> str:
+    return value if _stored(info) else clean_text(value)
+
+
+_Text = AfterValidator(_text)
 
 CaseRef = Annotated[str, AfterValidator(_case_ref)]
 ChildRef = Annotated[str, AfterValidator(_child_ref)]

@@ -17,6 +17,7 @@ from projections.review import ReviewLifecycle
 from projections.runner import Projection, ProjectionRunner
 from projections.views import (
     AuditTrailProjection,
+    FoldingProjection,
     OversightProjection,
     Sealer,
     TimelinessProjection,
@@ -42,12 +43,16 @@ def sealer_for(app: Application[Any]) -> Sealer:
 
 def build_projections(app: Application[Any]) -> list[Projection]:
     lcs = lifecycles()
-    return [
+    sealer = sealer_for(app)
+    projections: list[FoldingProjection] = [
         OversightProjection(lcs),
-        AuditTrailProjection(lcs, sealer_for(app)),
+        AuditTrailProjection(lcs, sealer),
         TimelinessProjection(lcs),
         OutboxProjection(lcs),
     ]
+    for p in projections:
+        p.state_sealer = sealer  # folded states hold what the events encrypt
+    return list(projections)
 
 
 def build_runner(app: Application[Any], *, batch_size: int = 500) -> ProjectionRunner:

@@ -194,9 +194,9 @@ def trail(
         TrailRow(
             version=r["version"],
             when=datetime.fromisoformat(r["recorded_at"]),
-            who=r["who_name"],
+            who=str(sealer.unseal(r["who_name"])),
             role=r["who_role"],
-            what=r["what"],
+            what=str(sealer.unseal(r["what"])),
             why=sealer.unseal(r["why"]),
         )
         for r in rows

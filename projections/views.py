@@ -38,10 +38,12 @@ _CHUNK = 400
 
 
 class Sealer:
-    """Encrypts free text written to views with the event store's cipher, when one is set.
+    """Encrypts what views hold of a record with the event store's cipher, when one is set.
 
-    The reasons recorded for decisions can describe a child's circumstances: they are
-    encrypted at rest in the events, so they stay encrypted in the views too.
+    The reasons recorded for decisions can describe a child's circumstances, and the
+    trail names people: they are encrypted at rest in the events, so they stay
+    encrypted in the views too (the trail's who, what and why, and each projection's
+    folded per-record state). A row written before it was sealed reads as it is.
     """
 
     PREFIX = "aes:"
@@ -68,6 +70,9 @@ class FoldingProjection(Projection):
     def __init__(self, lifecycles: Sequence[Lifecycle]) -> None:
         self.lifecycles = list(lifecycles)
         self._by_kind = {lc.kind: lc for lc in self.lifecycles}
+        #: seals the folded states in ``projection_state`` (they hold child
+        #: references, names and text): ``projections.catalogue`` sets the store's
+        self.state_sealer = Sealer(None)
 
     def setup(self, cur: Cursor) -> None:
         cur.execute(STATE_DDL)
@@ -124,7 +129,8 @@ class FoldingProjection(Projection):
             for oid, lc in touched.items():
                 for p in folding:
                     p.on_case(cur, lc, oid, states[oid])
-            dumped = [(oid, lc.kind, lc.dump(states[oid])) for oid, lc in touched.items()]
+            seal = first.state_sealer.seal
+            dumped = [(oid, lc.kind, seal(lc.dump(states[oid]))) for oid, lc in touched.items()]
             cur.executemany(
                 "INSERT INTO {projection_state} (projection, originator_id, kind, state) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (projection, originator_id) "
@@ -146,7 +152,7 @@ class FoldingProjection(Projection):
             for r in rows:
                 lc = self._by_kind.get(r["kind"])
                 if lc is not None:
-                    out[r["originator_id"]] = lc.load(r["state"])
+                    out[r["originator_id"]] = lc.load(str(self.state_sealer.unseal(r["state"])))
         return out
 
     # hooks
@@ -275,9 +281,9 @@ class AuditTrailProjection(FoldingProjection):
                 lc.ref(state),
                 n.version,
                 item.when.isoformat(),
-                item.who_name,
+                self.sealer.seal(item.who_name),
                 item.who_role,
-                item.what,
+                self.sealer.seal(item.what),
                 self.sealer.seal(item.why),
                 getattr(n.event, "hash", None),
                 n.id,

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         description="base64 AES key: Temporal payloads encrypted (payload codec); default: "
         "made once in <data_dir>/temporal-codec.key; every process on one namespace must share it",
     )
+    step_deadline_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="seconds a command waits for a worker's answer before exit 4",
+    )
     temporal_payloads: Literal["encrypted", "plain"] = Field(
         default="encrypted",
         description="plain: send Temporal payloads unencrypted (only for a server you trust "

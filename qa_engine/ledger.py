@@ -16,8 +16,9 @@ deleted row (event and ledger row) breaks the chain where it was.
 After each committed write the newest ``(notification_id, log_mac)`` is written to
 an **anchor file** outside the database (``<data_dir>/ledger-anchor.json``), MACed,
 replaced atomically and only moved forwards under a file lock, one entry per store
-location; ``verify`` compares the log's head with it, so truncating the tail of the
-log (events and ledger rows) is detected.
+location and one per store identity (the first sealed row's log MAC, so a copy
+restored elsewhere finds its anchor); ``verify`` compares the log's head with it, so
+truncating the tail of the log (events and ledger rows) is detected.
 
 A store written before the ledger existed (events, no ledger rows) is **adopted** on
 first start: each stream's legacy hash chain (the domain's ``prev_hash``/``hash``,
@@ -211,22 +212,29 @@ class Anchor:
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
-    def advance(self, location: str, notification_id: int, mac_hex: str) -> bool:
-        """Move the anchor of ``location`` to ``notification_id`` unless it is already
-        there or further. An altered anchor file is left as it is (evidence), not advanced."""
+    def advance(self, location: str | Sequence[str], notification_id: int, mac_hex: str) -> bool:
+        """Move the anchor of ``location`` (or of each of several names of one store) to
+        ``notification_id`` unless it is already there or further, in one write. An
+        altered anchor file is left as it is (evidence), not advanced."""
+        names = [location] if isinstance(location, str) else list(location)
         with self._locked():
             try:
                 stores = self._load()
             except AnchorError:
                 return False
-            current = stores.get(location)
-            if current is not None and int(current["notification_id"]) >= notification_id:
+            behind = [
+                n
+                for n in names
+                if stores.get(n) is None or int(stores[n]["notification_id"]) < notification_id
+            ]
+            if not behind:
                 return False
-            stores[location] = {
-                "notification_id": notification_id,
-                "log_mac": mac_hex,
-                "at": datetime.now(UTC).isoformat(),
-            }
+            for name in behind:
+                stores[name] = {
+                    "notification_id": notification_id,
+                    "log_mac": mac_hex,
+                    "at": datetime.now(UTC).isoformat(),
+                }
             doc = {"version": 1, "stores": stores, "mac": self._mac(stores)}
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             with open(tmp, "w") as f:
@@ -441,13 +449,38 @@ class LedgerRecorder(ApplicationRecorder):
 
     def _advance_anchor(self) -> None:
         """After commit: never raise (the write is done); a missed advance only leaves the
-        anchor behind, which the next write or ``verify`` tolerates."""
+        anchor behind, which the next write or ``verify`` tolerates.
+
+        The anchor is kept under the store's identity (``_identity``: the same for a
+        copy restored or moved elsewhere) and under its location (which also covers a
+        store emptied completely, when no identity is left to look up)."""
         head, self._local.head = self._local.head, None
         if head is not None and self.ledger.anchor is not None:
             try:
-                self.ledger.anchor.advance(self.ledger.location, *head)
-            except OSError as e:
+                names = [self.ledger.location]
+                identity = self._identity_cached()
+                if identity is not None:
+                    names.append(identity)
+                self.ledger.anchor.advance(names, *head)
+            except (OSError, InternalError, OperationalError) as e:
                 _log.warning("ledger anchor not advanced: %s", e)
+
+    def _identity(self) -> str | None:
+        """The store's name in the anchor file: its first sealed row's log MAC (keyed,
+        written once, never changed: the same wherever a copy of the store lives);
+        ``None`` while nothing is sealed."""
+        with self.datastore.transaction(commit=False) as c:
+            row = self._exec(
+                c, "SELECT log_mac FROM {ledger} ORDER BY notification_id LIMIT 1"
+            ).fetchone()
+        return None if row is None else f"store:{str(row['log_mac'])[:32]}"
+
+    def _identity_cached(self) -> str | None:
+        identity: str | None = getattr(self, "_identity_memo", None)
+        if identity is None:
+            identity = self._identity()
+            self._identity_memo = identity
+        return identity
 
     # adoption -----------------------------------------------------------------
 
@@ -712,7 +745,10 @@ class LedgerRecorder(ApplicationRecorder):
         anchor: tuple[int, str] | None = None
         if self.ledger.anchor is not None:  # the anchor first: it only ever trails the log
             try:
-                anchor = self.ledger.anchor.read(self.ledger.location)
+                identity = self._identity()
+                anchor = (
+                    self.ledger.anchor.read(identity) if identity is not None else None
+                ) or self.ledger.anchor.read(self.ledger.location)
             except AnchorError as e:
                 problems.append(LedgerProblem(kind="anchor", message=str(e)))
         with self.datastore.transaction(commit=False) as c:

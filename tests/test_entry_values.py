@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.action_plan import RecordActionEvidence
@@ -371,9 +372,11 @@ async def test_an_out_of_range_update_is_rejected_and_the_case_carries_on(
     }
     with pytest.raises(WorkflowUpdateFailedError) as caught:
         await h.execute_update("request_agency_summaries", raw)
-    # The workflow's payload converter refuses it while decoding (so without the
-    # field: the CLI and API validate first and name it); nothing is recorded.
-    assert "Failed decoding arguments" in str(caught.value.cause)
+    # The workflow's payload converter refuses it while decoding, as invalid input
+    # naming the field and rule (workflows.payloads); nothing is recorded.
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidInput"
+    assert cause.details[0] == {"field": "requests.0.due_on", "rule": "date_in_calendar_range"}
     assert len(svc.history("GSCP", ref)) == before
     due = t0 + timedelta(days=7)
     while due.weekday() >= 5 or not england_and_wales().is_working_day(due):

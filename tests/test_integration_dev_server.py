@@ -213,8 +213,20 @@ async def test_cli_drives_a_case_and_rejects_bad_input(dev: tuple[Settings, Revi
     assert "IncidentReported" in r.stdout and "Case history read" in r.stdout
     r = await cli(settings, "verify", "INT-002")
     assert r.returncode == 0 and "chain intact" in r.stdout
-    # bad input at the command line: one line naming the field and rule, never a traceback
+    # the same command again answers its first result (same derived request id) ...
     r = await cli(settings, "case", "record-panel-notification", "INT-002", "--notified-on", t)
+    assert r.returncode == 0, r.stderr
+    # ... a new step on the closed case is refused: one line, never a traceback
+    r = await cli(
+        settings,
+        "case",
+        "record-panel-notification",
+        "INT-002",
+        "--notified-on",
+        t,
+        "--request-id",
+        "after-close-1",
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert r.stderr.strip().count("\n") == 0 and "rule case_closed" in r.stderr
     r = await cli(settings, "case", "history", "INT-002", "--as-at", "garbage")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from qa_engine.entry.codec import data_converter
 from workers.main import WORKFLOWS, sandbox_runner
 
 HERE = Path(__file__).parent / "histories"
@@ -71,7 +71,7 @@ async def test_committed_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(
         workflows=WORKFLOWS,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(None),  # what every worker decodes with
         workflow_runner=sandbox_runner(),
     )
     result = await replayer.replay_workflow(history)

@@ -16,6 +16,7 @@ from workflows.action_plan import ActionPlanWorkflow
 from workflows.audit import AuditWorkflow
 from workflows.child_of_concern import ChildOfConcernWorkflow
 from workflows.programme import ProgrammeOccurrenceWorkflow
+from workflows.request_deadline import RequestDeadline
 from workflows.review import ReviewWorkflow
 
 __all__ = ["WORKFLOWS", "build_worker", "sandbox_runner"]
@@ -33,7 +34,12 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
     """Domain and contract modules are pure: pass them through the sandbox."""
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(
-            "domain", "workflows.contracts", "pydantic", "pydantic_core", "zoneinfo"
+            "domain",
+            "workflows.contracts",
+            "workflows.payloads",
+            "pydantic",
+            "pydantic_core",
+            "zoneinfo",
         )
     )
 
@@ -60,4 +66,6 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=limit,
         workflow_runner=sandbox_runner(),
+        # steps that reach a worker after their caller gave up are refused
+        interceptors=[RequestDeadline()],
     )

@@ -14,6 +14,7 @@ __all__ = [
     "BREACHED",
     "CASE_REF",
     "NEXT_DEADLINE",
+    "NOT_AFTER_HEADER",
     "PARTNERSHIP",
     "RECORD_DEADLINE_BREACH",
     "RECORD_DEADLINE_REMINDER",
@@ -27,6 +28,10 @@ __all__ = [
     "legacy_review_workflow_id",
     "review_workflow_id",
 ]
+
+#: the update header naming the instant after which a step must not be recorded
+#: (``workflows.request_deadline``)
+NOT_AFTER_HEADER = "qa-not-after"
 
 REPORT_INCIDENT = "report_incident"
 RECORD_DEADLINE_REMINDER = "record_deadline_reminder"

@@ -41,13 +41,16 @@ from qa_engine.entry.cli_common import (
     _actor,
     _london_today,
     add_model_options,
+    add_request_option,
     check_tenant,
     model_input,
     parse_as_at,
     parse_text,
     principal_of,
     records_table,
+    request_id_of,
     tenant_of,
+    terminal_safe,
 )
 
 __all__ = ["main"]
@@ -114,7 +117,11 @@ async def _review_client(settings: Settings) -> Any:
     from qa_engine.entry.review_client import ReviewClient
     from qa_engine.entry.temporal import connect
 
-    return ReviewClient(await connect(settings), settings.temporal_task_queue)
+    return ReviewClient(
+        await connect(settings),
+        settings.temporal_task_queue,
+        step_deadline=settings.step_deadline_seconds,
+    )
 
 
 async def cmd_report(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
@@ -135,8 +142,18 @@ def make_step_command(step: str) -> Callable[[argparse.Namespace, Settings, Outp
         data = model_input(model, ns)
         data["actor"] = _actor(ns, settings)
         command = model.model_validate(data)
+        partnership = tenant_of(ns, settings)
+        request_id = request_id_of(
+            ns,
+            settings,
+            kind="review",
+            partnership=partnership,
+            ref=ns.ref,
+            step=step,
+            command=command,
+        )
         client = await _review_client(settings)
-        state = await client.record(tenant_of(ns, settings), ns.ref, step, command)
+        state = await client.record(partnership, ns.ref, step, command, request_id=request_id)
         out.data(
             state,
             lambda: f"recorded {step} on {state.case_ref}\n" + render_state(state, _london_today()),
@@ -329,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("ref", help="case reference")
         add_model_options(p, model)
+        add_request_option(p)
         p.set_defaults(func=make_step_command(step))
     show = steps.add_parser("show", parents=[common, tenant], help="stage, deadlines, breaches")
     show.add_argument("ref")
@@ -387,8 +405,28 @@ def run(argv: Sequence[str] | None = None) -> int:
         closed = _closed(e, ns)
         if closed is not None:
             return _error(out, "rejected", closed, EXIT_REJECTED)
-        sys.stderr.write(f"error: {_one_line(e)}\n")
+        return _unavailable(out, e, getattr(ns, "request_key", None))
+
+
+def _unavailable(out: Output, e: BaseException, key: str | None) -> int:
+    """Exit 4: no worker, Temporal unreachable, or an outcome unknown. A step names the
+    request id that re-sends it safely (never "refused": nothing refused it)."""
+    from qa_engine.entry.workflow_calls import Unavailable
+
+    message = e.message if isinstance(e, Unavailable) else _one_line(e)
+    if out.as_json:
+        sys.stdout.write(
+            orjson.dumps({"error": "unavailable", "message": message, "request_id": key}).decode()
+            + "\n"
+        )
         return EXIT_INFRA
+    sys.stderr.write(f"unavailable: {terminal_safe(message)}\n")
+    if key is not None:
+        sys.stderr.write(
+            f"  the outcome is unknown: re-run the same command (or add --request-id {key});"
+            " a step is recorded at most once\n"
+        )
+    return EXIT_INFRA
 
 
 def _one_line(e: BaseException) -> str:
@@ -424,7 +462,8 @@ def _error(out: Output, label: str, e: DomainError, code: int) -> int:
             for x in (f"field {e.field}" if e.field else "", f"rule {e.rule}" if e.rule else "")
             if x
         )
-        sys.stderr.write(f"{label}: {e.message}" + (f" [{where}]" if where else "") + "\n")
+        line = f"{label}: {e.message}" + (f" [{where}]" if where else "")
+        sys.stderr.write(terminal_safe(line) + "\n")
     return code
 
 
@@ -443,7 +482,8 @@ def _invalid(e: ValidationError, out: Output) -> int:
         )
     else:
         for p in problems:
-            sys.stderr.write(f"invalid: {p['field']}: {p['message']} [rule {p['rule']}]\n")
+            line = f"invalid: {p['field']}: {p['message']} [rule {p['rule']}]"
+            sys.stderr.write(terminal_safe(line) + "\n")
     return EXIT_INVALID
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import json
 import os
+import re
 import sys
 import types
 import typing
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -39,17 +42,44 @@ __all__ = [
     "_actor",
     "_london_today",
     "add_model_options",
+    "add_request_option",
     "check_tenant",
     "model_input",
     "parse_as_at",
     "parse_day",
     "parse_text",
     "principal_of",
+    "request_id_of",
     "scope_of",
     "tenant_of",
+    "terminal_safe",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_INFRA = 0, 1, 2, 3, 4
+
+
+#: bidirectional embeddings, overrides, isolates and marks (as ``domain.values`` refuses)
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` as it may reach a terminal: control characters (ANSI escapes, carriage
+    returns, NUL, ...), line/paragraph separators, lone surrogates and bidirectional
+    controls shown as visible escapes (``\\x1b``, ``\\r``, ``\\u202e``); newlines and
+    tabs kept. Data stored before the entry rules (``domain.values.clean_text``) may
+    hold any of them: printed raw they could rewrite the screen or reorder a line."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in "\n\t":
+            out.append(ch)
+        elif ch in _BIDI or unicodedata.category(ch) in {"Cc", "Zl", "Zp", "Cs"}:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class Output:
@@ -57,6 +87,7 @@ class Output:
         self.as_json = as_json
 
     def data(self, obj: Any, human: Callable[[], str]) -> None:
+        """Print ``obj`` (``--json``) or its human rendering, made terminal-safe."""
         if self.as_json:
             payload = obj.model_dump(mode="json") if isinstance(obj, BaseModel) else obj
             sys.stdout.write(
@@ -64,7 +95,7 @@ class Output:
                 + "\n"
             )
         else:
-            sys.stdout.write(human() + "\n")
+            sys.stdout.write(terminal_safe(human()) + "\n")
 
 
 def _json_default(o: Any) -> Any:
@@ -150,6 +181,69 @@ def _actor(
     ``records``: the command records a step, so read-only roles are refused.
     """
     return actor_for(principal_of(settings), records=records)
+
+
+# ----------------------------------------------------------- request ids
+
+_REQUEST_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+
+
+def add_request_option(parser: argparse.ArgumentParser) -> None:
+    """``--request-id``: the step's idempotency key (default: derived from the command)."""
+    parser.add_argument(
+        "--request-id",
+        dest="request_id",
+        help="retry key: the same key records the step once (default: derived from this "
+        "command, its arguments and today's date, so re-running it is recognised)",
+    )
+
+
+def request_id_of(
+    ns: argparse.Namespace,
+    settings: Settings,
+    *,
+    kind: str,
+    partnership: str,
+    ref: str,
+    step: str,
+    command: BaseModel,
+) -> str:
+    """The Temporal update id of a step sent from the command line.
+
+    The key is ``--request-id`` if given, else derived from the record, the step, its
+    arguments (not who acts) and today's London date: re-running the same command the
+    same day, after an ambiguous failure, sends the same id, and Temporal and the store
+    record it once (to record an identical step twice the same day, give a new
+    ``--request-id``). The key is kept on ``ns.request_key`` so failures can print it.
+    The update id scopes the key to the principal and step (two people's keys never
+    meet) and names nothing personal."""
+    given = getattr(ns, "request_id", None)
+    if given is not None:
+        if not _REQUEST_KEY.fullmatch(given):
+            raise InvalidInput(
+                "a request id is 1-100 letters, digits or . _ : - (starting with a letter "
+                "or digit)",
+                field="request_id",
+                rule="request_id_pattern",
+            )
+        key = str(given)
+    else:
+        canonical = orjson.dumps(
+            {
+                "kind": kind,
+                "partnership": partnership.upper(),
+                "ref": ref.upper(),
+                "step": step,
+                "command": command.model_dump(mode="json", exclude={"actor"}),
+                "day": _london_today().isoformat(),
+            },
+            option=orjson.OPT_SORT_KEYS,
+        )
+        key = hashlib.sha256(canonical).hexdigest()[:24]
+    ns.request_key = key
+    subject = principal_of(settings).subject
+    digest = hashlib.sha256(f"{subject}\n{kind}\n{step}\n{key}".encode()).hexdigest()
+    return f"cli-{digest[:40]}"
 
 
 # ------------------------------------------------------- step option parsing

@@ -35,11 +35,13 @@ from qa_engine.entry.cli_common import (
     _actor,
     _london_today,
     add_model_options,
+    add_request_option,
     check_tenant,
     model_input,
     parse_text,
     principal_of,
     records_table,
+    request_id_of,
     tenant_of,
 )
 
@@ -148,7 +150,11 @@ async def _client(settings: Settings) -> Any:
     from qa_engine.entry.qa_client import QaClient
     from qa_engine.entry.temporal import connect
 
-    return QaClient(await connect(settings), settings.temporal_task_queue)
+    return QaClient(
+        await connect(settings),
+        settings.temporal_task_queue,
+        step_deadline=settings.step_deadline_seconds,
+    )
 
 
 def _show(out: Output, state: QaState, prefix: str = "") -> None:
@@ -184,8 +190,18 @@ def make_step(kind: Kind, step: str, model: type[Any]) -> Handler:
         data = model_input(model, ns)
         data["actor"] = _actor(ns, settings)
         command = model.model_validate(data)
+        partnership = tenant_of(ns, settings)
+        request_id = request_id_of(
+            ns,
+            settings,
+            kind=kind,
+            partnership=partnership,
+            ref=ns.ref,
+            step=step,
+            command=command,
+        )
         state = await (await _client(settings)).record(
-            tenant_of(ns, settings), kind, ns.ref, step, command
+            partnership, kind, ns.ref, step, command, request_id=request_id
         )
         _show(out, state, f"recorded {step} on {state.ref}\n")
         return EXIT_OK
@@ -335,6 +351,7 @@ def register(
             )
             p.add_argument("ref", help=f"{name} reference")
             add_model_options(p, model)
+            add_request_option(p)
             p.set_defaults(func=make_step(kind, step, model))
         show = steps.add_parser(
             "show", parents=[common, tenant], help="stage, clocks, overdue items"

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 from Crypto.Cipher import AES
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
+
+from workflows.payloads import QaPayloadConverter
 
 __all__ = ["EncryptionCodec", "data_converter", "serve_codec"]
 
@@ -66,9 +67,10 @@ class EncryptionCodec(PayloadCodec):
 
 def data_converter(codec_key: str | None) -> DataConverter:
     """Pydantic payloads, encrypted when a key is configured."""
+    converter = DataConverter(payload_converter_class=QaPayloadConverter)
     if not codec_key:
-        return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(codec_key))
+        return converter
+    return dataclasses.replace(converter, payload_codec=EncryptionCodec(codec_key))
 
 
 def _transform(codec: EncryptionCodec, body: bytes, decode: bool) -> bytes:

@@ -70,10 +70,14 @@ RecordRow = WorkflowRow
 
 
 class QaClient:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(
+        self, client: Client, task_queue: str, *, step_deadline: float | None = None
+    ) -> None:
+        """``step_deadline``: seconds a step waits for its answer (``Unavailable`` after)."""
         self.client, self.task_queue = client, task_queue
+        self.step_deadline = step_deadline
 
-    async def plan_audit(self, plan: PlanAudit, *, wait_seconds: float = 30) -> AuditState:
+    async def plan_audit(self, plan: PlanAudit, *, wait_seconds: float | None = None) -> AuditState:
         """Start the audit's workflow and wait until the plan is recorded."""
         life = LIFECYCLES["audit"]
         state: AuditState = await self._start(
@@ -82,7 +86,7 @@ class QaClient:
         return state
 
     async def open_plan_from_review(
-        self, command: OpenPlanFromReview, *, partnership: str, wait_seconds: float = 30
+        self, command: OpenPlanFromReview, *, partnership: str, wait_seconds: float | None = None
     ) -> ActionPlanState:
         """Open the action plan of a review case's recommendations (read from its history)."""
         life = LIFECYCLES["actionplan"]
@@ -96,7 +100,12 @@ class QaClient:
         return state
 
     async def _start(
-        self, life: Lifecycle, ref: str, partnership: str, arg: BaseModel, wait_seconds: float
+        self,
+        life: Lifecycle,
+        ref: str,
+        partnership: str,
+        arg: BaseModel,
+        wait_seconds: float | None,
     ) -> Any:
         return await start_and_wait(
             self.client,
@@ -108,7 +117,7 @@ class QaClient:
             partnership=partnership.upper(),
             what=life.kind,
             state_type=life.state_type,
-            wait_seconds=wait_seconds,
+            wait_seconds=wait_seconds or self.step_deadline or 30,
         )
 
     async def record(
@@ -136,6 +145,7 @@ class QaClient:
                 life.state_type,
                 f"{kind} {ref}",
                 request_id=request_id,
+                deadline=self.step_deadline,
             )
             return result
 

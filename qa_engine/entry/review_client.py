@@ -36,11 +36,18 @@ class CaseRow(BaseModel):
 
 
 class ReviewClient:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(
+        self, client: Client, task_queue: str, *, step_deadline: float | None = None
+    ) -> None:
+        """``step_deadline``: seconds a step waits for its answer (``Unavailable`` after)."""
         self.client, self.task_queue = client, task_queue
+        self.step_deadline = step_deadline
 
-    async def report(self, report: ReportIncident, *, wait_seconds: float = 30) -> ReviewState:
-        """Start the case's workflow and wait until the incident is recorded."""
+    async def report(
+        self, report: ReportIncident, *, wait_seconds: float | None = None
+    ) -> ReviewState:
+        """Start the case's workflow and wait until the incident is recorded (at most
+        ``wait_seconds``, default the step deadline, else 30 s)."""
         return await start_and_wait(
             self.client,
             "ReviewWorkflow",
@@ -51,7 +58,7 @@ class ReviewClient:
             partnership=report.partnership,
             what="case",
             state_type=ReviewState,
-            wait_seconds=wait_seconds,
+            wait_seconds=wait_seconds or self.step_deadline or 30,
             ref_field="case_ref",
         )
 
@@ -79,6 +86,7 @@ class ReviewClient:
                 f"case {case_ref}",
                 ref_field="case_ref",
                 request_id=request_id,
+                deadline=self.step_deadline,
             )
 
         return await self._on_case(partnership, case_ref, send)

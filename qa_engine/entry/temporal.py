@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from qa_engine.config import Settings
 from qa_engine.entry.codec import data_converter
+from qa_engine.entry.workflow_calls import StepDeadlines
 from qa_engine.ledger import load_or_create_key
 from workflows.contracts import SEARCH_ATTRIBUTES
 
@@ -47,6 +48,8 @@ async def connect(settings: Settings) -> Client:
         tls=tls,
         api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
         data_converter=data_converter(codec_key(settings)),
+        # every step carries its deadline: a worker never records one its caller gave up on
+        interceptors=[StepDeadlines()],
     )
 
 

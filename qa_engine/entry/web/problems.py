@@ -29,6 +29,7 @@ from temporalio.service import RPCError
 from domain.errors import CaseAlreadyExists, CaseNotFound, DomainError, RuleViolation
 from domain.tenancy import OutsideScope
 from qa_engine.accounts import SignInRefused
+from qa_engine.entry.workflow_calls import Unavailable
 
 __all__ = [
     "PROBLEM_JSON",
@@ -188,15 +189,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unavailable(request: Request, e: Exception) -> JSONResponse:
         temporal = (RPCError, TimeoutError, ServiceUnavailable)
         what = "Temporal" if isinstance(e, temporal) else "the store"
+        detail = f"{what} did not answer; try again shortly ({type(e).__name__})"
+        if isinstance(e, Unavailable):  # no worker, or the outcome of a step unknown
+            detail = f"{e.message}; send it again with the same Idempotency-Key"
         return problem_response(
             503,
             "Service unavailable",
-            f"{what} did not answer; try again shortly ({type(e).__name__})",
+            detail,
             rule="service_available",
             headers={"Retry-After": "5"},
         )
 
     for exc in (
+        Unavailable,
         RPCError,
         TimeoutError,
         ConnectionError,

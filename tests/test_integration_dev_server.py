@@ -214,7 +214,19 @@ async def test_cli_drives_a_case_and_rejects_bad_input(dev: tuple[Settings, Revi
     r = await cli(settings, "verify", "INT-002")
     assert r.returncode == 0 and "chain intact" in r.stdout
     # the same command again answers its first result (same derived request id) ...
-    r = await cli(settings, "case", "record-panel-notification", "INT-002", "--notified-on", t)
+    r = await cli(
+        settings,
+        "case",
+        "record-threshold-decision",
+        "INT-002",
+        "--no-met",
+        "--decided-on",
+        t,
+        "--rationale",
+        "no abuse or neglect",
+        "--outcome-if-not-met",
+        "close",
+    )
     assert r.returncode == 0, r.stderr
     # ... a new step on the closed case is refused: one line, never a traceback
     r = await cli(

@@ -10,7 +10,7 @@ concurrency (the loser reloads and re-checks). The actor comes from the command
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
@@ -36,6 +36,9 @@ from domain.qa.record import QaRecord, record_id
 from domain.scorecard import OpenScorecard, ReturnValue, ScorecardState
 from domain.scorecard import events as scorecard_events
 from domain.scorecard.aggregate import Scorecard
+from domain.section11 import OpenSection11Cycle, Section11State, plan_section11_clocks
+from domain.section11 import events as section11_events
+from domain.section11.aggregate import Section11Cycle
 from domain.subgroup import FormSubgroup, RaiseAgendaItem, ScheduleMeeting, SubgroupState
 from domain.subgroup import events as subgroup_events
 from domain.subgroup.aggregate import Subgroup
@@ -60,17 +63,19 @@ __all__ = [
     "schedule_actor",
 ]
 
-ProgrammeKind = Literal["programme", "subgroup", "scorecard"]
+ProgrammeKind = Literal["programme", "subgroup", "scorecard", "section11"]
 PROGRAMME_KINDS: dict[str, type[QaRecord]] = {
     "programme": Programme,
     "subgroup": Subgroup,
     "scorecard": Scorecard,
+    "section11": Section11Cycle,
 }
 #: Every stored topic prefix -> the kind of record it belongs to.
 TOPIC_KINDS: dict[str, str] = {
     **dict.fromkeys(programme_events.TOPIC_PREFIXES, "programme"),
     **dict.fromkeys(subgroup_events.TOPIC_PREFIXES, "subgroup"),
     **dict.fromkeys(scorecard_events.TOPIC_PREFIXES, "scorecard"),
+    **dict.fromkeys(section11_events.TOPIC_PREFIXES, "section11"),
 }
 S = TypeVar("S", bound=QaState)
 
@@ -320,6 +325,66 @@ class ProgrammeService(RecordService):
             return card.state
         raise RuntimeError(f"could not record {key} after {RETRIES} concurrent conflicts")
 
+    # -------------------------------------------------------------- section 11
+
+    def open_section11(self, command: OpenSection11Cycle, *, key: str) -> Section11State:
+        """Open a Section 11 cycle year; each agency's return clock starts with it."""
+        policy = self.policy(command.partnership)
+        state: Section11State = self._open(
+            Section11Cycle,
+            command.partnership,
+            command.cycle_ref,
+            key,
+            lambda: Section11Cycle.open_cycle(
+                command,
+                key=key,
+                policy=policy,
+                calendar_version=self.calendar.version,
+                opened=plan_section11_clocks(policy, command, self.calendar),
+            ),
+        )
+        return state
+
+    def section11(self, partnership: str, ref: str) -> Section11State:
+        state: Section11State = self._load(Section11Cycle, partnership, ref).state
+        return state
+
+    def record_section11_step(
+        self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
+    ) -> Section11State:
+        """Record a Section 11 step; an action raised starts its due-day clock."""
+        state: Section11State = self._step(
+            Section11Cycle,
+            partnership,
+            ref,
+            step,
+            command,
+            key,
+            today,
+            plan=lambda st, c, cal: plan_section11_clocks(
+                st.policy, c, cal, action_id=f"SA{len(st.actions) + 1}"
+            ),
+        )
+        return state
+
+    def chase_section11(self, partnership: str, ref: str, *, now: datetime) -> Section11State:
+        """Record every chaser and escalation of the cycle's clocks due by ``now``, in
+        order, each once (its key names the clock, the kind and the index)."""
+        while True:
+            record: Section11Cycle = self._load(Section11Cycle, partnership, ref)
+            timer = record.state.next_timer(now)
+            if timer is None or timer.at > now:
+                return record.state
+            key = f"chase/{record.state.ref}/{timer.clock}/{timer.kind}/{timer.index}"
+            if timer.kind == "remind":
+                record.send_reminder(timer.clock, timer.index, key=key, at=now)
+            else:
+                record.escalate(timer.clock, timer.index, key=key, at=now, opened=[])
+            try:
+                self.save(record)
+            except RecordConflictError:
+                continue
+
     # ------------------------------------------------------------------- reads
 
     def history(self, partnership: str, kind: str, ref: str) -> list[HistoryEntry]:
@@ -394,7 +459,7 @@ def audit_plan(state: ProgrammeState, entry_id: str, month: int) -> PlanAudit:
 
 
 def _ref_of(first: dict[str, Any]) -> str | None:
-    for name in ("programme_ref", "group_ref", "scorecard_ref"):
+    for name in ("programme_ref", "group_ref", "scorecard_ref", "cycle_ref"):
         if first.get(name):
             return str(first[name])
     return None

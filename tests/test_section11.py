@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
 from qa_engine.programme import ProgrammeService
 from tests.conftest import actor
+from tests.test_programme_cli import cli  # noqa: F401 - the CLI fixture
 
 OPENED = date(2026, 4, 1)
 DUE = date(2026, 5, 29)
@@ -50,7 +52,7 @@ def open_cycle(svc: ProgrammeService, year: int = 1) -> Any:
             actor=actor(),
             cycle_ref="S11-2026",
             partnership="GSCP",
-            cycle_year=year,  # type: ignore[arg-type]
+            cycle_year=year,
             opened_on=OPENED,
             returns_due_on=DUE,
         ),
@@ -238,3 +240,70 @@ def test_bad_input_is_refused_by_the_command() -> None:
                 "evidence": [{"standard": "S11_1", "document": "pack"}],
             }
         )
+
+
+def test_section11_through_the_cli(tmp_path: Path, cli: Any) -> None:  # noqa: F811
+    env = {
+        "QA_DATA_DIR": str(tmp_path),
+        "QA_ACTOR_NAME": "Sam Patel",
+        "QA_ACTOR_ROLE": "QA officer",
+        "QA_PARTNERSHIP": "GSCP",
+        "QA_LOG_LEVEL": "WARNING",
+    }
+    code, data, err = cli(
+        env,
+        "section11",
+        "open",
+        "--cycle-ref",
+        "S11-2026",
+        "--cycle-year",
+        "2",
+        "--opened-on",
+        "2026-04-01",
+        "--returns-due-on",
+        "2026-05-29",
+    )
+    assert code == 0, err
+    assert data["agencies"] == ["EDUCATION", "VCS", "FAITH"]
+    assert data["clocks"]["self_assessment:VCS"]["due_on"] == "2026-05-29"
+    pairs = [
+        arg
+        for code_ in STANDARDS
+        for arg in ("--ratings", f"{code_}=amber", "--evidence", f"{code_}=VCS pack")
+    ]
+    code, data, _ = cli(
+        env,
+        "section11",
+        "submit-self-assessment",
+        "S11-2026",
+        "--agency",
+        "VCS",
+        *pairs[:4],
+        "--submitted-on",
+        "2026-05-01",
+    )
+    assert (code, data["field"], data["rule"]) == (1, "ratings", "rag_per_standard")
+    code, data, _ = cli(
+        env,
+        "section11",
+        "submit-self-assessment",
+        "S11-2026",
+        "--agency",
+        "VCS",
+        *pairs,
+        "--submitted-on",
+        "2026-05-01",
+    )
+    assert code == 0 and data["returns"]["VCS"]["ratings"]["S11_4"] == "amber"
+    auditor = {**env, "QA_ACTOR_NAME": "Ivy Inspector", "QA_ACTOR_ROLE": "auditor"}
+    code, data, _ = cli(
+        auditor, "section11", "hold-scrutiny-panel", "S11-2026", "--held-on", "2026-06-01"
+    )
+    assert (code, data["rule"]) == (1, "read_only_role")
+    code, data, _ = cli(env, "section11", "show", "S11-2026", "--partnership", "ESSCP")
+    assert (code, data["rule"]) == (1, "same_partnership")
+    code, data, _ = cli(auditor, "section11", "history", "S11-2026", "--purpose", "inspection")
+    assert code == 0
+    assert [e["event"] for e in data] == ["Section11CycleOpened", "SelfAssessmentSubmitted"]
+    code, data, _ = cli(env, "section11", "verify", "S11-2026")
+    assert code == 0 and data["ok"] and data["records"] == 2

@@ -78,8 +78,8 @@ class OpenSection11Cycle(Command):
 
     cycle_ref: CaseRef = Field(description="e.g. S11-2026")
     partnership: PartnershipCode
-    cycle_year: Literal[1, 2] = Field(
-        description="1: statutory partners; 2: non-statutory partners"
+    cycle_year: int = Field(
+        ge=1, le=2, description="1: statutory partners; 2: non-statutory partners"
     )
     agencies: list[AgencyCode] = Field(
         default_factory=list, max_length=40, description="default: the cycle year's agencies"

@@ -9,7 +9,8 @@
     qa-engine subgroup form|record-meeting|record-decision|raise-action|complete-action|...
     qa-engine subgroup show REF | attendance REF --year Y
     qa-engine scorecard open|define-indicator|return-value|show|trend
-    qa-engine {programme,subgroup,scorecard} history|verify
+    qa-engine section11 open|submit-self-assessment|hold-scrutiny-panel|...|show|chase
+    qa-engine {programme,subgroup,scorecard,section11} history|verify
 
 Decisions are recorded by the service (they run no clocks of their own); after a
 programme decision the entries' schedules are brought in step (``--no-sync`` to
@@ -37,6 +38,7 @@ from domain.programme import (
 )
 from domain.programme.template import TEMPLATES
 from domain.scorecard import SCORECARD_COMMANDS, OpenScorecard, ScorecardState
+from domain.section11 import SECTION_11_COMMANDS, OpenSection11Cycle, Section11State
 from domain.subgroup import SUBGROUP_COMMANDS, FormSubgroup, SubgroupState
 from domain.values import Actor
 from qa_engine.config import Settings
@@ -54,7 +56,13 @@ from qa_engine.entry.cli_common import (
     tenant_of,
 )
 
-__all__ = ["register", "render_programme", "render_scorecard", "render_subgroup"]
+__all__ = [
+    "register",
+    "render_programme",
+    "render_scorecard",
+    "render_section11",
+    "render_subgroup",
+]
 
 Handler = Callable[[argparse.Namespace, Settings, Output], Any]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -416,6 +424,53 @@ async def cmd_trend(ns: argparse.Namespace, settings: Settings, out: Output) -> 
     return EXIT_OK
 
 
+def render_section11(s: Section11State, today: date) -> str:
+    """A cycle year as a scrutineer reads it: returns, RAG per standard, actions."""
+    lines = [
+        f"section 11  {s.ref}   partnership {s.partnership}   year {s.cycle_year} of 2   "
+        f"stage {s.stage}",
+        f"returns due {s.returns_due_on.isoformat()}: "
+        f"{len(s.returns)}/{len(s.agencies)} in"
+        + (f"; outstanding {', '.join(s.outstanding())}" if s.outstanding() else ""),
+        "STANDARD  " + " ".join(f"{a:<9}" for a in s.agencies),
+    ]
+    for code in s.standards:
+        cells = [s.returns[a].ratings.get(code, "-") if a in s.returns else "-" for a in s.agencies]
+        lines.append(f"{code:<9} " + " ".join(f"{c:<9}" for c in cells))
+    if s.panel_held_on:
+        lines.append(
+            f"scrutiny panel {s.panel_held_on.isoformat()}: {', '.join(s.scrutinised)}; "
+            f"challenge events: "
+            + (", ".join(f"{a} {d.isoformat()}" for a, d in s.challenges.items()) or "none")
+        )
+    for a in s.actions.values():
+        state = (
+            f"done {a.completed_on.isoformat()}"
+            if a.completed_on
+            else ("OVERDUE" if a.overdue(today) else "open")
+        )
+        lines.append(f"  {a.id} {a.agency} {a.standard} due {a.due_on.isoformat()} {state}")
+    if s.reported_on:
+        lines.append(f"reported to {s.board_meeting} on {s.reported_on.isoformat()}")
+    return "\n".join(lines)
+
+
+async def cmd_section11_show(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    with _service(settings) as svc:
+        state = svc.section11(tenant_of(ns, settings), ns.ref)
+    out.data(state, lambda: render_section11(state, _london_today()))
+    return EXIT_OK
+
+
+async def cmd_section11_chase(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    from datetime import UTC, datetime
+
+    with _service(settings) as svc:
+        state = svc.chase_section11(tenant_of(ns, settings), ns.ref, now=datetime.now(UTC))
+    out.data(state, lambda: render_section11(state, _london_today()))
+    return EXIT_OK
+
+
 def make_history(kind: str) -> Handler:
     async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
         actor = _actor(ns, settings, records=False)
@@ -526,28 +581,41 @@ def register(
     p.add_argument("entry_id")
     p.set_defaults(func=cmd_programme_trigger)
 
-    groups: list[tuple[str, str, dict[str, type[Any]], Callable[[Any], str]]] = [
-        ("subgroup", "subgroup", SUBGROUP_COMMANDS, lambda s: render_subgroup(s, _london_today())),
-        ("scorecard", "scorecard", SCORECARD_COMMANDS, lambda s: render_scorecard(s, None)),
+    groups: list[tuple[str, str, type[Any], str, dict[str, type[Any]], Callable[[Any], str]]] = [
+        (
+            "subgroup",
+            "subgroup meetings: quoracy, decisions, actions, attendance",
+            FormSubgroup,
+            "form",
+            SUBGROUP_COMMANDS,
+            lambda s: render_subgroup(s, _london_today()),
+        ),
+        (
+            "scorecard",
+            "the quarterly scorecard: indicators, values, exceptions, trends",
+            OpenScorecard,
+            "open",
+            SCORECARD_COMMANDS,
+            lambda s: render_scorecard(s, None),
+        ),
+        (
+            "section11",
+            "Section 11 cycle: self-assessments, scrutiny, challenge, actions, board report",
+            OpenSection11Cycle,
+            "open",
+            SECTION_11_COMMANDS,
+            lambda s: render_section11(s, _london_today()),
+        ),
     ]
-    for name, kind, commands, render in groups:
-        group = sub.add_parser(
-            name,
-            help="subgroup meetings: quoracy, decisions, actions, attendance"
-            if kind == "subgroup"
-            else "the quarterly scorecard: indicators, values, exceptions, trends",
-        )
+    openers = {"subgroup": "form_subgroup", "scorecard": "open_scorecard"}
+    for kind, group_help, model, opener, commands, render in groups:
+        name = kind
+        group = sub.add_parser(name, help=group_help)
         gsteps = group.add_subparsers(dest="step", required=True, metavar="ACTION")
-        opener = "form" if kind == "subgroup" else "open"
-        model = FormSubgroup if kind == "subgroup" else OpenScorecard
         p = gsteps.add_parser(opener, parents=[common, actor, keyed], help=model.__doc__)
         add_model_options(p, model)
         _partnership_optional(p)
-        p.set_defaults(
-            func=make_open(
-                model, "form_subgroup" if kind == "subgroup" else "open_scorecard", kind, render
-            )
-        )
+        p.set_defaults(func=make_open(model, openers.get(kind, f"open_{kind}"), kind, render))
         for step, cmodel in commands.items():
             p = gsteps.add_parser(
                 step.replace("_", "-"),
@@ -568,6 +636,15 @@ def register(
             trend.add_argument("ref")
             trend.add_argument("code")
             trend.set_defaults(func=cmd_trend)
+        elif kind == "section11":
+            show.set_defaults(func=cmd_section11_show)
+            chase = gsteps.add_parser(
+                "chase",
+                parents=[common, tenant],
+                help="record the chasers and escalations due now (operations)",
+            )
+            chase.add_argument("ref")
+            chase.set_defaults(func=cmd_section11_chase)
         else:
             show.set_defaults(func=cmd_subgroup_show)
             att = gsteps.add_parser(
@@ -577,7 +654,7 @@ def register(
             att.add_argument("--year", type=int, required=True)
             att.set_defaults(func=cmd_attendance)
 
-    for name in ("programme", "subgroup", "scorecard"):
+    for name in ("programme", "subgroup", "scorecard", "section11"):
         group_parser = sub.choices[name]
         gsteps = next(a for a in group_parser._actions if isinstance(a, argparse._SubParsersAction))
         label = "year" if name == "programme" else f"{name} reference"

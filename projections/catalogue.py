@@ -11,6 +11,12 @@ from typing import Any
 from eventsourcing.application import Application
 
 from projections.lifecycles import Lifecycle
+from projections.programme import (
+    ProgrammeLifecycle,
+    ScorecardLifecycle,
+    Section11Lifecycle,
+    SubgroupLifecycle,
+)
 from projections.quality import ActionPlanLifecycle, AuditLifecycle, ChildOfConcernLifecycle
 from projections.review import ReviewLifecycle
 from projections.runner import Projection, ProjectionRunner
@@ -31,6 +37,10 @@ def lifecycles() -> list[Lifecycle]:
         AuditLifecycle(),
         ActionPlanLifecycle(),
         ChildOfConcernLifecycle(),
+        ProgrammeLifecycle(),
+        SubgroupLifecycle(),
+        ScorecardLifecycle(),
+        Section11Lifecycle(),
     ]
 
 

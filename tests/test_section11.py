@@ -23,12 +23,16 @@ from domain.section11 import (
     action_clock,
     return_clock,
 )
+from projections import queries
+from projections.catalogue import build_runner, sealer_for
 from qa_engine.bootstrap import bootstrap
+from qa_engine.calendar import england_and_wales
 from qa_engine.config import Settings
 from qa_engine.programme import ProgrammeService
 from tests.conftest import actor
 from tests.test_programme_cli import cli  # noqa: F401 - the CLI fixture
 
+CAL = england_and_wales()
 OPENED = date(2026, 4, 1)
 DUE = date(2026, 5, 29)
 TODAY = date(2026, 11, 20)
@@ -307,3 +311,29 @@ def test_section11_through_the_cli(tmp_path: Path, cli: Any) -> None:  # noqa: F
     assert [e["event"] for e in data] == ["Section11CycleOpened", "SelfAssessmentSubmitted"]
     code, data, _ = cli(env, "section11", "verify", "S11-2026")
     assert code == 0 and data["ok"] and data["records"] == 2
+
+
+def test_oversight_rows_and_trail_for_a_section11_cycle(programme: ProgrammeService) -> None:
+    open_cycle(programme)
+    step(
+        programme,
+        "submit_self_assessment",
+        "la",
+        submitted_on=date(2026, 5, 20),
+        **assessment("LA"),
+    )
+    runner = build_runner(programme)
+    runner.catch_up()
+    rows = queries.oversight(
+        runner.db, today=date(2026, 6, 2), calendar=CAL, amber_working_days=3, kind="section11"
+    )
+    assert [(r.ref, r.next_due_on, r.rag, r.agencies) for r in rows] == [
+        ("S11-2026", DUE, "red", ["HEALTH", "LA", "POLICE"])
+    ]
+    assert rows[0].owner in ("HEALTH", "POLICE")
+    trail = queries.trail(
+        runner.db, "S11-2026", partnership="GSCP", sealer=sealer_for(programme), kind="section11"
+    )
+    assert [t.what for t in trail][1] == (
+        "LA self-assessment submitted on 2026-05-20: 1 red, 0 amber, 7 green"
+    )

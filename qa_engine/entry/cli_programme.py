@@ -11,6 +11,7 @@
     qa-engine scorecard open|define-indicator|return-value|show|trend
     qa-engine section11 open|submit-self-assessment|hold-scrutiny-panel|...|show|chase
     qa-engine {programme,subgroup,scorecard,section11} history|verify
+    qa-engine board-pack --period '2026/27 Q2' [--format md|html] [--out FILE]
 
 Decisions are recorded by the service (they run no clocks of their own); after a
 programme decision the entries' schedules are brought in step (``--no-sync`` to
@@ -471,6 +472,27 @@ async def cmd_section11_chase(ns: argparse.Namespace, settings: Settings, out: O
     return EXIT_OK
 
 
+async def cmd_board_pack(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    """The quarterly or annual report of the principal's partnership, from the records."""
+    from pathlib import Path
+
+    from domain.errors import InvalidInput
+    from projections.board import gather, period_of, render_html, render_markdown
+
+    partnership = tenant_of(ns, settings)
+    try:
+        period_of(ns.period)
+    except ValueError as e:
+        raise InvalidInput(str(e).partition(": ")[2], field="period", rule="period") from None
+    with _service(settings) as svc:
+        pack = gather(svc, partnership=partnership, period=ns.period)
+    document = render_html(pack) if ns.format == "html" else render_markdown(pack)
+    if ns.out:
+        Path(ns.out).write_text(document, encoding="utf-8")
+    out.data(pack, lambda: f"wrote {ns.out}" if ns.out else document.rstrip())
+    return EXIT_OK
+
+
 def make_history(kind: str) -> Handler:
     async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
         actor = _actor(ns, settings, records=False)
@@ -653,6 +675,16 @@ def register(
             att.add_argument("ref")
             att.add_argument("--year", type=int, required=True)
             att.set_defaults(func=cmd_attendance)
+
+    pack = sub.add_parser(
+        "board-pack",
+        parents=[common, tenant],
+        help="the quarterly assurance report or the annual report, from the records",
+    )
+    pack.add_argument("--period", required=True, help="a quarter (2026/27 Q2) or a year (2026/27)")
+    pack.add_argument("--format", choices=("md", "html"), default="md")
+    pack.add_argument("--out", help="write the document to this file")
+    pack.set_defaults(func=cmd_board_pack)
 
     for name in ("programme", "subgroup", "scorecard", "section11"):
         group_parser = sub.choices[name]

@@ -27,6 +27,13 @@ from projections.queries import quarter_of
 
 __all__ = ["BoardPack", "gather", "period_of", "render_html", "render_markdown"]
 
+REVIEW_MEASURES = (
+    "incidents reported",
+    "notified to the Panel",
+    "rapid review decisions",
+    "LCSPR final reports",
+    "LCSPRs published",
+)
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _QUARTER = re.compile(r"^(\d{4})/(\d{2}) Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
@@ -99,6 +106,13 @@ class ProgrammeMonth(BaseModel):
     skipped: int
 
 
+class MeetingsRow(BaseModel):
+    group: str
+    held: int
+    quorate: int
+    by_chair_decision: int
+
+
 class BoardPack(BaseModel):
     partnership: str
     period: str
@@ -113,7 +127,7 @@ class BoardPack(BaseModel):
     actions: list[ActionRow] = Field(default_factory=list)
     section11: list[Section11Row] = Field(default_factory=list)
     exceptions: list[ExceptionRow] = Field(default_factory=list)
-    meetings: dict[str, int] = Field(default_factory=dict)
+    meetings: dict[str, MeetingsRow] = Field(default_factory=dict)
 
     def action_counts(self) -> dict[str, int]:
         counts = Counter(a.status for a in self.actions)
@@ -149,7 +163,7 @@ def gather(app: Any, *, partnership: str, period: str) -> BoardPack:
         return day is not None and start <= day <= end
 
     quarters = {quarter_of(day) for day in _months(start, end)}
-    reviews: Counter[str] = Counter()
+    reviews: Counter[str] = Counter(dict.fromkeys(REVIEW_MEASURES, 0))
     decisions: Counter[str] = Counter()
     months: dict[tuple[int, int], ProgrammeMonth] = {}
     for kind_, s in _states(app, partnership):
@@ -176,12 +190,19 @@ def gather(app: Any, *, partnership: str, period: str) -> BoardPack:
                 )
         elif kind_ == "subgroup":
             for a in s.actions.values():
-                pack.actions.append(
-                    _action("subgroup", s.ref, a.id, a.owner_agency, a.due_on, a.completed_on, end)
-                )
+                if a.raised_on <= end:
+                    pack.actions.append(
+                        _action(
+                            "subgroup", s.ref, a.id, a.owner_agency, a.due_on, a.completed_on, end
+                        )
+                    )
             held = [m for m in s.meetings.values() if within(m.held_on)]
-            pack.meetings[s.ref] = len(held)
-            pack.meetings[f"{s.ref} quorate"] = sum(bool(m.quorate) for m in held)
+            pack.meetings[s.ref] = MeetingsRow(
+                group=s.ref,
+                held=len(held),
+                quorate=sum(bool(m.quorate) for m in held),
+                by_chair_decision=sum(m.quorate_by == "chair_decision" for m in held),
+            )
         elif kind_ == "section11":
             pack.section11.append(
                 Section11Row(
@@ -200,9 +221,10 @@ def gather(app: Any, *, partnership: str, period: str) -> BoardPack:
                 )
             )
             for a in s.actions.values():
-                pack.actions.append(
-                    _action("section 11", s.ref, a.id, a.agency, a.due_on, a.completed_on, end)
-                )
+                if a.raised_on <= end:
+                    pack.actions.append(
+                        _action("section 11", s.ref, a.id, a.agency, a.due_on, a.completed_on, end)
+                    )
         elif kind_ == "scorecard":
             for ind, v in s.exceptions():
                 if v.quarter in quarters:
@@ -336,6 +358,12 @@ def render_markdown(pack: BoardPack) -> str:
                 ]
                 for a in pack.actions
             ],
+        ),
+        "## Subgroup meetings",
+        "",
+        *_table(
+            ["group", "held", "quorate", "quorate by the chair's decision"],
+            [[m.group, m.held, m.quorate, m.by_chair_decision] for m in pack.meetings.values()],
         ),
         "## Section 11",
         "",

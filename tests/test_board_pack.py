@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from domain.programme import PROGRAMME_COMMANDS
+from domain.subgroup import SUBGROUP_COMMANDS
 from projections.board import gather, period_of, render_html, render_markdown
 from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
@@ -104,6 +105,32 @@ def record_a_year(services: Services) -> None:
         evidence="Protocol signed off",
     )
     report(services.reviews, "BP-1", aware=date(2026, 8, 3))
+    for key, fields in [
+        (
+            "m1",
+            {
+                "meeting_ref": "QIIP-2026-07",
+                "held_on": date(2026, 7, 8),
+                "present": ["LA", "POLICE", "ICB"],
+            },
+        ),
+        (
+            "m2",
+            {"meeting_ref": "QIIP-2026-09", "held_on": date(2026, 9, 9), "present": ["LA", "ICB"]},
+        ),
+        (
+            "act",
+            {
+                "meeting_ref": "QIIP-2026-07",
+                "owner_agency": "POLICE",
+                "text": "Share the missing-children dataset",
+                "due_on": date(2026, 10, 30),
+            },
+        ),
+    ]:
+        name = "raise_action" if key == "act" else "record_meeting"
+        command = SUBGROUP_COMMANDS[name].model_validate({"actor": actor(), **fields})
+        svc.record_subgroup_step("GSCP", "QIIP", name, command, key=key, today=TODAY)
 
 
 def test_the_quarterly_report_is_made_from_the_events(services: Services) -> None:
@@ -141,8 +168,14 @@ def test_the_quarterly_report_is_made_from_the_events(services: Services) -> Non
     assert actions[("section 11", "SA1")] == "completed"
     assert actions[("section 11", "SA2")] == "overdue"  # due 11 Sep, open at 30 Sep
 
-    # reviews: the incident reported in August
-    assert pack.reviews["incidents reported"] == 1
+    assert actions[("subgroup", "A1")] == "open"  # due after the quarter
+
+    # reviews: the incident reported in August; nothing further yet
+    assert pack.reviews["incidents reported"] == 1 and pack.reviews["LCSPRs published"] == 0
+
+    # meetings: one quorate, one without the police (no chair's decision): inquorate
+    meetings = pack.meetings["QIIP"]
+    assert (meetings.held, meetings.quorate, meetings.by_chair_decision) == (2, 1, 0)
 
     md = render_markdown(pack)
     assert md.startswith("# Quarterly assurance report: GSCP, 2026/27 Q2")

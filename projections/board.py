@@ -106,6 +106,15 @@ class ProgrammeMonth(BaseModel):
     skipped: int
 
 
+class AssuranceRow(BaseModel):
+    kind: str
+    activities: int = 0
+    closed: int = 0
+    graded: int = 0
+    declarations: int = 0
+    not_compliant: int = 0
+
+
 class MeetingsRow(BaseModel):
     group: str
     held: int
@@ -128,6 +137,7 @@ class BoardPack(BaseModel):
     section11: list[Section11Row] = Field(default_factory=list)
     exceptions: list[ExceptionRow] = Field(default_factory=list)
     meetings: dict[str, MeetingsRow] = Field(default_factory=dict)
+    assurance: dict[str, AssuranceRow] = Field(default_factory=dict)
 
     def action_counts(self) -> dict[str, int]:
         counts = Counter(a.status for a in self.actions)
@@ -224,6 +234,19 @@ def gather(app: Any, *, partnership: str, period: str) -> BoardPack:
                 if a.raised_on <= end:
                     pack.actions.append(
                         _action("section 11", s.ref, a.id, a.agency, a.due_on, a.completed_on, end)
+                    )
+        elif kind_ == "assurance":
+            if within(s.opened_on):
+                row = pack.assurance.setdefault(s.kind, AssuranceRow(kind=s.kind.replace("_", " ")))
+                row.activities += 1
+                row.closed += s.closed
+                row.graded += len(s.observations)
+                row.declarations += len(s.declarations)
+                row.not_compliant += sum(not d.compliant for d in s.declarations.values())
+            for a in s.actions.values():
+                if a.raised_on <= end:
+                    pack.actions.append(
+                        _action("assurance", s.ref, a.id, a.agency, a.due_on, a.completed_on, end)
                     )
         elif kind_ == "scorecard":
             for ind, v in s.exceptions():
@@ -341,6 +364,15 @@ def render_markdown(pack: BoardPack) -> str:
             [
                 [code, ", ".join(f"{g}: {n}" for g, n in sorted(gr.items()))]
                 for code, gr in sorted(pack.grades_by_standard.items())
+            ],
+        ),
+        "### Practice weeks, clinics, declarations and thematic audits",
+        "",
+        *_table(
+            ["kind", "opened", "closed", "graded", "declarations", "not compliant"],
+            [
+                [r.kind, r.activities, r.closed, r.graded, r.declarations, r.not_compliant]
+                for _, r in sorted(pack.assurance.items())
             ],
         ),
         "## Actions",

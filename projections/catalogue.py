@@ -12,6 +12,7 @@ from eventsourcing.application import Application
 
 from projections.lifecycles import Lifecycle
 from projections.programme import (
+    AssuranceLifecycle,
     ProgrammeLifecycle,
     ScorecardLifecycle,
     Section11Lifecycle,
@@ -41,6 +42,7 @@ def lifecycles() -> list[Lifecycle]:
         SubgroupLifecycle(),
         ScorecardLifecycle(),
         Section11Lifecycle(),
+        AssuranceLifecycle(),
     ]
 
 

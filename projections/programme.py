@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, ClassVar
 
+from domain.assurance import AssuranceState
+from domain.assurance.events import TOPIC_PREFIXES as ASSURANCE_TOPICS
 from domain.programme import ProgrammeState
 from domain.programme.events import TOPIC_PREFIXES as PROGRAMME_TOPICS
 from domain.scorecard import ScorecardState
@@ -22,7 +24,13 @@ from domain.subgroup.events import TOPIC_PREFIXES as SUBGROUP_TOPICS
 from projections.lifecycles import OversightItem
 from projections.quality import Describer, QaLifecycle
 
-__all__ = ["ProgrammeLifecycle", "ScorecardLifecycle", "Section11Lifecycle", "SubgroupLifecycle"]
+__all__ = [
+    "AssuranceLifecycle",
+    "ProgrammeLifecycle",
+    "ScorecardLifecycle",
+    "Section11Lifecycle",
+    "SubgroupLifecycle",
+]
 
 
 def _section11_opened(s: Section11State, e: Any) -> tuple[str, str | None]:
@@ -134,3 +142,16 @@ class ScorecardLifecycle(QaLifecycle):
     def agencies(self, state: Any) -> list[str]:
         s: ScorecardState = state
         return sorted({i.source_agency for i in s.indicators.values()})
+
+
+class AssuranceLifecycle(QaLifecycle):
+    """A practice week, clinic, declaration round or thematic audit: actions on clocks."""
+
+    kind = "assurance"
+    topic_prefixes = ASSURANCE_TOPICS
+    state_model = AssuranceState
+    default_owner = "QA subgroup chair"
+
+    def agencies(self, state: Any) -> list[str]:
+        s: AssuranceState = state
+        return sorted(s.agencies)

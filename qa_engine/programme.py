@@ -17,6 +17,9 @@ from uuid import UUID
 from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel
 
+from domain.assurance import AssuranceState, OpenAssurance, plan_assurance_clocks
+from domain.assurance import events as assurance_events
+from domain.assurance.aggregate import AssuranceActivity
 from domain.audit import PlanAudit
 from domain.calendar import WorkingDayCalendar
 from domain.errors import CaseNotFound
@@ -63,12 +66,13 @@ __all__ = [
     "schedule_actor",
 ]
 
-ProgrammeKind = Literal["programme", "subgroup", "scorecard", "section11"]
+ProgrammeKind = Literal["programme", "subgroup", "scorecard", "section11", "assurance"]
 PROGRAMME_KINDS: dict[str, type[QaRecord]] = {
     "programme": Programme,
     "subgroup": Subgroup,
     "scorecard": Scorecard,
     "section11": Section11Cycle,
+    "assurance": AssuranceActivity,
 }
 #: Every stored topic prefix -> the kind of record it belongs to.
 TOPIC_KINDS: dict[str, str] = {
@@ -76,6 +80,7 @@ TOPIC_KINDS: dict[str, str] = {
     **dict.fromkeys(subgroup_events.TOPIC_PREFIXES, "subgroup"),
     **dict.fromkeys(scorecard_events.TOPIC_PREFIXES, "scorecard"),
     **dict.fromkeys(section11_events.TOPIC_PREFIXES, "section11"),
+    **dict.fromkeys(assurance_events.TOPIC_PREFIXES, "assurance"),
 }
 S = TypeVar("S", bound=QaState)
 
@@ -385,6 +390,44 @@ class ProgrammeService(RecordService):
             except RecordConflictError:
                 continue
 
+    # -------------------------------------------------- assurance activities
+
+    def open_assurance(self, command: OpenAssurance, *, key: str) -> AssuranceState:
+        """Open a practice week, clinic, declaration round or thematic audit."""
+        state: AssuranceState = self._open(
+            AssuranceActivity,
+            command.partnership,
+            command.activity_ref,
+            key,
+            lambda: AssuranceActivity.open_activity(
+                command,
+                key=key,
+                policy=self.policy(command.partnership),
+                calendar_version=self.calendar.version,
+            ),
+        )
+        return state
+
+    def assurance(self, partnership: str, ref: str) -> AssuranceState:
+        state: AssuranceState = self._load(AssuranceActivity, partnership, ref).state
+        return state
+
+    def record_assurance_step(
+        self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
+    ) -> AssuranceState:
+        """Record an assurance step; an action raised starts its due-day clock."""
+        state: AssuranceState = self._step(
+            AssuranceActivity,
+            partnership,
+            ref,
+            step,
+            command,
+            key,
+            today,
+            plan=plan_assurance_clocks,
+        )
+        return state
+
     # ------------------------------------------------------------------- reads
 
     def history(self, partnership: str, kind: str, ref: str) -> list[HistoryEntry]:
@@ -459,7 +502,7 @@ def audit_plan(state: ProgrammeState, entry_id: str, month: int) -> PlanAudit:
 
 
 def _ref_of(first: dict[str, Any]) -> str | None:
-    for name in ("programme_ref", "group_ref", "scorecard_ref", "cycle_ref"):
+    for name in ("programme_ref", "group_ref", "scorecard_ref", "cycle_ref", "activity_ref"):
         if first.get(name):
             return str(first[name])
     return None

@@ -17,6 +17,7 @@ from projections.board import gather, period_of, render_html, render_markdown
 from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
 from qa_engine.programme import ProgrammeService
+from tests import test_assurance as asr
 from tests import test_scorecard as sc
 from tests import test_section11 as s11
 from tests.conftest import actor
@@ -105,6 +106,18 @@ def record_a_year(services: Services) -> None:
         evidence="Protocol signed off",
     )
     report(services.reviews, "BP-1", aware=date(2026, 8, 3))
+    asr.open_activity(svc, "DEC-2026", "kcsie_declaration")
+    for agency in ("LA", "POLICE"):
+        asr.step(
+            svc,
+            "DEC-2026",
+            "record_declaration",
+            agency,
+            agency=agency,
+            compliant=agency == "LA",
+            declared_on=date(2026, 7, 6),
+            evidence="Policy",
+        )
     for key, fields in [
         (
             "m1",
@@ -200,6 +213,8 @@ def test_the_annual_report_covers_the_year(services: Services) -> None:
     assert pack.kind == "annual" and len(pack.programme) == 9  # Apr-Dec of the 2026 programme
     assert [x.quarter for x in pack.exceptions] == ["2026/27 Q2", "2026/27 Q2"]
     assert render_markdown(pack).startswith("# Annual report: GSCP, 2026/27")
+    row = pack.assurance["kcsie_declaration"]
+    assert (row.activities, row.declarations, row.not_compliant) == (1, 2, 1)
     other = gather(services.programme, partnership="ESSCP", period="2026/27")
     assert not other.section11 and not other.actions and not other.programme
 

@@ -6,7 +6,7 @@ are reminded before theirs and escalated to the subgroup chair, then the executi
 from __future__ import annotations
 
 from domain.calendar import WorkingDayCalendar
-from domain.qa.clock import Clock, QaPolicy, make_clock
+from domain.qa.clock import Clock, QaPolicy, action_due_clock, make_clock
 from domain.section11.commands import OpenSection11Cycle, RaiseS11Action
 from domain.section11.state import action_clock, return_clock
 from domain.values import Command
@@ -39,19 +39,14 @@ def plan_section11_clocks(
         ]
     if isinstance(command, RaiseS11Action):
         return [
-            make_clock(
+            action_due_clock(
+                policy,
                 key=action_clock(action_id),
                 label=f"Section 11 action {action_id} ({command.agency})",
-                rule="the action's due day",
                 owner=command.agency,
                 start=command.raised_on,
                 due_on=command.due_on,
                 calendar=calendar,
-                remind_working_days=policy.action_reminder_working_days,
-                ladder=[
-                    (0, [policy.subgroup_chair]),
-                    (policy.escalate_to_executive_after_working_days, [policy.executive]),
-                ],
             )
         ]
     return []

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from domain.assurance import ASSURANCE_COMMANDS, AssuranceState, OpenAssurance
 from domain.calendar import LONDON
 from domain.programme import (
     PROGRAMME_COMMANDS,
@@ -59,6 +60,7 @@ from qa_engine.entry.cli_common import (
 
 __all__ = [
     "register",
+    "render_assurance",
     "render_programme",
     "render_scorecard",
     "render_section11",
@@ -425,6 +427,35 @@ async def cmd_trend(ns: argparse.Namespace, settings: Settings, out: Output) -> 
     return EXIT_OK
 
 
+def render_assurance(s: AssuranceState) -> str:
+    """An assurance activity: its kind, scale, what was recorded, actions."""
+    lines = [
+        f"assurance {s.ref}   partnership {s.partnership}   {s.kind.replace('_', ' ')}   "
+        f"stage {s.stage}",
+        f"agencies {', '.join(s.agencies)}   scale {' > '.join(s.scale)}"
+        + (f"   critical friend {s.critical_friend}" if s.critical_friend else ""),
+    ]
+    if s.observations:
+        lines.append(
+            "graded: " + ", ".join(f"{g.replace('_', ' ')} {n}" for g, n in s.grades().items())
+        )
+    if s.clinic_items:
+        lines.append(f"reviewed: {', '.join(s.clinic_items)}")
+    for agency, d in s.declarations.items():
+        lines.append(
+            f"  {agency} declared {'compliant' if d.compliant else 'NOT compliant'} "
+            f"on {d.declared_on.isoformat()}"
+        )
+    if s.critical_friend_grade:
+        lines.append(f"critical friend's grade: {s.critical_friend_grade.replace('_', ' ')}")
+    for a in s.actions.values():
+        done = f"done {a.completed_on.isoformat()}" if a.completed_on else "open"
+        lines.append(f"  {a.id} {a.agency} due {a.due_on.isoformat()} {done}")
+    if s.overall:
+        lines.append(f"overall: {s.overall.replace('_', ' ')}")
+    return "\n".join(lines)
+
+
 def render_section11(s: Section11State, today: date) -> str:
     """A cycle year as a scrutineer reads it: returns, RAG per standard, actions."""
     lines = [
@@ -454,6 +485,13 @@ def render_section11(s: Section11State, today: date) -> str:
     if s.reported_on:
         lines.append(f"reported to {s.board_meeting} on {s.reported_on.isoformat()}")
     return "\n".join(lines)
+
+
+async def cmd_assurance_show(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    with _service(settings) as svc:
+        state = svc.assurance(tenant_of(ns, settings), ns.ref)
+    out.data(state, lambda: render_assurance(state))
+    return EXIT_OK
 
 
 async def cmd_section11_show(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
@@ -621,6 +659,14 @@ def register(
             lambda s: render_scorecard(s, None),
         ),
         (
+            "assurance",
+            "practice week, performance clinic, declarations, thematic audit",
+            OpenAssurance,
+            "open",
+            ASSURANCE_COMMANDS,
+            render_assurance,
+        ),
+        (
             "section11",
             "Section 11 cycle: self-assessments, scrutiny, challenge, actions, board report",
             OpenSection11Cycle,
@@ -658,6 +704,8 @@ def register(
             trend.add_argument("ref")
             trend.add_argument("code")
             trend.set_defaults(func=cmd_trend)
+        elif kind == "assurance":
+            show.set_defaults(func=cmd_assurance_show)
         elif kind == "section11":
             show.set_defaults(func=cmd_section11_show)
             chase = gsteps.add_parser(
@@ -686,7 +734,7 @@ def register(
     pack.add_argument("--out", help="write the document to this file")
     pack.set_defaults(func=cmd_board_pack)
 
-    for name in ("programme", "subgroup", "scorecard", "section11"):
+    for name in ("programme", "subgroup", "scorecard", "section11", "assurance"):
         group_parser = sub.choices[name]
         gsteps = next(a for a in group_parser._actions if isinstance(a, argparse._SubParsersAction))
         label = "year" if name == "programme" else f"{name} reference"

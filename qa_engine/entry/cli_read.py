@@ -54,6 +54,7 @@ KINDS = (
     "subgroup",
     "scorecard",
     "section11",
+    "assurance",
 )
 #: the kinds whose trail this command reads (lifecycle 3's records: ``<kind> history``)
 TRAIL_KINDS = KINDS[:4]

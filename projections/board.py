@@ -237,12 +237,14 @@ def gather(app: Any, *, partnership: str, period: str) -> BoardPack:
                     )
         elif kind_ == "assurance":
             if within(s.opened_on):
-                row = pack.assurance.setdefault(s.kind, AssuranceRow(kind=s.kind.replace("_", " ")))
-                row.activities += 1
-                row.closed += s.closed
-                row.graded += len(s.observations)
-                row.declarations += len(s.declarations)
-                row.not_compliant += sum(not d.compliant for d in s.declarations.values())
+                kept = pack.assurance.setdefault(
+                    s.kind, AssuranceRow(kind=s.kind.replace("_", " "))
+                )
+                kept.activities += 1
+                kept.closed += s.closed
+                kept.graded += len(s.observations)
+                kept.declarations += len(s.declarations)
+                kept.not_compliant += sum(not d.compliant for d in s.declarations.values())
             for a in s.actions.values():
                 if a.raised_on <= end:
                     pack.actions.append(

@@ -17,6 +17,7 @@ from domain.subgroup.commands import (
     RecordDecision,
     RecordMeeting,
     ScheduleMeeting,
+    SignOffAgenda,
 )
 from domain.subgroup.state import SubgroupState
 from domain.values import Command
@@ -32,6 +33,7 @@ class Subgroup(QaRecord):
     state: ClassVar[SubgroupState]
     EVENT_OF: ClassVar[dict[type[Command], type[qa.StepRecorded]]] = {
         ScheduleMeeting: events.MeetingScheduled,
+        SignOffAgenda: events.AgendaSignedOff,
         RecordMeeting: events.MeetingHeld,
         RecordDecision: events.DecisionRecorded,
         RaiseAction: events.ActionRaised,
@@ -61,6 +63,10 @@ class Subgroup(QaRecord):
             facts["carried_actions"] = [a.id for a in s.open_actions()]
             facts["agenda_items"] = [i.model_dump(mode="json") for i in s.pending_items]
             return facts
+        if isinstance(command, SignOffAgenda):
+            return {
+                "agenda_items": [i.model_dump(mode="json") for i in s.pending_items],
+            }
         if isinstance(command, RecordDecision):
             return {"decision_id": f"D{len(s.decisions) + 1}"}
         if isinstance(command, RaiseAction):

@@ -35,6 +35,7 @@ from domain.programme import (
 from domain.programme import events as programme_events
 from domain.programme.aggregate import Programme
 from domain.qa import QaPolicy, QaState
+from domain.qa.clock import Clock, action_due_clock
 from domain.qa.record import QaRecord, record_id
 from domain.scorecard import OpenScorecard, ReturnValue, ScorecardState
 from domain.scorecard import events as scorecard_events
@@ -42,7 +43,13 @@ from domain.scorecard.aggregate import Scorecard
 from domain.section11 import OpenSection11Cycle, Section11State, plan_section11_clocks
 from domain.section11 import events as section11_events
 from domain.section11.aggregate import Section11Cycle
-from domain.subgroup import FormSubgroup, RaiseAgendaItem, ScheduleMeeting, SubgroupState
+from domain.subgroup import (
+    FormSubgroup,
+    RaiseAction,
+    RaiseAgendaItem,
+    ScheduleMeeting,
+    SubgroupState,
+)
 from domain.subgroup import events as subgroup_events
 from domain.subgroup.aggregate import Subgroup
 from domain.values import Actor, Command
@@ -264,7 +271,7 @@ class ProgrammeService(RecordService):
         today: date,
     ) -> SubgroupState:
         state: SubgroupState = self._step(
-            Subgroup, partnership, group_ref, step, command, key, today
+            Subgroup, partnership, group_ref, step, command, key, today, plan=_subgroup_clocks
         )
         return state
 
@@ -469,6 +476,28 @@ class ProgrammeService(RecordService):
 
     def _stream_id(self, cls: type[QaRecord], partnership: str, ref: str) -> UUID:
         return self._id(cls, partnership, ref)
+
+
+def _subgroup_clocks(
+    state: SubgroupState, command: Command, calendar: WorkingDayCalendar
+) -> list[Clock]:
+    """An action raised at a meeting runs on the clock engine to its due day (reminded
+    before it, escalated to the chair then the executive after it)."""
+    if not isinstance(command, RaiseAction):
+        return []
+    action_id = f"A{len(state.actions) + 1}"
+    held_on = state.meetings[command.meeting_ref].held_on
+    return [
+        action_due_clock(
+            state.policy,
+            key=f"subgroup_action:{action_id}",
+            label=f"{state.ref} action {action_id} ({command.owner_agency})",
+            owner=command.owner_agency,
+            start=held_on or command.due_on,
+            due_on=command.due_on,
+            calendar=calendar,
+        )
+    ]
 
 
 def schedule_actor(partnership: str) -> Actor:

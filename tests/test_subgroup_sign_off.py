@@ -110,3 +110,35 @@ def test_the_chair_signs_off_the_agenda_and_papers(
         )
     assert refused.value.rule == "before_meeting"
     assert programme.subgroup("GSCP", "QIIP").version == s.version + 1
+
+
+def test_a_meetings_action_runs_on_the_clock_engine(
+    programme: ProgrammeService,  # noqa: F811
+) -> None:
+    form(programme)
+    as_(
+        actor(),
+        programme,
+        "record_meeting",
+        "held",
+        meeting_ref="QIIP-2026-03",
+        held_on=date(2026, 3, 11),
+        present=["LA", "POLICE", "ICB"],
+    )
+    s = as_(
+        actor(),
+        programme,
+        "raise_action",
+        "a",
+        meeting_ref="QIIP-2026-03",
+        owner_agency="POLICE",
+        text="Share the dataset",
+        due_on=date(2026, 4, 30),
+    )
+    clock = s.clocks["subgroup_action:A1"]
+    assert (clock.owner, clock.due_on, clock.status) == ("POLICE", date(2026, 4, 30), "open")
+    assert clock.reminders and [e.to for e in clock.escalations][0] == ["QA subgroup chair"]
+    s = as_(
+        actor(), programme, "complete_action", "c", action_id="A1", completed_on=date(2026, 5, 6)
+    )
+    assert s.clocks["subgroup_action:A1"].status == "met" and s.clocks["subgroup_action:A1"].late

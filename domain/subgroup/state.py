@@ -184,6 +184,7 @@ class SubgroupState(QaState):
     def on_action_completed(self, e: events.ActionCompleted) -> None:
         a = self.actions[e.action_id]
         a.status, a.completed_on = "done", e.completed_on
+        self.meet(f"subgroup_action:{e.action_id}", e.completed_on)  # none before clocks ran
 
     def on_agenda_item_raised(self, e: events.AgendaItemRaised) -> None:
         self.pending_items.append(AgendaItem(item=e.item, source=e.source, raised_on=e.raised_on))

@@ -137,7 +137,7 @@ def test_a_meetings_action_runs_on_the_clock_engine(
     )
     clock = s.clocks["subgroup_action:A1"]
     assert (clock.owner, clock.due_on, clock.status) == ("POLICE", date(2026, 4, 30), "open")
-    assert clock.reminders and [e.to for e in clock.escalations][0] == ["QA subgroup chair"]
+    assert clock.reminders and clock.escalations[0].to == ["QA subgroup chair"]
     s = as_(
         actor(), programme, "complete_action", "c", action_id="A1", completed_on=date(2026, 5, 6)
     )

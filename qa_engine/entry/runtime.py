@@ -89,6 +89,7 @@ async def run_dev(
         if demo:
             seeded = await seed_demo(ReviewClient(env.client, settings.temporal_task_queue))
             seeded_qa = await _seed_quality(env.client, settings)
+            seeded_qa += await _seed_programme(env.client, settings)
         print(banner(settings, seeded, seeded_qa, accounts), flush=True)
         if stop_after is not None:
             with contextlib.suppress(asyncio.TimeoutError):
@@ -126,6 +127,24 @@ async def _seed_quality(client: Client, settings: Settings) -> list[str]:
     try:
         return await seed_quality_demo(
             QaClient(client, settings.temporal_task_queue), services.quality, england_and_wales()
+        )
+    finally:
+        services.close()
+
+
+async def _seed_programme(client: Client, settings: Settings) -> list[str]:
+    """The lifecycle-3 demo: the year's programme (its schedules too), a subgroup,
+    a scorecard, a Section 11 cycle and a practice week."""
+    from qa_engine.calendar import england_and_wales
+    from qa_engine.entry.demo_programme import seed_programme_demo
+    from qa_engine.entry.programme_client import ProgrammeClient
+
+    services = bootstrap(settings)
+    try:
+        return await seed_programme_demo(
+            services.programme,
+            england_and_wales(),
+            ProgrammeClient(client, settings.temporal_task_queue),
         )
     finally:
         services.close()

@@ -12,6 +12,13 @@ from eventsourcing.application import Application
 
 from projections.lifecycles import Lifecycle
 from projections.outbox import OutboxProjection
+from projections.programme import (
+    AssuranceLifecycle,
+    ProgrammeLifecycle,
+    ScorecardLifecycle,
+    Section11Lifecycle,
+    SubgroupLifecycle,
+)
 from projections.quality import ActionPlanLifecycle, AuditLifecycle, ChildOfConcernLifecycle
 from projections.review import ReviewLifecycle
 from projections.runner import Projection, ProjectionRunner
@@ -33,6 +40,11 @@ def lifecycles() -> list[Lifecycle]:
         AuditLifecycle(),
         ActionPlanLifecycle(),
         ChildOfConcernLifecycle(),
+        ProgrammeLifecycle(),
+        SubgroupLifecycle(),
+        ScorecardLifecycle(),
+        Section11Lifecycle(),
+        AssuranceLifecycle(),
     ]
 
 

@@ -10,13 +10,16 @@ concurrency (the loser reloads and re-checks). The actor comes from the command
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 from pydantic import BaseModel
 
+from domain.assurance import AssuranceState, OpenAssurance, plan_assurance_clocks
+from domain.assurance import events as assurance_events
+from domain.assurance.aggregate import AssuranceActivity
 from domain.audit import PlanAudit
 from domain.calendar import WorkingDayCalendar
 from domain.errors import CaseNotFound
@@ -32,11 +35,21 @@ from domain.programme import (
 from domain.programme import events as programme_events
 from domain.programme.aggregate import Programme
 from domain.qa import QaPolicy, QaState
+from domain.qa.clock import Clock, action_due_clock
 from domain.qa.record import QaRecord, record_id
 from domain.scorecard import OpenScorecard, ReturnValue, ScorecardState
 from domain.scorecard import events as scorecard_events
 from domain.scorecard.aggregate import Scorecard
-from domain.subgroup import FormSubgroup, RaiseAgendaItem, ScheduleMeeting, SubgroupState
+from domain.section11 import OpenSection11Cycle, Section11State, plan_section11_clocks
+from domain.section11 import events as section11_events
+from domain.section11.aggregate import Section11Cycle
+from domain.subgroup import (
+    FormSubgroup,
+    RaiseAction,
+    RaiseAgendaItem,
+    ScheduleMeeting,
+    SubgroupState,
+)
 from domain.subgroup import events as subgroup_events
 from domain.subgroup.aggregate import Subgroup
 from domain.values import Actor, Command
@@ -60,17 +73,21 @@ __all__ = [
     "schedule_actor",
 ]
 
-ProgrammeKind = Literal["programme", "subgroup", "scorecard"]
+ProgrammeKind = Literal["programme", "subgroup", "scorecard", "section11", "assurance"]
 PROGRAMME_KINDS: dict[str, type[QaRecord]] = {
     "programme": Programme,
     "subgroup": Subgroup,
     "scorecard": Scorecard,
+    "section11": Section11Cycle,
+    "assurance": AssuranceActivity,
 }
 #: Every stored topic prefix -> the kind of record it belongs to.
 TOPIC_KINDS: dict[str, str] = {
     **dict.fromkeys(programme_events.TOPIC_PREFIXES, "programme"),
     **dict.fromkeys(subgroup_events.TOPIC_PREFIXES, "subgroup"),
     **dict.fromkeys(scorecard_events.TOPIC_PREFIXES, "scorecard"),
+    **dict.fromkeys(section11_events.TOPIC_PREFIXES, "section11"),
+    **dict.fromkeys(assurance_events.TOPIC_PREFIXES, "assurance"),
 }
 S = TypeVar("S", bound=QaState)
 
@@ -254,7 +271,7 @@ class ProgrammeService(RecordService):
         today: date,
     ) -> SubgroupState:
         state: SubgroupState = self._step(
-            Subgroup, partnership, group_ref, step, command, key, today
+            Subgroup, partnership, group_ref, step, command, key, today, plan=_subgroup_clocks
         )
         return state
 
@@ -320,6 +337,104 @@ class ProgrammeService(RecordService):
             return card.state
         raise RuntimeError(f"could not record {key} after {RETRIES} concurrent conflicts")
 
+    # -------------------------------------------------------------- section 11
+
+    def open_section11(self, command: OpenSection11Cycle, *, key: str) -> Section11State:
+        """Open a Section 11 cycle year; each agency's return clock starts with it."""
+        policy = self.policy(command.partnership)
+        state: Section11State = self._open(
+            Section11Cycle,
+            command.partnership,
+            command.cycle_ref,
+            key,
+            lambda: Section11Cycle.open_cycle(
+                command,
+                key=key,
+                policy=policy,
+                calendar_version=self.calendar.version,
+                opened=plan_section11_clocks(policy, command, self.calendar),
+            ),
+        )
+        return state
+
+    def section11(self, partnership: str, ref: str) -> Section11State:
+        state: Section11State = self._load(Section11Cycle, partnership, ref).state
+        return state
+
+    def record_section11_step(
+        self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
+    ) -> Section11State:
+        """Record a Section 11 step; an action raised starts its due-day clock."""
+        state: Section11State = self._step(
+            Section11Cycle,
+            partnership,
+            ref,
+            step,
+            command,
+            key,
+            today,
+            plan=lambda st, c, cal: plan_section11_clocks(
+                st.policy, c, cal, action_id=f"SA{len(st.actions) + 1}"
+            ),
+        )
+        return state
+
+    def chase_section11(self, partnership: str, ref: str, *, now: datetime) -> Section11State:
+        """Record every chaser and escalation of the cycle's clocks due by ``now``, in
+        order, each once (its key names the clock, the kind and the index)."""
+        while True:
+            record: Section11Cycle = self._load(Section11Cycle, partnership, ref)
+            timer = record.state.next_timer(now)
+            if timer is None or timer.at > now:
+                return record.state
+            key = f"chase/{record.state.ref}/{timer.clock}/{timer.kind}/{timer.index}"
+            if timer.kind == "remind":
+                record.send_reminder(timer.clock, timer.index, key=key, at=now)
+            else:
+                record.escalate(timer.clock, timer.index, key=key, at=now, opened=[])
+            try:
+                self.save(record)
+            except RecordConflictError:
+                continue
+
+    # -------------------------------------------------- assurance activities
+
+    def open_assurance(self, command: OpenAssurance, *, key: str) -> AssuranceState:
+        """Open a practice week, clinic, declaration round or thematic audit."""
+        state: AssuranceState = self._open(
+            AssuranceActivity,
+            command.partnership,
+            command.activity_ref,
+            key,
+            lambda: AssuranceActivity.open_activity(
+                command,
+                key=key,
+                policy=self.policy(command.partnership),
+                calendar_version=self.calendar.version,
+            ),
+        )
+        return state
+
+    def assurance(self, partnership: str, ref: str) -> AssuranceState:
+        state: AssuranceState = self._load(AssuranceActivity, partnership, ref).state
+        return state
+
+    def record_assurance_step(
+        self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
+    ) -> AssuranceState:
+        """Record an assurance step; an action raised starts its due-day clock."""
+        state: AssuranceState = self._step(
+            AssuranceActivity,
+            partnership,
+            ref,
+            step,
+            command,
+            key,
+            today,
+            plan=plan_assurance_clocks,
+        )
+        return state
+
     # ------------------------------------------------------------------- reads
 
     def history(self, partnership: str, kind: str, ref: str) -> list[HistoryEntry]:
@@ -364,6 +479,28 @@ class ProgrammeService(RecordService):
         return self._id(cls, partnership, ref)
 
 
+def _subgroup_clocks(
+    state: SubgroupState, command: Command, calendar: WorkingDayCalendar
+) -> list[Clock]:
+    """An action raised at a meeting runs on the clock engine to its due day (reminded
+    before it, escalated to the chair then the executive after it)."""
+    if not isinstance(command, RaiseAction):
+        return []
+    action_id = f"A{len(state.actions) + 1}"
+    held_on = state.meetings[command.meeting_ref].held_on
+    return [
+        action_due_clock(
+            state.policy,
+            key=f"subgroup_action:{action_id}",
+            label=f"{state.ref} action {action_id} ({command.owner_agency})",
+            owner=command.owner_agency,
+            start=held_on or command.due_on,
+            due_on=command.due_on,
+            calendar=calendar,
+        )
+    ]
+
+
 def schedule_actor(partnership: str) -> Actor:
     """Who records what a schedule opens: qa-engine itself, for the partnership."""
     return Actor(
@@ -395,7 +532,7 @@ def audit_plan(state: ProgrammeState, entry_id: str, month: int) -> PlanAudit:
 
 
 def _ref_of(first: dict[str, Any]) -> str | None:
-    for name in ("programme_ref", "group_ref", "scorecard_ref"):
+    for name in ("programme_ref", "group_ref", "scorecard_ref", "cycle_ref", "activity_ref"):
         if first.get(name):
             return str(first[name])
     return None

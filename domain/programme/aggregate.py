@@ -43,22 +43,18 @@ class Programme(QaRecord):
         RecordOccurrenceDone: events.OccurrenceDone,
     }
     # no clocks of its own: the occurrences it opens carry theirs
-    reminder_sent = qa.ReminderSent
-    escalated = qa.Escalated
-    history_read = qa.HistoryRead
 
     @classmethod
     def open_programme(
         cls, command: OpenProgramme, *, key: str, policy: QaPolicy, calendar_version: str
     ) -> Programme:
-        programme: Programme = cls._open(
+        programme: Programme = cls._open_plain(
             events.ProgrammeOpened,
             programme_ref(command.year),
             command,
             key=key,
             policy=policy,
             calendar_version=calendar_version,
-            opened=[],
             programme_ref=programme_ref(command.year),
         )
         return programme

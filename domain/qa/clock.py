@@ -32,6 +32,7 @@ __all__ = [
     "QaPolicy",
     "QaState",
     "Timer",
+    "action_due_clock",
     "make_clock",
     "next_working_day",
 ]
@@ -268,3 +269,32 @@ class QaState(BaseModel):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+def action_due_clock(
+    policy: QaPolicy,
+    *,
+    key: str,
+    label: str,
+    owner: str,
+    start: date,
+    due_on: date,
+    calendar: WorkingDayCalendar,
+) -> Clock:
+    """An action's due day on the clock engine: reminded before it (the policy's
+    action reminders), escalated to the subgroup chair when it passes, then to the
+    executive (lifecycle 3's actions: Section 11, assurance activities)."""
+    return make_clock(
+        key=key,
+        label=label,
+        rule="the action's due day",
+        owner=owner,
+        start=start,
+        due_on=due_on,
+        calendar=calendar,
+        remind_working_days=policy.action_reminder_working_days,
+        ladder=[
+            (0, [policy.subgroup_chair]),
+            (policy.escalate_to_executive_after_working_days, [policy.executive]),
+        ],
+    )

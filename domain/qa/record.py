@@ -50,9 +50,10 @@ class QaRecord(KeyedAggregate):
     STATE: ClassVar[type[QaState]] = QaState
     #: command class -> the event that records it
     EVENT_OF: ClassVar[dict[type[Command], type[events.StepRecorded]]] = {}
-    reminder_sent: ClassVar[type[events.ReminderSent]]
-    escalated: ClassVar[type[events.Escalated]]
-    history_read: ClassVar[type[events.HistoryRead]]
+    #: the timer and read events (lifecycles whose topics must name them override these)
+    reminder_sent: ClassVar[type[events.ReminderSent]] = events.ReminderSent
+    escalated: ClassVar[type[events.Escalated]] = events.Escalated
+    history_read: ClassVar[type[events.HistoryRead]] = events.HistoryRead
 
     # Set by the events' apply methods (not dataclass fields of the aggregate).
     state: ClassVar[Any]
@@ -79,22 +80,51 @@ class QaRecord(KeyedAggregate):
             id=record_id(cls.KIND, str(fields["partnership"]), ref),
             key=key,
             actor=command.actor.model_dump(mode="json"),
-            **fields,
-            **facts,
+            **{**fields, **facts},  # a fact computed at opening overrides the input's value
             policy=policy.model_dump(mode="json"),
             calendar_version=calendar_version,
             opened=[c.model_dump(mode="json") for c in opened],
         )
 
+    @classmethod
+    def _open_plain(
+        cls,
+        event: type[events.Opened],
+        ref: str,
+        command: Command,
+        *,
+        key: str,
+        policy: QaPolicy,
+        calendar_version: str,
+        **facts: Any,
+    ) -> Any:
+        """Open a record whose opening starts no clock (lifecycle 3's groups and lists)."""
+        return cls._open(
+            event,
+            ref,
+            command,
+            key=key,
+            policy=policy,
+            calendar_version=calendar_version,
+            opened=[],
+            **facts,
+        )
+
+    def facts(self, command: Command) -> dict[str, Any]:
+        """What a step computes from the state when it is recorded (ids given, quoracy,
+        ...): stored beside the command's own values. None by default."""
+        return {}
+
     def record(self, command: Command, *, key: str, today: date, opened: list[Clock]) -> None:
-        """Record a lifecycle step after checking it against the record's rules."""
+        """Record a lifecycle step after checking it against the record's rules, with the
+        facts it computes (``facts``) beside the command's own values."""
         state: QaState = self.state
         state.check(command, today)
         self.trigger_event(
             self.EVENT_OF[type(command)],
             key=key,
             actor=command.actor.model_dump(mode="json"),
-            **fields_of(command),
+            **{**fields_of(command), **self.facts(command)},
             opened=[c.model_dump(mode="json") for c in opened],
         )
 

@@ -16,6 +16,7 @@ from domain.subgroup.commands import (
     RecordDecision,
     RecordMeeting,
     ScheduleMeeting,
+    SignOffAgenda,
 )
 from domain.values import Command
 
@@ -56,6 +57,38 @@ def _schedule(s: SubgroupState, c: ScheduleMeeting, today: date) -> None:
             f"meeting {c.meeting_ref} is already on the record",
             field="meeting_ref",
             rule="unique_meeting",
+        )
+
+
+#: the system role that may sign off for any group (else the group's own chair role)
+CHAIR_ROLE = "subgroup chair"
+
+
+def _sign_off(s: SubgroupState, c: SignOffAgenda, today: date) -> None:
+    if c.actor.role.lower() not in (CHAIR_ROLE, s.chair.lower()):
+        raise RuleViolation(
+            f"the agenda is signed off by the chair ({s.chair}), not by {c.actor.role}",
+            field="actor",
+            rule="chair_signs_off",
+        )
+    m = s.meetings.get(c.meeting_ref)
+    if m is None:
+        raise OutOfOrder(
+            f"meeting {c.meeting_ref} of {s.ref} is not scheduled",
+            field="meeting_ref",
+            rule="scheduled_first",
+        )
+    if m.held_on is not None:
+        raise RuleViolation(
+            f"meeting {c.meeting_ref} was held on {m.held_on.isoformat()}",
+            field="meeting_ref",
+            rule="before_meeting",
+        )
+    if m.signed_off_on is not None:
+        raise RuleViolation(
+            f"the agenda of {c.meeting_ref} was signed off on {m.signed_off_on.isoformat()}",
+            field="meeting_ref",
+            rule="once_only",
         )
 
 
@@ -114,6 +147,7 @@ def _agenda_item(s: SubgroupState, c: RaiseAgendaItem, today: date) -> None:
 
 
 CHECKS: Mapping[type[Command], Rule] = {
+    SignOffAgenda: _sign_off,
     ScheduleMeeting: _schedule,
     RecordMeeting: _record_meeting,
     RecordDecision: _decision,

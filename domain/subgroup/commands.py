@@ -8,7 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from domain.values import AgencyCode, CaseRef, Command, FreeText, PartnershipCode
+from domain.values import AgencyCode, CaseRef, Command, Day, FreeText, PartnershipCode
+from domain.values import Label as PaperTitle
 
 __all__ = [
     "LEAD_PARTNERS",
@@ -20,6 +21,7 @@ __all__ = [
     "RecordDecision",
     "RecordMeeting",
     "ScheduleMeeting",
+    "SignOffAgenda",
 ]
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
@@ -60,6 +62,14 @@ class ScheduleMeeting(Command):
 
     meeting_ref: CaseRef
     meeting_on: date
+
+
+class SignOffAgenda(Command):
+    """The chair signs off a scheduled meeting's agenda and papers before it is held."""
+
+    meeting_ref: CaseRef
+    papers: list[PaperTitle] = Field(default_factory=list, max_length=40)
+    signed_off_on: Day
 
 
 class RecordMeeting(Command):
@@ -113,6 +123,7 @@ class RaiseAgendaItem(Command):
 
 SUBGROUP_COMMANDS: dict[str, type[Command]] = {
     "schedule_meeting": ScheduleMeeting,
+    "sign_off_agenda": SignOffAgenda,
     "record_meeting": RecordMeeting,
     "record_decision": RecordDecision,
     "raise_action": RaiseAction,

@@ -7,7 +7,7 @@ the items raised since the last meeting) as facts, computed when it was recorded
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from domain.qa import events as qa
 from domain.subgroup.state import SubgroupState
@@ -18,6 +18,7 @@ __all__ = [
     "ActionCompleted",
     "ActionRaised",
     "AgendaItemRaised",
+    "AgendaSignedOff",
     "DecisionRecorded",
     "MeetingHeld",
     "MeetingScheduled",
@@ -43,6 +44,19 @@ class MeetingScheduled(qa.StepRecorded):
 
     def on(self, state: SubgroupState) -> None:
         state.on_meeting_scheduled(self)
+
+
+class AgendaSignedOff(qa.StepRecorded):
+    """The chair signed off the agenda (the items pending then, as facts) and papers."""
+
+    class_version: ClassVar[int] = 2  # new in this release, on StepRecorded v2's shape
+    meeting_ref: str
+    papers: list[str]
+    signed_off_on: date
+    agenda_items: list[dict[str, Any]]
+
+    def on(self, state: SubgroupState) -> None:
+        state.on_agenda_signed_off(self)
 
 
 class MeetingHeld(qa.StepRecorded):

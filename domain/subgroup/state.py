@@ -42,6 +42,10 @@ class Meeting(BaseModel):
     agenda_items: list[AgendaItem] = Field(default_factory=list)
     decisions: list[str] = Field(default_factory=list)
     actions: list[str] = Field(default_factory=list)
+    #: the chair's sign-off of the agenda and papers (none on meetings before it existed)
+    signed_off_on: date | None = None
+    papers: list[str] = Field(default_factory=list)
+    signed_agenda: list[AgendaItem] = Field(default_factory=list)
 
 
 class Decision(BaseModel):
@@ -140,6 +144,11 @@ class SubgroupState(QaState):
     def on_meeting_scheduled(self, e: events.MeetingScheduled) -> None:
         self.meetings[e.meeting_ref] = Meeting(ref=e.meeting_ref, scheduled_on=e.meeting_on)
 
+    def on_agenda_signed_off(self, e: events.AgendaSignedOff) -> None:
+        m = self.meetings[e.meeting_ref]
+        m.signed_off_on, m.papers = e.signed_off_on, list(e.papers)
+        m.signed_agenda = [AgendaItem.model_validate(i) for i in e.agenda_items]
+
     def on_meeting_held(self, e: events.MeetingHeld) -> None:
         m = self.meetings.setdefault(e.meeting_ref, Meeting(ref=e.meeting_ref))
         m.held_on, m.present = e.held_on, list(e.present)
@@ -175,6 +184,7 @@ class SubgroupState(QaState):
     def on_action_completed(self, e: events.ActionCompleted) -> None:
         a = self.actions[e.action_id]
         a.status, a.completed_on = "done", e.completed_on
+        self.meet(f"subgroup_action:{e.action_id}", e.completed_on)  # none before clocks ran
 
     def on_agenda_item_raised(self, e: events.AgendaItemRaised) -> None:
         self.pending_items.append(AgendaItem(item=e.item, source=e.source, raised_on=e.raised_on))

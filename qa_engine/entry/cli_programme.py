@@ -9,7 +9,9 @@
     qa-engine subgroup form|record-meeting|record-decision|raise-action|complete-action|...
     qa-engine subgroup show REF | attendance REF --year Y
     qa-engine scorecard open|define-indicator|return-value|show|trend
-    qa-engine {programme,subgroup,scorecard} history|verify
+    qa-engine section11 open|submit-self-assessment|hold-scrutiny-panel|...|show|chase
+    qa-engine {programme,subgroup,scorecard,section11} history|verify
+    qa-engine board-pack --period '2026/27 Q2' [--format md|html] [--out FILE]
 
 Decisions are recorded by the service (they run no clocks of their own); after a
 programme decision the entries' schedules are brought in step (``--no-sync`` to
@@ -26,6 +28,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from domain.assurance import ASSURANCE_COMMANDS, AssuranceState, OpenAssurance
 from domain.calendar import LONDON
 from domain.programme import (
     PROGRAMME_COMMANDS,
@@ -37,6 +40,7 @@ from domain.programme import (
 )
 from domain.programme.template import TEMPLATES
 from domain.scorecard import SCORECARD_COMMANDS, OpenScorecard, ScorecardState
+from domain.section11 import SECTION_11_COMMANDS, OpenSection11Cycle, Section11State
 from domain.subgroup import SUBGROUP_COMMANDS, FormSubgroup, SubgroupState
 from domain.values import Actor
 from qa_engine.config import Settings
@@ -54,7 +58,14 @@ from qa_engine.entry.cli_common import (
     tenant_of,
 )
 
-__all__ = ["register", "render_programme", "render_scorecard", "render_subgroup"]
+__all__ = [
+    "register",
+    "render_assurance",
+    "render_programme",
+    "render_scorecard",
+    "render_section11",
+    "render_subgroup",
+]
 
 Handler = Callable[[argparse.Namespace, Settings, Output], Any]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -416,6 +427,110 @@ async def cmd_trend(ns: argparse.Namespace, settings: Settings, out: Output) -> 
     return EXIT_OK
 
 
+def render_assurance(s: AssuranceState) -> str:
+    """An assurance activity: its kind, scale, what was recorded, actions."""
+    lines = [
+        f"assurance {s.ref}   partnership {s.partnership}   {s.kind.replace('_', ' ')}   "
+        f"stage {s.stage}",
+        f"agencies {', '.join(s.agencies)}   scale {' > '.join(s.scale)}"
+        + (f"   critical friend {s.critical_friend}" if s.critical_friend else ""),
+    ]
+    if s.observations:
+        lines.append(
+            "graded: " + ", ".join(f"{g.replace('_', ' ')} {n}" for g, n in s.grades().items())
+        )
+    if s.clinic_items:
+        lines.append(f"reviewed: {', '.join(s.clinic_items)}")
+    for agency, d in s.declarations.items():
+        lines.append(
+            f"  {agency} declared {'compliant' if d.compliant else 'NOT compliant'} "
+            f"on {d.declared_on.isoformat()}"
+        )
+    if s.critical_friend_grade:
+        lines.append(f"critical friend's grade: {s.critical_friend_grade.replace('_', ' ')}")
+    for a in s.actions.values():
+        done = f"done {a.completed_on.isoformat()}" if a.completed_on else "open"
+        lines.append(f"  {a.id} {a.agency} due {a.due_on.isoformat()} {done}")
+    if s.overall:
+        lines.append(f"overall: {s.overall.replace('_', ' ')}")
+    return "\n".join(lines)
+
+
+def render_section11(s: Section11State, today: date) -> str:
+    """A cycle year as a scrutineer reads it: returns, RAG per standard, actions."""
+    lines = [
+        f"section 11  {s.ref}   partnership {s.partnership}   year {s.cycle_year} of 2   "
+        f"stage {s.stage}",
+        f"returns due {s.returns_due_on.isoformat()}: "
+        f"{len(s.returns)}/{len(s.agencies)} in"
+        + (f"; outstanding {', '.join(s.outstanding())}" if s.outstanding() else ""),
+        "STANDARD  " + " ".join(f"{a:<9}" for a in s.agencies),
+    ]
+    for code in s.standards:
+        cells = [s.returns[a].ratings.get(code, "-") if a in s.returns else "-" for a in s.agencies]
+        lines.append(f"{code:<9} " + " ".join(f"{c:<9}" for c in cells))
+    if s.panel_held_on:
+        lines.append(
+            f"scrutiny panel {s.panel_held_on.isoformat()}: {', '.join(s.scrutinised)}; "
+            f"challenge events: "
+            + (", ".join(f"{a} {d.isoformat()}" for a, d in s.challenges.items()) or "none")
+        )
+    for a in s.actions.values():
+        state = (
+            f"done {a.completed_on.isoformat()}"
+            if a.completed_on
+            else ("OVERDUE" if a.overdue(today) else "open")
+        )
+        lines.append(f"  {a.id} {a.agency} {a.standard} due {a.due_on.isoformat()} {state}")
+    if s.reported_on:
+        lines.append(f"reported to {s.board_meeting} on {s.reported_on.isoformat()}")
+    return "\n".join(lines)
+
+
+async def cmd_assurance_show(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    with _service(settings) as svc:
+        state = svc.assurance(tenant_of(ns, settings), ns.ref)
+    out.data(state, lambda: render_assurance(state))
+    return EXIT_OK
+
+
+async def cmd_section11_show(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    with _service(settings) as svc:
+        state = svc.section11(tenant_of(ns, settings), ns.ref)
+    out.data(state, lambda: render_section11(state, _london_today()))
+    return EXIT_OK
+
+
+async def cmd_section11_chase(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    from datetime import UTC, datetime
+
+    with _service(settings) as svc:
+        state = svc.chase_section11(tenant_of(ns, settings), ns.ref, now=datetime.now(UTC))
+    out.data(state, lambda: render_section11(state, _london_today()))
+    return EXIT_OK
+
+
+async def cmd_board_pack(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
+    """The quarterly or annual report of the principal's partnership, from the records."""
+    from pathlib import Path
+
+    from domain.errors import InvalidInput
+    from projections.board import gather, period_of, render_html, render_markdown
+
+    partnership = tenant_of(ns, settings)
+    try:
+        period_of(ns.period)
+    except ValueError as e:
+        raise InvalidInput(str(e).partition(": ")[2], field="period", rule="period") from None
+    with _service(settings) as svc:
+        pack = gather(svc, partnership=partnership, period=ns.period)
+    document = render_html(pack) if ns.format == "html" else render_markdown(pack)
+    if ns.out:
+        Path(ns.out).write_text(document, encoding="utf-8")
+    out.data(pack, lambda: f"wrote {ns.out}" if ns.out else document.rstrip())
+    return EXIT_OK
+
+
 def make_history(kind: str) -> Handler:
     async def run(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
         actor = _actor(ns, settings, records=False)
@@ -526,28 +641,49 @@ def register(
     p.add_argument("entry_id")
     p.set_defaults(func=cmd_programme_trigger)
 
-    groups: list[tuple[str, str, dict[str, type[Any]], Callable[[Any], str]]] = [
-        ("subgroup", "subgroup", SUBGROUP_COMMANDS, lambda s: render_subgroup(s, _london_today())),
-        ("scorecard", "scorecard", SCORECARD_COMMANDS, lambda s: render_scorecard(s, None)),
+    groups: list[tuple[str, str, type[Any], str, dict[str, type[Any]], Callable[[Any], str]]] = [
+        (
+            "subgroup",
+            "subgroup meetings: quoracy, decisions, actions, attendance",
+            FormSubgroup,
+            "form",
+            SUBGROUP_COMMANDS,
+            lambda s: render_subgroup(s, _london_today()),
+        ),
+        (
+            "scorecard",
+            "the quarterly scorecard: indicators, values, exceptions, trends",
+            OpenScorecard,
+            "open",
+            SCORECARD_COMMANDS,
+            lambda s: render_scorecard(s, None),
+        ),
+        (
+            "assurance",
+            "practice week, performance clinic, declarations, thematic audit",
+            OpenAssurance,
+            "open",
+            ASSURANCE_COMMANDS,
+            render_assurance,
+        ),
+        (
+            "section11",
+            "Section 11 cycle: self-assessments, scrutiny, challenge, actions, board report",
+            OpenSection11Cycle,
+            "open",
+            SECTION_11_COMMANDS,
+            lambda s: render_section11(s, _london_today()),
+        ),
     ]
-    for name, kind, commands, render in groups:
-        group = sub.add_parser(
-            name,
-            help="subgroup meetings: quoracy, decisions, actions, attendance"
-            if kind == "subgroup"
-            else "the quarterly scorecard: indicators, values, exceptions, trends",
-        )
+    openers = {"subgroup": "form_subgroup", "scorecard": "open_scorecard"}
+    for kind, group_help, model, opener, commands, render in groups:
+        name = kind
+        group = sub.add_parser(name, help=group_help)
         gsteps = group.add_subparsers(dest="step", required=True, metavar="ACTION")
-        opener = "form" if kind == "subgroup" else "open"
-        model = FormSubgroup if kind == "subgroup" else OpenScorecard
         p = gsteps.add_parser(opener, parents=[common, actor, keyed], help=model.__doc__)
         add_model_options(p, model)
         _partnership_optional(p)
-        p.set_defaults(
-            func=make_open(
-                model, "form_subgroup" if kind == "subgroup" else "open_scorecard", kind, render
-            )
-        )
+        p.set_defaults(func=make_open(model, openers.get(kind, f"open_{kind}"), kind, render))
         for step, cmodel in commands.items():
             p = gsteps.add_parser(
                 step.replace("_", "-"),
@@ -568,6 +704,17 @@ def register(
             trend.add_argument("ref")
             trend.add_argument("code")
             trend.set_defaults(func=cmd_trend)
+        elif kind == "assurance":
+            show.set_defaults(func=cmd_assurance_show)
+        elif kind == "section11":
+            show.set_defaults(func=cmd_section11_show)
+            chase = gsteps.add_parser(
+                "chase",
+                parents=[common, tenant],
+                help="record the chasers and escalations due now (operations)",
+            )
+            chase.add_argument("ref")
+            chase.set_defaults(func=cmd_section11_chase)
         else:
             show.set_defaults(func=cmd_subgroup_show)
             att = gsteps.add_parser(
@@ -577,7 +724,17 @@ def register(
             att.add_argument("--year", type=int, required=True)
             att.set_defaults(func=cmd_attendance)
 
-    for name in ("programme", "subgroup", "scorecard"):
+    pack = sub.add_parser(
+        "board-pack",
+        parents=[common, tenant],
+        help="the quarterly assurance report or the annual report, from the records",
+    )
+    pack.add_argument("--period", required=True, help="a quarter (2026/27 Q2) or a year (2026/27)")
+    pack.add_argument("--format", choices=("md", "html"), default="md")
+    pack.add_argument("--out", help="write the document to this file")
+    pack.set_defaults(func=cmd_board_pack)
+
+    for name in ("programme", "subgroup", "scorecard", "section11", "assurance"):
         group_parser = sub.choices[name]
         gsteps = next(a for a in group_parser._actions if isinstance(a, argparse._SubParsersAction))
         label = "year" if name == "programme" else f"{name} reference"

@@ -45,7 +45,19 @@ def describe_read(read: Any) -> str:
 
 
 #: the ``kind`` of each lifecycle's rows (``projections.catalogue.lifecycles``)
-KINDS = ("review", "audit", "actionplan", "childofconcern")
+KINDS = (
+    "review",
+    "audit",
+    "actionplan",
+    "childofconcern",
+    "programme",
+    "subgroup",
+    "scorecard",
+    "section11",
+    "assurance",
+)
+#: the kinds whose trail this command reads (lifecycle 3's records: ``<kind> history``)
+TRAIL_KINDS = KINDS[:4]
 
 
 @contextmanager
@@ -456,6 +468,9 @@ def register_read_commands(
     trail.add_argument("ref")
     trail.add_argument("--purpose", default="case review", help="why you are reading it")
     trail.add_argument(
-        "--kind", choices=KINDS, default="review", help="whose trail: a review case by default"
+        "--kind",
+        choices=TRAIL_KINDS,
+        default="review",
+        help="whose trail: a review case by default",
     )
     trail.set_defaults(func=cmd_trail)

@@ -88,7 +88,7 @@ async def run_dev(
         seeding = (
             asyncio.gather(
                 seed_demo(ReviewClient(env.client, settings.temporal_task_queue)),
-                _seed_quality(env.client, settings),
+                _seed_quality_and_programme(env.client, settings),
             )
             if demo
             else None
@@ -150,6 +150,29 @@ async def _seed_quality(client: Client, settings: Settings) -> list[str]:
     try:
         return await seed_quality_demo(
             QaClient(client, settings.temporal_task_queue), services.quality, england_and_wales()
+        )
+    finally:
+        services.close()
+
+
+async def _seed_quality_and_programme(client: Client, settings: Settings) -> list[str]:
+    """Lifecycles 2 and 3, one after the other (each on its own short-lived services)."""
+    return await _seed_quality(client, settings) + await _seed_programme(client, settings)
+
+
+async def _seed_programme(client: Client, settings: Settings) -> list[str]:
+    """The lifecycle-3 demo: the year's programme (its schedules too), a subgroup,
+    a scorecard, a Section 11 cycle and a practice week."""
+    from qa_engine.calendar import england_and_wales
+    from qa_engine.entry.demo_programme import seed_programme_demo
+    from qa_engine.entry.programme_client import ProgrammeClient
+
+    services = bootstrap(settings)
+    try:
+        return await seed_programme_demo(
+            services.programme,
+            england_and_wales(),
+            ProgrammeClient(client, settings.temporal_task_queue),
         )
     finally:
         services.close()

@@ -22,9 +22,11 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from domain.action_plan import ACTION_PLAN_COMMANDS, OpenActionPlan, OpenPlanFromReview
+from domain.assurance import ASSURANCE_COMMANDS, OpenAssurance
 from domain.audit import AUDIT_COMMANDS, PlanAudit
 from domain.child_of_concern import CONCERN_COMMANDS, OpenConcern
 from domain.review import COMMANDS, ReportIncident
+from domain.section11 import SECTION_11_COMMANDS, OpenSection11Cycle
 from domain.values import FIRST_DAY, LAST_DAY, ChildRef, Day, FreeText, Label, Name
 from qa_engine.bootstrap import bootstrap
 from tests.conftest import actor, sqlite_settings
@@ -44,6 +46,10 @@ MODELS: list[type[BaseModel]] = [
     *AUDIT_COMMANDS.values(),
     *ACTION_PLAN_COMMANDS.values(),
     *CONCERN_COMMANDS.values(),
+    OpenSection11Cycle,
+    *SECTION_11_COMMANDS.values(),
+    OpenAssurance,
+    *ASSURANCE_COMMANDS.values(),
 ]
 
 # ------------------------------------------------------------ strategies

@@ -53,7 +53,15 @@ from qa_engine.entry.web.problems import Problem
 from qa_engine.entry.workflow_calls import WorkflowRow
 from qa_engine.recording import HistoryEntry, VerifyResult
 
-__all__ = ["RESOURCES", "records_router"]
+__all__ = [
+    "NOUNS",
+    "RESOURCES",
+    "Where",
+    "live_state",
+    "perform_step",
+    "records_router",
+    "stored_state",
+]
 
 #: path segment -> the lifecycle's kind (as the read models and the clients name it)
 RESOURCES = {
@@ -146,7 +154,7 @@ def in_scope(kind: str) -> Callable[..., Awaitable[Where]]:
         ref = ref.upper()
         scope = scope_for(principal)
         if scope is not None and scope.agencies is not None:
-            state = await run_in_threadpool(_stored_state, request, kind, partnership, ref)
+            state = await run_in_threadpool(stored_state, request, kind, partnership, ref)
             check_agency(principal, kind, state, what=f"{NOUNS[kind]} {ref}")
         return Where(partnership=partnership, ref=ref)
 
@@ -370,7 +378,7 @@ def _qa_create_route(router: APIRouter, kind: str, segment: str) -> None:
         return await _idempotent(request, principal, idempotency_key, body, 201, act, replay=True)
 
 
-async def _live_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
+async def live_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
     """The record's state from its workflow (what ``show`` prints)."""
     ctx = _ctx(request)
     if kind == "review":
@@ -378,7 +386,7 @@ async def _live_state(request: Request, kind: str, partnership: str, ref: str) -
     return await (await ctx.quality()).state(partnership, kind, ref)
 
 
-def _stored_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
+def stored_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
     """The record's state from the event store (call in a thread)."""
     services = _ctx(request).services
     if kind == "review":
@@ -422,7 +430,7 @@ def _list_route(router: APIRouter, segment: str, kind: str) -> None:
 
         def involved(row: WorkflowRow) -> bool:
             try:
-                state = _stored_state(request, kind, partnership, row.ref)
+                state = stored_state(request, kind, partnership, row.ref)
             except DomainError:
                 return False
             return bool(mine & set(agencies_of(kind, state)))
@@ -440,7 +448,7 @@ def _state_route(router: APIRouter, segment: str, kind: str) -> None:
         name=f"show_{kind}",
     )
     async def show(request: Request, where: Annotated[Where, Depends(in_scope(kind))]) -> Any:
-        return await _live_state(request, kind, where.partnership, where.ref)
+        return await live_state(request, kind, where.partnership, where.ref)
 
 
 def _step_routes(router: APIRouter, segment: str, kind: str) -> None:
@@ -471,28 +479,41 @@ def _step_route(
         body: Body,  # type: ignore[valid-type]
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        partnership, ref = where.partnership, where.ref
-        what = f"{NOUNS[kind]} {ref}"
         validated = command.model_validate({**_data(body), "actor": actor_for(principal)})
-        scope = scope_for(principal)
-        if scope is not None and scope.agencies is not None:
-            state = await _live_state(request, kind, partnership, ref)
-            check_agency(principal, kind, state, what=what, command=validated)
-        request_id = (
-            None if idempotency_key is None else update_id(principal, step, idempotency_key)
-        )
 
         async def act() -> Any:
-            ctx = _ctx(request)
-            if kind == "review":
-                return await (await ctx.reviews()).record(
-                    partnership, ref, step, validated, request_id=request_id
-                )
-            return await (await ctx.quality()).record(
-                partnership, kind, ref, step, validated, request_id=request_id
+            return await perform_step(
+                request, principal, kind, where, step, validated, idempotency_key
             )
 
         return await _idempotent(request, principal, idempotency_key, body, 200, act, replay=False)
+
+
+async def perform_step(
+    request: Request,
+    principal: Principal,
+    kind: str,
+    where: Where,
+    step: str,
+    validated: Command,
+    idempotency_key: str | None,
+) -> Any:
+    """Record one validated step of a record the principal may see (the API's and the
+    pages' one way): an agency's lead only for their agency; with a key, once."""
+    partnership, ref = where.partnership, where.ref
+    scope = scope_for(principal)
+    if scope is not None and scope.agencies is not None:
+        state = await live_state(request, kind, partnership, ref)
+        check_agency(principal, kind, state, what=f"{NOUNS[kind]} {ref}", command=validated)
+    request_id = None if idempotency_key is None else update_id(principal, step, idempotency_key)
+    ctx = _ctx(request)
+    if kind == "review":
+        return await (await ctx.reviews()).record(
+            partnership, ref, step, validated, request_id=request_id
+        )
+    return await (await ctx.quality()).record(
+        partnership, kind, ref, step, validated, request_id=request_id
+    )
 
 
 Purpose = Annotated[

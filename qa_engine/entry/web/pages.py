@@ -372,9 +372,14 @@ def pages_router() -> APIRouter:
                     state = stored_state(request, row.kind, row.partnership, row.ref)
                 except DomainError:
                     continue
-                for c in clock_rows(state, today, calendar):
-                    if c["status"] not in {"open", "overdue"}:
-                        continue
+                running = [
+                    c
+                    for c in clock_rows(state, today, calendar)
+                    if c["status"] in {"open", "overdue"}
+                ]
+                if not running:  # the next step has no clock: listed, with no due day
+                    running = [_undated(row)]
+                for c in running:
                     item = {
                         **c,
                         "kind": row.kind,
@@ -384,7 +389,7 @@ def pages_router() -> APIRouter:
                         "stage": row.stage,
                     }
                     (mine if owed_by(principal, c["owner"], c["key"]) else others).append(item)
-            order = lambda i: (i["due_on"], i["ref"])  # noqa: E731 - overdue first: earliest due
+            order = lambda i: (i["due_on"] or date.max, i["ref"])  # noqa: E731 - overdue first
             return sorted(mine, key=order), sorted(others, key=order)
 
         mine, others = await run_in_threadpool(read)
@@ -678,6 +683,22 @@ def pages_router() -> APIRouter:
         return _page(request, principal, "history.html", **context)
 
     return router
+
+
+def _undated(row: queries.OversightRow) -> dict[str, Any]:
+    """A record's next step when no clock runs: its owner, no due day."""
+    return {
+        "key": "next_step",
+        "label": f"Next step ({row.stage.replace('_', ' ')})",
+        "rule": "no statutory clock",
+        "owner": row.owner,
+        "due_on": None,
+        "left": None,
+        "status": "open",
+        "reminded": False,
+        "met_on": None,
+        "late": False,
+    }
 
 
 def _segment(kind: str) -> str:

@@ -400,7 +400,7 @@ def pages_router() -> APIRouter:
             "inbox.html",
             title="Your tasks",
             mine=mine,
-            others=[] if agency_lead else others,
+            others=others,
             agency_lead=agency_lead,
             today=today,
         )

@@ -34,18 +34,15 @@ from pydantic import BaseModel, ValidationError
 
 from domain.calendar import LONDON
 from domain.errors import CaseNotFound, DomainError
-from domain.review import COMMANDS
 from domain.tenancy import OutsideScope, Principal, Role
 from domain.values import Command
 from projections import queries
 from qa_engine.accounts import SignInRefused
 from qa_engine.entry.acting import actor_for, check_agency, check_tenant, scope_for
-from qa_engine.entry.qa_client import LIFECYCLES
 from qa_engine.entry.web.auth import CSRF_COOKIE, SESSION_COOKIE, Signed, signed_in
+from qa_engine.entry.web.lifecycles import NOUNS, RECORDS, RESOURCES
 from qa_engine.entry.web.problems import Unauthorized, _field_problems
 from qa_engine.entry.web.routes import (
-    NOUNS,
-    RESOURCES,
     Where,
     live_state,
     perform_step,
@@ -212,8 +209,7 @@ def form_data(command: type[Command], form: dict[str, str]) -> dict[str, Any]:
 
 
 def _commands(kind: str) -> dict[str, type[Command]]:
-    commands: dict[str, type[Command]] = COMMANDS if kind == "review" else LIFECYCLES[kind].commands
-    return commands
+    return RECORDS[kind].commands
 
 
 # --------------------------------------------------------------- what is owed
@@ -663,20 +659,15 @@ def pages_router() -> APIRouter:
             moment -= timedelta(microseconds=1)
 
         def read() -> tuple[Any, Any, Any]:
-            if kind == "review":
-                events = services.reviews.read_history(
-                    partnership, ref, actor=actor, as_at=moment, purpose=purpose, as_of=day
-                )
-                return (
-                    events,
-                    services.reviews.reads(partnership, ref),
-                    services.reviews.verify(partnership, ref),
-                )
-            q = services.quality
-            events = q.read_history(
-                partnership, kind, ref, actor=actor, purpose=purpose, as_at=moment, as_of=day
+            records = RECORDS[kind]
+            events = records.read_history(
+                services, partnership, ref, actor=actor, purpose=purpose, as_at=moment, as_of=day
             )
-            return events, q.reads(partnership, kind, ref), q.verify(partnership, kind, ref)
+            return (
+                events,
+                records.reads(services, partnership, ref),
+                records.verify(services, partnership, ref),
+            )
 
         events, reads, verify = await run_in_threadpool(read)
         context.update(events=events, reads=reads, verify=verify)
@@ -702,7 +693,7 @@ def _undated(row: queries.OversightRow) -> dict[str, Any]:
 
 
 def _segment(kind: str) -> str:
-    return next(s for s, k in RESOURCES.items() if k == kind)
+    return RECORDS[kind].segment
 
 
 def _csrf_cookie(request: Request, response: Response, token: str) -> None:

@@ -34,7 +34,7 @@ from domain.action_plan import OpenPlanFromReview
 from domain.audit import PlanAudit
 from domain.calendar import LONDON
 from domain.errors import CaseAlreadyExists, DomainError
-from domain.review import COMMANDS, ReportIncident, ReviewState
+from domain.review import ReportIncident, ReviewState
 from domain.tenancy import OutsideScope, Principal, Role
 from domain.values import Command
 from projections import queries
@@ -49,6 +49,7 @@ from qa_engine.entry.acting import (
 )
 from qa_engine.entry.qa_client import LIFECYCLES
 from qa_engine.entry.web.auth import signed_in
+from qa_engine.entry.web.lifecycles import NOUNS, RECORDS, RESOURCES
 from qa_engine.entry.web.problems import Problem
 from qa_engine.entry.workflow_calls import WorkflowRow
 from qa_engine.recording import HistoryEntry, VerifyResult
@@ -62,20 +63,6 @@ __all__ = [
     "records_router",
     "stored_state",
 ]
-
-#: path segment -> the lifecycle's kind (as the read models and the clients name it)
-RESOURCES = {
-    "reviews": "review",
-    "audits": "audit",
-    "action-plans": "actionplan",
-    "concerns": "childofconcern",
-}
-NOUNS = {
-    "review": "case",
-    "audit": "audit",
-    "actionplan": "action plan",
-    "childofconcern": "child of concern",
-}
 
 PartnershipCode = Annotated[
     str,
@@ -380,18 +367,12 @@ def _qa_create_route(router: APIRouter, kind: str, segment: str) -> None:
 
 async def live_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
     """The record's state from its workflow (what ``show`` prints)."""
-    ctx = _ctx(request)
-    if kind == "review":
-        return await (await ctx.reviews()).state(partnership, ref)
-    return await (await ctx.quality()).state(partnership, kind, ref)
+    return await RECORDS[kind].live_state(_ctx(request), partnership, ref)
 
 
 def stored_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
     """The record's state from the event store (call in a thread)."""
-    services = _ctx(request).services
-    if kind == "review":
-        return services.reviews.state(partnership, ref)
-    return services.quality.state(partnership, kind, ref)
+    return RECORDS[kind].stored_state(_ctx(request).services, partnership, ref)
 
 
 def _list_route(router: APIRouter, segment: str, kind: str) -> None:
@@ -442,7 +423,7 @@ def _state_route(router: APIRouter, segment: str, kind: str) -> None:
     @router.get(
         f"/partnerships/{{p}}/{segment}/{{ref}}",
         tags=[segment],
-        response_model=LIFECYCLES[kind].state_type if kind != "review" else ReviewState,
+        response_model=RECORDS[kind].state_type,
         responses=_ERRORS,
         summary=f"a {NOUNS[kind]}'s stage, clocks and deadlines",
         name=f"show_{kind}",
@@ -452,8 +433,7 @@ def _state_route(router: APIRouter, segment: str, kind: str) -> None:
 
 
 def _step_routes(router: APIRouter, segment: str, kind: str) -> None:
-    commands = COMMANDS if kind == "review" else LIFECYCLES[kind].commands
-    for step, command in commands.items():
+    for step, command in RECORDS[kind].commands.items():
         _step_route(router, segment, kind, step, command)
 
 
@@ -461,7 +441,7 @@ def _step_route(
     router: APIRouter, segment: str, kind: str, step: str, command: type[Command]
 ) -> None:
     Body = body_model(command)
-    state_type = ReviewState if kind == "review" else LIFECYCLES[kind].state_type
+    state_type = RECORDS[kind].state_type
     summary = (command.__doc__ or step.replace("_", " ")).strip().splitlines()[0]
 
     @router.post(
@@ -506,14 +486,7 @@ async def perform_step(
         state = await live_state(request, kind, partnership, ref)
         check_agency(principal, kind, state, what=f"{NOUNS[kind]} {ref}", command=validated)
     request_id = None if idempotency_key is None else update_id(principal, step, idempotency_key)
-    ctx = _ctx(request)
-    if kind == "review":
-        return await (await ctx.reviews()).record(
-            partnership, ref, step, validated, request_id=request_id
-        )
-    return await (await ctx.quality()).record(
-        partnership, kind, ref, step, validated, request_id=request_id
-    )
+    return await RECORDS[kind].record(_ctx(request), partnership, ref, step, validated, request_id)
 
 
 Purpose = Annotated[
@@ -562,21 +535,16 @@ def _history_route(router: APIRouter, segment: str, kind: str) -> None:
         services = _ctx(request).services
 
         def read() -> HistoryAnswer:
+            records = RECORDS[kind]
+            events = records.read_history(
+                services, partnership, ref, actor=actor, purpose=purpose, as_at=moment, as_of=as_of
+            )
             state = None
-            if kind == "review":
-                events = services.reviews.read_history(
-                    partnership, ref, actor=actor, as_at=moment, purpose=purpose, as_of=as_of
+            if records.review and moment is not None:
+                state = services.reviews.state_as_at(partnership, ref, moment).model_dump(
+                    mode="json"
                 )
-                if moment is not None:
-                    state = services.reviews.state_as_at(partnership, ref, moment).model_dump(
-                        mode="json"
-                    )
-                reads = services.reviews.reads(partnership, ref)
-            else:
-                events = services.quality.read_history(
-                    partnership, kind, ref, actor=actor, purpose=purpose, as_at=moment, as_of=as_of
-                )
-                reads = services.quality.reads(partnership, kind, ref)
+            reads = records.reads(services, partnership, ref)
             return HistoryAnswer(as_at=moment, as_of=as_of, state=state, events=events, reads=reads)
 
         answer: HistoryAnswer = await run_in_threadpool(read)
@@ -606,16 +574,11 @@ def _trail_route(router: APIRouter, segment: str, kind: str) -> None:
         services = ctx.services
 
         def read() -> TrailAnswer:
-            if kind == "review":
-                services.reviews.record_history_read(
-                    partnership, ref, actor=actor, purpose=purpose, view="trail"
-                )
-                reads = services.reviews.reads(partnership, ref)
-            else:
-                services.quality.record_history_read(
-                    partnership, kind, ref, actor=actor, purpose=purpose, view="trail"
-                )
-                reads = services.quality.reads(partnership, kind, ref)
+            records = RECORDS[kind]
+            records.record_read(
+                services, partnership, ref, actor=actor, purpose=purpose, view="trail"
+            )
+            reads = records.reads(services, partnership, ref)
             runner = ctx.caught_up_runner()
             rows = queries.trail(
                 runner.db, ref, partnership=partnership, sealer=sealer_for(runner.app), kind=kind
@@ -641,14 +604,9 @@ def _verify_route(router: APIRouter, segment: str, kind: str) -> None:
         partnership, ref = where.partnership, where.ref
         services = _ctx(request).services
 
-        def check() -> VerifyResult:
-            if kind == "review":
-                result: VerifyResult = services.reviews.verify(partnership, ref)
-            else:
-                result = services.quality.verify(partnership, kind, ref)
-            return result
-
-        result: VerifyResult = await run_in_threadpool(check)
+        result: VerifyResult = await run_in_threadpool(
+            RECORDS[kind].verify, services, partnership, ref
+        )
         return result
 
 

@@ -44,6 +44,7 @@ from qa_engine.entry.web.lifecycles import NOUNS, RECORDS, RESOURCES
 from qa_engine.entry.web.problems import Unauthorized, _field_problems
 from qa_engine.entry.web.routes import (
     Where,
+    end_of,
     live_state,
     perform_step,
     stored_state,
@@ -651,12 +652,7 @@ def pages_router() -> APIRouter:
         except CaseNotFound as e:
             return _refused(request, principal, e, 404)
         actor = actor_for(principal, records=False)
-        moment = None
-        if day is not None:
-            from datetime import time, timedelta
-
-            moment = datetime.combine(day + timedelta(days=1), time(0), LONDON)
-            moment -= timedelta(microseconds=1)
+        moment = None if day is None else end_of(day)
 
         def read() -> tuple[Any, Any, Any]:
             records = RECORDS[kind]

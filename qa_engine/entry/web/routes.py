@@ -420,13 +420,8 @@ def _list_route(router: APIRouter, segment: str, kind: str) -> None:
 
 
 def _state_route(router: APIRouter, segment: str, kind: str) -> None:
-    @router.get(
-        f"/partnerships/{{p}}/{segment}/{{ref}}",
-        tags=[segment],
-        response_model=RECORDS[kind].state_type,
-        responses=_ERRORS,
-        summary=f"a {NOUNS[kind]}'s stage, clocks and deadlines",
-        name=f"show_{kind}",
+    @_record_get(
+        router, kind, "", RECORDS[kind].state_type, f"a {NOUNS[kind]}'s stage, clocks and deadlines"
     )
     async def show(request: Request, where: Annotated[Where, Depends(in_scope(kind))]) -> Any:
         return await live_state(request, kind, where.partnership, where.ref)
@@ -489,6 +484,31 @@ async def perform_step(
     return await RECORDS[kind].record(_ctx(request), partnership, ref, step, validated, request_id)
 
 
+def _record_get(
+    router: APIRouter, kind: str, suffix: str, model: Any, summary: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The decorator of a GET route of one record of ``kind`` (``suffix``: its view),
+    named ``<function>_<kind>`` in the OpenAPI document."""
+    segment = RECORDS[kind].segment
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        return router.get(
+            f"/partnerships/{{p}}/{segment}/{{ref}}{suffix}",
+            tags=[segment],
+            response_model=model,
+            responses=_ERRORS,
+            summary=summary,
+            name=f"{handler.__name__}_{kind}",
+        )(handler)
+
+    return register
+
+
+def end_of(day: date) -> datetime:
+    """The last moment of ``day`` in London: "as of" a day is "as at" that moment."""
+    return datetime.combine(day + timedelta(days=1), time(0), LONDON) - timedelta(microseconds=1)
+
+
 Purpose = Annotated[
     str,
     Query(min_length=3, max_length=200, description="why you are reading it (recorded)"),
@@ -496,14 +516,12 @@ Purpose = Annotated[
 
 
 def _history_route(router: APIRouter, segment: str, kind: str) -> None:
-    @router.get(
-        f"/partnerships/{{p}}/{segment}/{{ref}}/history",
-        tags=[segment],
-        response_model=HistoryAnswer,
-        responses=_ERRORS,
-        summary=f"a {NOUNS[kind]}'s recorded events, as at a moment or as of a day "
-        "(your read is recorded)",
-        name=f"history_{kind}",
+    @_record_get(
+        router,
+        kind,
+        "/history",
+        HistoryAnswer,
+        f"a {NOUNS[kind]}'s recorded events, as at a moment or as of a day (your read is recorded)",
     )
     async def history(
         request: Request,
@@ -530,8 +548,7 @@ def _history_route(router: APIRouter, segment: str, kind: str) -> None:
         if moment is not None and moment.tzinfo is None:
             moment = moment.replace(tzinfo=LONDON)
         if as_of is not None:
-            moment = datetime.combine(as_of + timedelta(days=1), time(0), LONDON)
-            moment -= timedelta(microseconds=1)
+            moment = end_of(as_of)
         services = _ctx(request).services
 
         def read() -> HistoryAnswer:
@@ -552,13 +569,12 @@ def _history_route(router: APIRouter, segment: str, kind: str) -> None:
 
 
 def _trail_route(router: APIRouter, segment: str, kind: str) -> None:
-    @router.get(
-        f"/partnerships/{{p}}/{segment}/{{ref}}/trail",
-        tags=[segment],
-        response_model=TrailAnswer,
-        responses=_ERRORS,
-        summary=f"a {NOUNS[kind]}'s audit trail in plain words (your read is recorded)",
-        name=f"trail_{kind}",
+    @_record_get(
+        router,
+        kind,
+        "/trail",
+        TrailAnswer,
+        f"a {NOUNS[kind]}'s audit trail in plain words (your read is recorded)",
     )
     async def trail(
         request: Request,
@@ -590,13 +606,12 @@ def _trail_route(router: APIRouter, segment: str, kind: str) -> None:
 
 
 def _verify_route(router: APIRouter, segment: str, kind: str) -> None:
-    @router.get(
-        f"/partnerships/{{p}}/{segment}/{{ref}}/verify",
-        tags=[segment],
-        response_model=VerifyResult,
-        responses=_ERRORS,
-        summary=f"check a {NOUNS[kind]}'s hash chain against the ledger",
-        name=f"verify_{kind}",
+    @_record_get(
+        router,
+        kind,
+        "/verify",
+        VerifyResult,
+        f"check a {NOUNS[kind]}'s hash chain against the ledger",
     )
     async def verify(
         request: Request, where: Annotated[Where, Depends(in_scope(kind))]

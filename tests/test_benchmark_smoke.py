@@ -79,3 +79,16 @@ def test_every_benchmark_runs_on_tiny_sizes() -> None:
         "history",
     ):
         assert f"| sqlite | {measure}" in result.stdout, measure
+
+
+def test_the_startup_benchmark_runs() -> None:
+    script = SCRIPT.parent / "startup.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "qa-engine dev" in result.stdout and "vs bare" in result.stdout

@@ -10,6 +10,7 @@ due soon) with a child of concern for the case it graded Inadequate.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -159,15 +160,18 @@ async def seed_demo(
             ],
         ),
     ]
-    created = []
-    for report, steps in plans:
+
+    async def seed(report: ReportIncident, steps: list[tuple[str, dict[str, Any]]]) -> str | None:
         try:
             await client.report(report)
         except CaseAlreadyExists:
-            continue
+            return None
         await _steps(client, report.case_ref, steps)
-        created.append(report.case_ref)
-    return created
+        return report.case_ref
+
+    # Cases are independent: seeded side by side (each case's steps in order).
+    done = await asyncio.gather(*(seed(report, steps) for report, steps in plans))
+    return [ref for ref in done if ref is not None]
 
 
 # ------------------------------------------------------------ lifecycle 2
@@ -210,12 +214,13 @@ async def seed_quality_demo(
 ) -> list[str]:
     """Create the lifecycle-2 demo records; return the references created now."""
     t = today or datetime.now(LONDON).date()
-    created = []
-    if await _returns_overdue(client, quality, calendar, t):
-        created.append("DEMO-A01")
-    if await _evaluation_to_action_plan(client, calendar, t):
-        created += ["DEMO-A02", "DEMO-A02-AP", "DEMO-A02-S02"]
-    return created
+    overdue, evaluated = await asyncio.gather(
+        _returns_overdue(client, quality, calendar, t),
+        _evaluation_to_action_plan(client, calendar, t),
+    )
+    return (["DEMO-A01"] if overdue else []) + (
+        ["DEMO-A02", "DEMO-A02-AP", "DEMO-A02-S02"] if evaluated else []
+    )
 
 
 async def _returns_overdue(

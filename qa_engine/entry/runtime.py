@@ -66,17 +66,33 @@ async def run_dev(
             port=settings.codec_server_port,
             allowed_origins=[f"http://localhost:{settings.dev_server_ui_port}"],
         )
+    # Start-up runs side by side what does not depend on each other: once the worker
+    # is up, the demo accounts' password hashing (argon2, in a thread), the demo
+    # records and the web app's start.
+    want_accounts = demo or settings.web_demo_accounts
     env = await start_dev_server(settings)
     try:
         ready = asyncio.Event()
         worker_task = asyncio.create_task(
             run_worker_forever(env.client, settings, stop=stop, ready=ready)
         )
-        await ready.wait()
+        await _started(ready, worker_task)
+        accounts_job = (
+            asyncio.create_task(asyncio.to_thread(_demo_accounts, settings))
+            if want_accounts
+            else None
+        )
         from qa_engine.entry.cli_read import run_projections_forever
 
         projections_task = asyncio.create_task(run_projections_forever(settings, stop))
-        accounts = _demo_accounts(settings) if demo or settings.web_demo_accounts else []
+        seeding = (
+            asyncio.gather(
+                seed_demo(ReviewClient(env.client, settings.temporal_task_queue)),
+                _seed_quality(env.client, settings),
+            )
+            if demo
+            else None
+        )
         from qa_engine.entry.web.server import serve
 
         web_started = asyncio.Event()
@@ -84,11 +100,8 @@ async def run_dev(
             serve(settings, client=env.client, stop=stop, started=web_started)
         )
         await web_started.wait()
-        seeded: list[str] = []
-        seeded_qa: list[str] = []
-        if demo:
-            seeded = await seed_demo(ReviewClient(env.client, settings.temporal_task_queue))
-            seeded_qa = await _seed_quality(env.client, settings)
+        seeded, seeded_qa = await seeding if seeding is not None else ([], [])
+        accounts = await accounts_job if accounts_job is not None else []
         print(banner(settings, seeded, seeded_qa, accounts), flush=True)
         if stop_after is not None:
             with contextlib.suppress(asyncio.TimeoutError):
@@ -101,6 +114,17 @@ async def run_dev(
         await env.shutdown()
         if codec_server is not None:
             codec_server.shutdown()
+
+
+async def _started(ready: asyncio.Event, task: asyncio.Task[None]) -> None:
+    """Wait until ``ready`` is set; if ``task`` ends first, raise its error (a worker
+    that fails to start must stop ``dev``, not leave it waiting for ever)."""
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({waiter, task}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.is_set():
+        waiter.cancel()
+        task.result()  # raises what stopped it
+        raise RuntimeError("the worker stopped before it started")
 
 
 def _demo_accounts(settings: Settings) -> list[DemoAccount]:

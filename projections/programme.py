@@ -21,8 +21,8 @@ from domain.section11 import Section11State
 from domain.section11.events import TOPIC_PREFIXES as SECTION11_TOPICS
 from domain.subgroup import SubgroupState
 from domain.subgroup.events import TOPIC_PREFIXES as SUBGROUP_TOPICS
-from projections.lifecycles import OversightItem
-from projections.quality import Describer, QaLifecycle
+from projections.lifecycles import Describer, OversightItem
+from projections.quality import QaLifecycle
 
 __all__ = [
     "AssuranceLifecycle",

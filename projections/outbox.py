@@ -7,6 +7,11 @@ primary key is the event itself (record id, version), and a row is never deleted
 a rebuild of the read models (``projections rebuild``) writes nothing twice and keeps
 each row's delivery status.
 
+An agency is also told when something is asked of it: a step that opens a clock
+keyed ``<clock>:<AGENCY>`` (an agency summary, an audit return) writes one
+``request`` row per agency asked, keyed by the event and the agency (the record id
+is suffixed ``/<AGENCY>``), to the clock's owner role in that agency.
+
 A row holds no personal data: the record's kind, partnership and reference, the
 step's label and due day, and the roles to tell. Addresses are looked up when the
 email is sent (``qa_engine.entry.mailer``). Events older than ``max_age`` when the
@@ -103,13 +108,14 @@ class OutboxProjection(FoldingProjection):
 
     def on_event(self, cur: Cursor, lc: Lifecycle, state: Any, n: Notified) -> None:
         spec = OUTBOX_EVENTS.get(type(n.event).__name__)
-        if spec is None:
-            return
-        what, clock_attr, to_attr = spec
-        key = str(getattr(n.event, clock_attr))
         recorded = n.event.timestamp
         now = datetime.now(UTC)
         status = "pending" if now - recorded <= self.max_age else "stale"
+        if spec is None:
+            self._requests(lc, state, n, status, now)
+            return
+        what, clock_attr, to_attr = spec
+        key = str(getattr(n.event, clock_attr))
         self._rows.append(
             (
                 n.originator_id,
@@ -129,6 +135,34 @@ class OutboxProjection(FoldingProjection):
                 now.isoformat(),
             )
         )
+
+    def _requests(self, lc: Lifecycle, state: Any, n: Notified, status: str, now: datetime) -> None:
+        """One ``request`` row per agency a step asks something of (see the module)."""
+        for clock in getattr(n.event, "opened", None) or ():
+            key = str(clock.get("key", ""))
+            _, _, agency = key.partition(":")
+            role = clock.get("owner_role") or clock.get("owner")
+            if not agency or not role:
+                continue
+            self._rows.append(
+                (
+                    f"{n.originator_id}/{agency}",
+                    n.version,
+                    n.id,
+                    lc.kind,
+                    lc.partnership(state),
+                    lc.ref(state),
+                    "request",
+                    key,
+                    str(clock.get("label") or _label(state, key)),
+                    str(clock["due_on"])[:10],
+                    str(role),
+                    agency,
+                    n.event.timestamp.isoformat(),
+                    status,
+                    now.isoformat(),
+                )
+            )
 
     def flush(self, cur: Cursor) -> None:
         rows, self._rows = self._rows, []

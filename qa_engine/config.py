@@ -237,6 +237,11 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=3600, description="first retry delay; doubles each attempt"
     )
     notify_poll_seconds: float = Field(default=5.0, gt=0, le=600)
+    dev_mail_dir: Path | None = Field(
+        default=None,
+        description="dev only (`qa-engine dev` sets it): the local SMTP sink's Maildir; "
+        "set, the web app shows what was sent at /dev/mail",
+    )
 
     # logging
     log_level: str = "INFO"

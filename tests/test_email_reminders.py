@@ -205,11 +205,25 @@ def test_an_agency_summary_reminder_goes_to_that_agencys_lead_only(
     build_runner(reviews).catch_up()
     smtp.start()
     mailer = Mailer(settings, reviews)
-    assert mailer.send_due().sent == 1
-    (message,) = smtp.messages()
-    assert message["X-RcptTo"] == "police.lead@example.org"
-    (row,) = mailer.rows(status="sent")
-    assert row.recipients == 1 and row.step_key == "agency_summary:POLICE"
+    assert mailer.send_due().sent == 3  # each agency's ask, and the police's reminder
+    sent = {(m["Subject"].split(":")[0], m["X-RcptTo"]) for m in smtp.messages()}
+    assert sent == {
+        ("Asked of POLICE", "police.lead@example.org"),
+        ("Asked of ICB", "icb.lead@example.org"),
+        ("Reminder", "police.lead@example.org"),
+    }
+    rows = {(r.what, r.step_key): r for r in mailer.rows(status="sent")}
+    assert set(rows) == {
+        ("request", "agency_summary:POLICE"),
+        ("request", "agency_summary:ICB"),
+        ("reminder", "agency_summary:POLICE"),
+    }
+    assert all(r.recipients == 1 for r in rows.values())
+    assert rows["request", "agency_summary:ICB"].due_on == date(2025, 4, 23)
+    assert rows["request", "agency_summary:ICB"].agencies == ("ICB",)
+    # catching up again sends nothing twice
+    build_runner(reviews).catch_up()
+    assert mailer.send_due().sent == 0
     services.close()
 
 

@@ -25,11 +25,27 @@ from qa_engine.entry.qa_client import QaClient
 from qa_engine.entry.review_client import ReviewClient
 from workflows.qa_contracts import audit_workflow_id
 
-__all__ = ["QA_DEMO", "seed_demo", "seed_quality_demo"]
+__all__ = ["DEMO_CONTACTS", "QA_DEMO", "seed_demo", "seed_quality_demo"]
 
 DEMO_ACTOR = {"name": "Demo Business Manager", "role": "partnership business manager"}
 #: the partnership the demo seeds (and ``QA_PARTNERSHIP``'s default)
 DEMO_PARTNERSHIP = "DEMO"
+
+#: who ``qa-engine dev`` tells (invented addresses; its mail goes to its local sink only)
+DEMO_CONTACTS: dict[str, list[str]] = {
+    f"{DEMO_PARTNERSHIP}/{role}": [address]
+    for role, address in (
+        ("partnership business manager", "business.manager@demo.example"),
+        ("rapid review chair", "rapid.review.chair@demo.example"),
+        ("lead safeguarding partners", "safeguarding.partners@demo.example"),
+        ("local authority", "la.front.door@demo.example"),
+        ("audit lead", "audit.lead@demo.example"),
+        ("subgroup chair", "subgroup.chair@demo.example"),
+    )
+} | {
+    f"{DEMO_PARTNERSHIP}/{agency}/agency safeguarding lead": [f"{agency.lower()}.lead@demo.example"]
+    for agency in ("LA", "POLICE", "ICB")
+}
 
 
 def _report(ref: str, aware: date, **extra: Any) -> ReportIncident:

@@ -34,7 +34,7 @@ from projections.db import ViewDB
 from projections.outbox import OUTBOX_DDL, OutboxRow, outbox_rows, row_of
 from qa_engine.config import Settings
 
-__all__ = ["DeliveryReport", "Mailer", "compose", "recipients", "send_forever"]
+__all__ = ["DeliveryReport", "Mailer", "compose", "message_id", "recipients", "send_forever"]
 
 log = structlog.get_logger("mailer")
 
@@ -77,7 +77,11 @@ def compose(row: OutboxRow, settings: Settings, to: Sequence[str]) -> EmailMessa
         f"{settings.notify_public_url.rstrip('/')}/partnerships/{row.partnership}/{path}/{row.ref}"
     )
     due = row.due_on.strftime("%-d %B %Y")
-    if row.what == "reminder":
+    if row.what == "request":
+        agency = row.step_key.partition(":")[2]
+        subject = f"Asked of {agency}: {row.step_label} due {due} ({row.ref})"
+        opening = f"{agency} is asked for: {row.step_label}, due on {due}."
+    elif row.what == "reminder":
         subject = f"Reminder: {row.step_label} due {due} ({row.ref})"
         opening = f"This is a reminder that {row.step_label} is due on {due}."
     else:
@@ -91,7 +95,7 @@ def compose(row: OutboxRow, settings: Settings, to: Sequence[str]) -> EmailMessa
     message["From"] = settings.notify_from
     message["To"] = "undisclosed-recipients:;"
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = f"<outbox.{row.originator_id}.{row.version}@qa-engine>"
+    message["Message-ID"] = message_id(row)
     message.set_content(
         f"{opening}\n\nRecord: {row.ref} ({row.partnership})\nStep: {row.step_label}\n"
         f"Due: {due}\n\nOpen the record (sign-in needed): {link}\n\n"
@@ -99,6 +103,12 @@ def compose(row: OutboxRow, settings: Settings, to: Sequence[str]) -> EmailMessa
     )
     del to  # the addresses go in the SMTP envelope only (no address sees another)
     return message
+
+
+def message_id(row: OutboxRow) -> str:
+    """The Message-ID of ``row``'s email: made from the row's key, so a resend after a
+    crash carries the same one (and the dev mail page finds the row of a message)."""
+    return f"<outbox.{row.originator_id.replace('/', '.')}.{row.version}@qa-engine>"
 
 
 class Mailer:

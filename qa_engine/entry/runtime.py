@@ -11,7 +11,8 @@ from temporalio.client import Client
 
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
-from qa_engine.entry.demo import QA_DEMO
+from qa_engine.entry.demo import DEMO_CONTACTS, QA_DEMO
+from qa_engine.entry.devmail import DevMailSink
 from qa_engine.entry.signals import stop_event
 from qa_engine.entry.web.server import DemoAccount
 from workers.main import build_worker
@@ -49,13 +50,22 @@ async def run_worker_forever(
 
 
 async def run_dev(
-    settings: Settings, *, demo: bool = True, stop_after: float | None = None
+    settings: Settings,
+    *,
+    demo: bool = True,
+    stop_after: float | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
+    """Everything on one machine until SIGINT/SIGTERM, ``stop`` or ``stop_after``
+    seconds: the Temporal dev server, the worker, the projections and the outbox's
+    sender, the web app, the local SMTP sink (unless ``QA_SMTP_HOST`` is set), and
+    the demo records and accounts (``demo``)."""
     from qa_engine.entry.demo import seed_demo
     from qa_engine.entry.review_client import ReviewClient
     from qa_engine.entry.temporal import codec_key, start_dev_server
 
-    stop = stop_event()
+    stop = stop or stop_event()
+    sink, settings = _dev_mail(settings)
     codec_server = None
     key = codec_key(settings)
     if key:
@@ -114,6 +124,28 @@ async def run_dev(
         await env.shutdown()
         if codec_server is not None:
             codec_server.shutdown()
+        if sink is not None:
+            sink.stop()
+
+
+def _dev_mail(settings: Settings) -> tuple[DevMailSink | None, Settings]:
+    """Unless an SMTP server is configured (``QA_SMTP_HOST``), start the local SMTP sink
+    and point the outbox's sender at it: reminders and requests go out for real and
+    land in ``<data_dir>/dev-mail``, shown at ``/dev/mail``."""
+    if settings.smtp_host:
+        return None, settings
+    sink = DevMailSink(settings.data_dir / "dev-mail")
+    port = sink.start()
+    return sink, settings.model_copy(
+        update={
+            "smtp_host": sink.host,
+            "smtp_port": port,
+            "smtp_security": "none",
+            "dev_mail_dir": sink.maildir,
+            "notify_public_url": f"http://{settings.web_host}:{settings.web_port}",
+            "notify_contacts": {**DEMO_CONTACTS, **settings.notify_contacts},
+        }
+    )
 
 
 async def _started(ready: asyncio.Event, task: asyncio.Task[None]) -> None:
@@ -199,6 +231,10 @@ def banner(
     )
     web_lines = f"""
   HTTP API         {web}  (OpenAPI {web}/openapi.json, sign in at {web}/sign-in)"""
+    if settings.dev_mail_dir is not None:
+        sink = f"{settings.smtp_host}:{settings.smtp_port}"
+        web_lines += f"""
+  dev mail         SMTP sink {sink}; what was sent: {web}/dev/mail"""
     if people:
         web_lines += f"""
   demo accounts (partnership DEMO; add the TOTP secret to an authenticator app, or

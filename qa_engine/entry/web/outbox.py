@@ -29,7 +29,10 @@ class OutboxEntry(BaseModel):
 
     kind: str = Field(description="the record's lifecycle: review, audit, actionplan, ...")
     ref: str = Field(description="the record's reference")
-    what: str = Field(description="reminder (before the due day) or escalation (after it)")
+    what: str = Field(
+        description="request (an agency was asked), reminder (before the due day) or "
+        "escalation (after it)"
+    )
     step: str = Field(description="the clock's key")
     step_label: str = Field(description="the step in plain words")
     due_on: date = Field(description="the step's due day")

@@ -98,12 +98,17 @@ def _page(request: Request, principal: Principal, name: str, **context: Any) -> 
         role=principal.role.value,
         csrf=signed.csrf or "",
         path=request.url.path,
+        dev_mail=request.app.state.ctx.settings.dev_mail_dir is not None,
         **context,
     )
 
 
 def _to_sign_in() -> RedirectResponse:
     return RedirectResponse("/sign-in", status_code=303)
+
+
+#: for the pages of other modules (``entry.web.devmail``)
+page, signed_in_or_none, to_sign_in = _page, _principal, _to_sign_in
 
 
 def _refused(request: Request, principal: Principal, e: DomainError, status: int) -> HTMLResponse:
@@ -365,6 +370,8 @@ def pages_router() -> APIRouter:
             mine: list[dict[str, Any]] = []
             others: list[dict[str, Any]] = []
             for row in rows:
+                if row.kind not in RECORDS:  # lifecycle 3 (programme, subgroups, ...):
+                    continue  # no page of its own yet; the oversight page lists it
                 try:
                     state = stored_state(request, row.kind, row.partnership, row.ref)
                 except DomainError:

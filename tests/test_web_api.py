@@ -119,6 +119,27 @@ async def test_a_repeated_step_with_one_idempotency_key_is_recorded_once(web: We
     assert other.status_code == 422 and other.json()["rule"] == "idempotency_key_reused"
 
 
+async def test_a_repeated_step_without_a_key_is_recorded_once_as_from_the_cli(
+    web: Web,
+) -> None:
+    """No Idempotency-Key: the key is derived from the record, step, input and day (the
+    CLI's derivation), so a retried or double-sent POST records the step once."""
+    r = await web.http.post(
+        "/partnerships/GSCP/reviews", json=report_body(), headers=web.as_("manager")
+    )
+    assert r.status_code == 201
+    url = "/partnerships/GSCP/reviews/GSCP-2025-001/steps/record-panel-notification"
+    first = await web.http.post(url, json={"notified_on": "2025-04-11"}, headers=web.as_("manager"))
+    again = await web.http.post(url, json={"notified_on": "2025-04-11"}, headers=web.as_("manager"))
+    assert first.status_code == again.status_code == 200, again.text
+    assert first.json() == again.json()
+    # different input is a different request: a second notification, refused by its rule
+    other = await web.http.post(url, json={"notified_on": "2025-04-12"}, headers=web.as_("manager"))
+    assert other.status_code == 409 and other.json()["rule"]
+    events = web.services.reviews.history("GSCP", "GSCP-2025-001")
+    assert [e.event for e in events].count("PanelNotified") == 1
+
+
 async def test_a_repeated_report_with_one_idempotency_key_answers_the_first(web: Web) -> None:
     headers = {**web.as_("manager"), "Idempotency-Key": "report-GSCP-2025-001"}
     first = await web.http.post("/partnerships/GSCP/reviews", json=report_body(), headers=headers)

@@ -7,13 +7,18 @@
 - ``check_agency``: an agency's safeguarding lead sees only the records their agencies
   are part of, and answers only their own agencies' asks;
 - ``agencies_of``: the agencies a record involves (the read models' definition);
-- ``verify_every_record``: every hash chain in the event log.
+- ``verify_every_record``: every hash chain in the event log;
+- ``derived_step_key`` / ``step_update_id``: the Temporal update id of a step sent
+  without a key of the caller's (the same for the CLI and the HTTP API).
 """
 
 from __future__ import annotations
 
+import hashlib
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from pydantic import BaseModel
 
 from domain.errors import DomainError
@@ -28,7 +33,9 @@ __all__ = [
     "agencies_of",
     "check_agency",
     "check_tenant",
+    "derived_step_key",
     "scope_for",
+    "step_update_id",
     "verify_every_record",
 ]
 
@@ -125,3 +132,34 @@ def verify_every_record(services: Services) -> list[tuple[str, VerifyResult]]:
     results: list[tuple[str, VerifyResult]] = [("review", r) for r in services.reviews.verify_all()]
     results.extend(services.quality.verify_all())
     return results
+
+
+def derived_step_key(
+    *, kind: str, partnership: str, ref: str, step: str, command: BaseModel, day: date
+) -> str:
+    """The idempotency key of a step sent without one: derived from the record, the
+    step, its input (not who acts) and the (London) day. The same step sent again the
+    same day, after an ambiguous failure or a double click, gets the same key and is
+    recorded once; to record an identical step twice the same day, send a key."""
+    canonical = orjson.dumps(
+        {
+            "kind": kind,
+            "partnership": partnership.upper(),
+            "ref": ref.upper(),
+            "step": step,
+            "command": command.model_dump(mode="json", exclude={"actor"}),
+            "day": day.isoformat(),
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(canonical).hexdigest()[:24]
+
+
+def step_update_id(subject: str, kind: str, step: str, key: str) -> str:
+    """The Temporal update id of a step: the key scoped to who sent it, the kind of
+    record and the step (two people's keys never meet), naming nothing personal. (The
+    ``cli-`` prefix is the one the CLI has always sent; the HTTP API sends the same id
+    for a derived key, so the same step sent from either door the same day by the same
+    person is recorded once.)"""
+    digest = hashlib.sha256(f"{subject}\n{kind}\n{step}\n{key}".encode()).hexdigest()
+    return f"cli-{digest[:40]}"

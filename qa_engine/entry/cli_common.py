@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import hashlib
 import json
 import os
 import re
@@ -30,7 +29,13 @@ from domain.errors import DomainError, InvalidInput
 from domain.tenancy import Principal, Role, Scope
 from domain.values import Day, FreeText, invalid_input
 from qa_engine.config import Settings
-from qa_engine.entry.acting import actor_for, check_tenant, scope_for
+from qa_engine.entry.acting import (
+    actor_for,
+    check_tenant,
+    derived_step_key,
+    scope_for,
+    step_update_id,
+)
 
 __all__ = [
     "EXIT_INFRA",
@@ -228,22 +233,16 @@ def request_id_of(
             )
         key = str(given)
     else:
-        canonical = orjson.dumps(
-            {
-                "kind": kind,
-                "partnership": partnership.upper(),
-                "ref": ref.upper(),
-                "step": step,
-                "command": command.model_dump(mode="json", exclude={"actor"}),
-                "day": _london_today().isoformat(),
-            },
-            option=orjson.OPT_SORT_KEYS,
+        key = derived_step_key(
+            kind=kind,
+            partnership=partnership,
+            ref=ref,
+            step=step,
+            command=command,
+            day=_london_today(),
         )
-        key = hashlib.sha256(canonical).hexdigest()[:24]
     ns.request_key = key
-    subject = principal_of(settings).subject
-    digest = hashlib.sha256(f"{subject}\n{kind}\n{step}\n{key}".encode()).hexdigest()
-    return f"cli-{digest[:40]}"
+    return step_update_id(principal_of(settings).subject, kind, step, key)
 
 
 # ------------------------------------------------------- step option parsing

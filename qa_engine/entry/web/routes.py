@@ -44,7 +44,9 @@ from qa_engine.entry.acting import (
     agencies_of,
     check_agency,
     check_tenant,
+    derived_step_key,
     scope_for,
+    step_update_id,
     verify_every_record,
 )
 from qa_engine.entry.qa_client import LIFECYCLES
@@ -86,7 +88,9 @@ IdempotencyKey = Annotated[
         max_length=200,
         pattern=r"^[\x21-\x7e]+$",
         description="a unique key per intended write (8-200 printable characters, e.g. a "
-        "UUID): a repeated request with it records nothing twice and answers the first result",
+        "UUID): a repeated request with it records nothing twice and answers the first result. "
+        "Without it, a step's key is derived from the record, the step, its input and the "
+        "day (as the CLI does): the same step sent again the same day is recorded once",
     ),
 ]
 Signed = Annotated[Principal, Depends(signed_in)]
@@ -480,7 +484,18 @@ async def perform_step(
     if scope is not None and scope.agencies is not None:
         state = await live_state(request, kind, partnership, ref)
         check_agency(principal, kind, state, what=f"{NOUNS[kind]} {ref}", command=validated)
-    request_id = None if idempotency_key is None else update_id(principal, step, idempotency_key)
+    if idempotency_key is not None:
+        request_id = update_id(principal, step, idempotency_key)
+    else:  # no key sent: the one the CLI derives, so a repeated POST records once
+        key = derived_step_key(
+            kind=kind,
+            partnership=partnership,
+            ref=ref,
+            step=step,
+            command=validated,
+            day=datetime.now(LONDON).date(),
+        )
+        request_id = step_update_id(principal.subject, kind, step, key)
     return await RECORDS[kind].record(_ctx(request), partnership, ref, step, validated, request_id)
 
 

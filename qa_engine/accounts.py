@@ -88,6 +88,10 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}qa_principal_sessions ("
     " id_hash TEXT PRIMARY KEY, principal TEXT NOT NULL, csrf TEXT NOT NULL,"
     " expires_at TEXT NOT NULL)",
+    # the provider's ID token of an OIDC session (sealed), sent back as the hint at
+    # sign-out; a table of its own so earlier sessions tables need no change
+    "CREATE TABLE IF NOT EXISTS {p}qa_principal_session_hints ("
+    " id_hash TEXT PRIMARY KEY, id_token TEXT NOT NULL, expires_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {p}qa_oidc_pending ("
     " state_hash TEXT PRIMARY KEY, nonce TEXT NOT NULL, verifier TEXT NOT NULL,"
     " expires_at TEXT NOT NULL)",
@@ -353,14 +357,19 @@ class AccountStore:
             cur.execute(
                 self._q("DELETE FROM {p}qa_principal_sessions WHERE id_hash = ?"), (_hash(secret),)
             )
+            cur.execute(
+                self._q("DELETE FROM {p}qa_principal_session_hints WHERE id_hash = ?"),
+                (_hash(secret),),
+            )
 
     # ----------------------------------- sessions of people signed in elsewhere (OIDC)
 
     def start_principal_session(
-        self, principal: Principal, *, now: datetime | None = None
+        self, principal: Principal, *, id_token: str | None = None, now: datetime | None = None
     ) -> tuple[str, str]:
         """A browser session for a principal an identity provider vouched for:
-        ``(session id, CSRF token)``; only the id's hash is stored."""
+        ``(session id, CSRF token)``; only the id's hash is stored. ``id_token``: the
+        provider's ID token, kept sealed to end the provider's session at sign-out."""
         secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         expires = _now(now) + timedelta(minutes=self.settings.web_session_minutes)
         with self._tx() as cur:
@@ -371,7 +380,24 @@ class AccountStore:
                 ),
                 (_hash(secret), principal.model_dump_json(), csrf, expires.isoformat()),
             )
+            if id_token:
+                cur.execute(
+                    self._q(
+                        "INSERT INTO {p}qa_principal_session_hints (id_hash, id_token, expires_at)"
+                        " VALUES (?, ?, ?)"
+                    ),
+                    (_hash(secret), self._secrets.seal(id_token), expires.isoformat()),
+                )
         return secret, csrf
+
+    def id_token_of(self, secret: str) -> str | None:
+        """The provider's ID token of the OIDC session ``secret`` (None: none kept)."""
+        with self._tx() as cur:
+            row = cur.execute(
+                self._q("SELECT id_token FROM {p}qa_principal_session_hints WHERE id_hash = ?"),
+                (_hash(secret),),
+            ).fetchone()
+        return None if row is None else self._secrets.open(row[0])
 
     def resolve_principal_session(
         self, secret: str, *, now: datetime | None = None

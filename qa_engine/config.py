@@ -179,6 +179,11 @@ class Settings(BaseSettings):
         default="",
         description="the public address of /oidc/callback, as registered at the issuer",
     )
+    oidc_post_logout_redirect_url: str = Field(
+        default="",
+        description="where the provider sends the browser after sign-out, as registered at "
+        "the issuer (default: /sign-in beside QA_OIDC_REDIRECT_URL)",
+    )
     oidc_scopes: str = Field(default="openid profile", description="scopes asked for at sign-in")
     oidc_api_audience: str | None = Field(
         default=None, description="the audience bearer JWTs of API clients must carry"

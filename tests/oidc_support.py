@@ -29,6 +29,7 @@ STRANGER_SECRET = "stranger-client-secret-for-tests-only-012345"
 API = {"resource": "https://api.qa-engine.test", "audience": "qa-engine-api"}
 OTHER_API = {"resource": "https://other.example.test", "audience": "another-service"}
 REDIRECT = "https://testserver/oidc/callback"
+SIGNED_OUT = "https://testserver/sign-in"
 
 #: people at the provider: login -> (password, claims)
 PEOPLE: dict[str, tuple[str, dict[str, Any]]] = {
@@ -101,6 +102,7 @@ def start_provider(tmp: Path, *, access_token_ttl: int = 600) -> Provider:
                 "client_id": WEB_CLIENT,
                 "client_secret": WEB_SECRET,
                 "redirect_uris": [REDIRECT],
+                "post_logout_redirect_uris": [SIGNED_OUT],
                 "grant_types": ["authorization_code"],
                 "response_types": ["code"],
             },
@@ -176,25 +178,30 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
     stop_provider(started)
 
 
-def sign_in_at_provider(authorization_url: str, login: str, password: str) -> str:
+def sign_in_at_provider(
+    authorization_url: str, login: str, password: str, browser: httpx.Client | None = None
+) -> str:
     """A person at the provider's sign-in page: returns where the provider sends the
-    browser back (the callback URL with code and state)."""
-    with httpx.Client(timeout=10) as browser:
-        r = browser.get(authorization_url)
+    browser back (the callback URL with code and state). ``browser``: one that keeps
+    the provider's cookies (its session) afterwards; default a fresh one."""
+    if browser is None:
+        with httpx.Client(timeout=10) as fresh:
+            return sign_in_at_provider(authorization_url, login, password, fresh)
+    r = browser.get(authorization_url)
+    assert r.status_code in (302, 303), r.text
+    interaction = urljoin(authorization_url, r.headers["location"])
+    page = browser.get(interaction)
+    assert page.status_code == 200, page.text
+    action = re.search(r'action="([^"]+)"', page.text)
+    assert action is not None, page.text
+    r = browser.post(
+        urljoin(interaction, action.group(1)), data={"login": login, "password": password}
+    )
+    assert r.status_code in (302, 303), r.text
+    # the provider resumes the authorization, then redirects to the client
+    location = urljoin(interaction, r.headers["location"])
+    while not location.startswith(REDIRECT):
+        r = browser.get(location)
         assert r.status_code in (302, 303), r.text
-        interaction = urljoin(authorization_url, r.headers["location"])
-        page = browser.get(interaction)
-        assert page.status_code == 200, page.text
-        action = re.search(r'action="([^"]+)"', page.text)
-        assert action is not None, page.text
-        r = browser.post(
-            urljoin(interaction, action.group(1)), data={"login": login, "password": password}
-        )
-        assert r.status_code in (302, 303), r.text
-        # the provider resumes the authorization, then redirects to the client
-        location = urljoin(interaction, r.headers["location"])
-        while not location.startswith(REDIRECT):
-            r = browser.get(location)
-            assert r.status_code in (302, 303), r.text
-            location = urljoin(location, r.headers["location"])
-        return location
+        location = urljoin(location, r.headers["location"])
+    return location

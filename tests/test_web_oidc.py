@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse, urlunparse
 
 import httpx
 import pytest
@@ -31,6 +32,7 @@ from tests.oidc_support import (
     OTHER_API,
     PEOPLE,
     REDIRECT,
+    SIGNED_OUT,
     STRANGER,
     STRANGER_SECRET,
     WEB_CLIENT,
@@ -125,6 +127,63 @@ async def test_a_person_signs_in_by_code_and_pkce_and_becomes_a_principal(
     out = await app_http.post("/sign-out", headers={"X-CSRF-Token": me["csrf_token"]})
     assert out.status_code == 303
     assert (await app_http.get("/me")).status_code == 401
+
+
+def _provider_session_alive(browser: httpx.Client, authorization_url: str) -> bool:
+    """Ask the provider with ``prompt=none`` in ``browser``: a code back means the
+    person is still signed in there; ``login_required`` means they are not."""
+    parsed = urlparse(authorization_url)
+    query = parse_qs(parsed.query)
+    query["prompt"] = ["none"]
+    location = urlunparse(parsed._replace(query=urlencode(query, doseq=True)))
+    while not location.startswith(REDIRECT):
+        r = browser.get(location)
+        assert r.status_code in (302, 303), r.text
+        location = urljoin(location, r.headers["location"])
+    answer = parse_qs(urlparse(location).query)
+    assert "code" in answer or answer.get("error") == ["login_required"], answer
+    return "code" in answer
+
+
+async def test_sign_out_ends_the_session_at_the_provider_too(
+    app_http: httpx.AsyncClient, provider: Provider
+) -> None:
+    """RP-initiated logout: sign-out sends the browser to the provider's
+    end_session_endpoint (from discovery) with the ID token as hint and the registered
+    post-logout address; the provider ends its own session and sends it back."""
+    with httpx.Client(timeout=10) as browser:  # the person's browser at the provider
+        url = await _authorization_url(app_http)
+        back = await run_in_threadpool(sign_in_at_provider, url, "alex", PEOPLE["alex"][0], browser)
+        r = await app_http.get(_callback_path(back))
+        assert r.status_code == 200, r.text
+        csrf = (await app_http.get("/me")).json()["csrf_token"]
+        assert await run_in_threadpool(_provider_session_alive, browser, url)
+
+        out = await app_http.post("/sign-out", headers={"X-CSRF-Token": csrf})
+        assert out.status_code == 303
+        assert (await app_http.get("/me")).status_code == 401  # ours ended at once
+        end = urlparse(out.headers["location"])
+        discovery = httpx.get(f"{provider.issuer}/.well-known/openid-configuration").json()
+        assert out.headers["location"].startswith(discovery["end_session_endpoint"] + "?")
+        query = parse_qs(end.query)
+        assert query["post_logout_redirect_uri"] == [SIGNED_OUT]
+        assert query["client_id"] == [WEB_CLIENT]
+        hint = _claims_unverified(query["id_token_hint"][0])
+        assert hint["sub"] == "alex" and hint["aud"] == WEB_CLIENT
+
+        # the provider asks the person to confirm, ends its session, sends them back
+        page = browser.get(out.headers["location"])
+        assert page.status_code == 200, page.text
+        action = re.search(r'action="([^"]+)"', page.text)
+        xsrf = re.search(r'name="xsrf" value="([^"]+)"', page.text)
+        assert action is not None and xsrf is not None, page.text
+        done = browser.post(
+            urljoin(out.headers["location"], action.group(1)),
+            data={"xsrf": xsrf.group(1), "logout": "yes"},
+        )
+        assert done.status_code in (302, 303), done.text
+        assert done.headers["location"] == SIGNED_OUT
+        assert not await run_in_threadpool(_provider_session_alive, browser, url)
 
 
 async def test_a_callback_whose_state_is_not_this_browsers_is_refused(

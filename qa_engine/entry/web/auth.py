@@ -26,6 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.errors import DomainError
 from domain.tenancy import OutsideScope, Principal
 from qa_engine.accounts import AccountStore
 from qa_engine.entry.web.problems import Problem, Unauthorized
@@ -112,6 +113,23 @@ async def _check_csrf(request: Request, expected: str) -> None:
             field="csrf_token",
             rule="csrf_token",
         )
+
+
+def _provider_sign_out(request: Request, id_token: str) -> str | None:
+    """The identity provider's end-session address for a session it vouched for (an
+    authenticator with ``sign_out_url``, i.e. OIDC), or None. The local session is
+    already ended: a provider that does not answer leaves the browser at /sign-in."""
+    for authenticator in request.app.state.ctx.authenticators:
+        url_of = getattr(authenticator, "sign_out_url", None)
+        if url_of is None:
+            continue
+        try:
+            url: str | None = url_of(id_token)
+        except DomainError:  # the provider's discovery did not answer
+            return None
+        if url:
+            return url
+    return None
 
 
 async def signed_in(request: Request) -> Principal:
@@ -213,12 +231,27 @@ def auth_router(accounts: AccountStore, *, cookie_secure: bool) -> APIRouter:
         "/sign-out",
         status_code=303,
         summary="end this session (or revoke this bearer token)",
-        responses={**_401, **_403, 303: {"description": "signed out: on to /sign-in"}},
+        responses={
+            **_401,
+            **_403,
+            303: {
+                "description": "signed out: on to /sign-in, or (signed in at an identity "
+                "provider) to the provider's end-session endpoint, which ends its session "
+                "too and sends the browser back"
+            },
+        },
     )
     async def sign_out(request: Request, _: Annotated[Principal, Depends(signed_in)]) -> Response:
         signed: Signed = request.state.signed
+        hint = None
+        if signed.via == "session":
+            hint = await run_in_threadpool(accounts.id_token_of, signed.secret)
         await run_in_threadpool(accounts.end, signed.secret)
-        response = RedirectResponse("/sign-in", status_code=303)
+        target = "/sign-in"
+        if hint:
+            at_provider: str | None = await run_in_threadpool(_provider_sign_out, request, hint)
+            target = at_provider or target
+        response = RedirectResponse(target, status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
 

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse, urlunparse
 
 import httpx
 from fastapi import APIRouter, Query, Request
@@ -311,6 +311,23 @@ class OidcSignIn:
                 return Signed(found[0], "session", csrf=found[1], secret=cookie)
         return None
 
+    def sign_out_url(self, id_token: str) -> str | None:
+        """Where to send the browser to end its session at the provider too (RP-initiated
+        logout): the discovery document's ``end_session_endpoint`` with the ID token as
+        hint and the registered post-logout address; None when the provider has none."""
+        endpoint = self.issuer.discovery().get("end_session_endpoint")
+        if not isinstance(endpoint, str) or not endpoint:
+            return None
+        s = self.issuer.settings
+        back = s.oidc_post_logout_redirect_url
+        if not back and s.oidc_redirect_url:
+            parsed = urlparse(s.oidc_redirect_url)
+            back = urlunparse(parsed._replace(path="/sign-in", query="", fragment=""))
+        params = {"id_token_hint": id_token, "client_id": s.oidc_client_id}
+        if back:
+            params["post_logout_redirect_uri"] = back
+        return f"{endpoint}?{urlencode(params)}"
+
 
 def _challenge(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode()).digest()
@@ -373,16 +390,18 @@ def oidc_router(signin: OidcSignIn, *, cookie_secure: bool) -> APIRouter:
             raise _refused("the provider sent no authorization code", "code_present", "code")
         nonce, verifier = pending
 
-        def finish() -> Principal:
+        def finish() -> tuple[Principal, str]:
             tokens = issuer.exchange(code, verifier)
             id_token = tokens.get("id_token")
             if not isinstance(id_token, str):
                 raise _refused("the provider sent no ID token", "id_token_present", "id_token")
             claims = issuer.verify(id_token, audience=issuer.settings.oidc_client_id, nonce=nonce)
-            return signin.mapping.principal(issuer.issuer, claims)
+            return signin.mapping.principal(issuer.issuer, claims), id_token
 
-        principal = await run_in_threadpool(finish)
-        session, _ = await run_in_threadpool(accounts.start_principal_session, principal)
+        principal, id_token = await run_in_threadpool(finish)
+        session, _ = await run_in_threadpool(
+            lambda: accounts.start_principal_session(principal, id_token=id_token)
+        )
         # A page, not a redirect: the session cookie is SameSite=Strict, which a browser
         # would not send on a redirect chain that the provider (another site) started.
         response = HTMLResponse(

@@ -113,6 +113,41 @@ async def test_the_auditor_reads_history_with_a_purpose_and_cannot_record(web: W
     assert over.status_code == 200 and "GSCP-2025-001" in over.text
 
 
+def _clock_rows(html: str) -> dict[str, str]:
+    """The case page's clocks table: clock key -> the row's text (tags stripped)."""
+    rows = re.findall(r'<tr class="govuk-table__row" data-clock="([^"]+)">(.*?)</tr>', html, re.S)
+    return {key: " ".join(re.sub(r"<[^>]+>", " ", row).split()) for key, row in rows}
+
+
+async def test_a_statutory_clock_closed_not_met_reads_not_met_with_its_reason(web: Web) -> None:
+    """Issue 8's closings: a withdrawn rapid review's clock is "not met: <reason>" on
+    the case page, and no statutory clock reads "cancelled"."""
+    await open_case(web)
+    r = await web.http.post(
+        "/partnerships/GSCP/reviews/GSCP-2025-001/steps/record-withdrawal",
+        json={
+            "withdrawn_on": "2025-04-14",
+            "reasons": "criteria not met after all",
+            "decided_by": ["LA lead", "ICB lead", "Police lead"],
+        },
+        headers=web.as_("manager"),
+    )
+    assert r.status_code == 200, r.text
+    state = r.json()
+    await _sign_in(web, "manager")
+    page = await web.http.get("/records/reviews/GSCP-2025-001", headers=HTML)
+    assert page.status_code == 200
+    rows = _clock_rows(page.text)
+    said = re.search(
+        r"not met\s*:\s*(withdrawn: the criteria were not met after all)", rows["rapid_review"]
+    )
+    assert said is not None, rows["rapid_review"]
+    statutory = {k for k, d in state["deadlines"].items() if d["statutory"]}
+    assert "rapid_review" in statutory
+    assert not [k for k in statutory if "cancelled" in rows[k]], rows
+    assert not [k for k, row in rows.items() if "not_met" in row]  # nor the stored word
+
+
 async def test_an_audit_page_shows_its_clocks_and_records_a_step_from_its_form(web: Web) -> None:
     body = {
         "audit_ref": "GSCP-A01",

@@ -230,6 +230,10 @@ def _owner(clock: Any) -> str:
     return str(getattr(clock, "owner_role", None) or getattr(clock, "owner", ""))
 
 
+#: a clock's stored status -> how the pages say it
+_CLOSED_AS = {"not_met": "not met", "not_required": "not required"}
+
+
 def clock_rows(state: Any, today: date, calendar: Any) -> list[dict[str, Any]]:
     """A record's clocks as the pages show them: due day, working days left, RAG."""
     rows = []
@@ -243,6 +247,8 @@ def clock_rows(state: Any, today: date, calendar: Any) -> list[dict[str, Any]]:
         status = c.status if not c.is_open else ("paused" if left is None else "open")
         if c.is_open and left is not None and left < 0:
             status = "overdue"
+        # issue 8's closings read as what they are (never "cancelled"), with the reason
+        status = _CLOSED_AS.get(status, status)
         rows.append(
             {
                 "key": c.key,
@@ -255,6 +261,8 @@ def clock_rows(state: Any, today: date, calendar: Any) -> list[dict[str, Any]]:
                 "reminded": reminded,
                 "met_on": c.met_on,
                 "late": c.late or bool(getattr(c, "breached", False)),
+                "reason": getattr(c, "not_met_because", None),
+                "statutory": bool(getattr(c, "statutory", False)),
             }
         )
     return rows

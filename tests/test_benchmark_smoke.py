@@ -92,3 +92,19 @@ def test_the_startup_benchmark_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "qa-engine dev" in result.stdout and "vs bare" in result.stdout
+
+
+def test_the_web_latency_benchmark_runs_on_tiny_sizes() -> None:
+    """``qa-engine dev`` as a subprocess, two signed-in users, a second of load."""
+    script = SCRIPT.parent / "web_latency.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--users", "2", "--seconds", "1", "--warmup", "0.2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 concurrent signed-in users" in result.stdout
+    for measure in ("pages (all)", "API reads (all)", "bare /healthz"):
+        assert measure in result.stdout

@@ -1,5 +1,9 @@
 """A safeguarding partnership as a tenant: its policy is data, changed by recorded decisions.
 
+Who is told (the owners and escalation contacts of each role, for the partnership and
+per agency) is held the same way: recorded decisions (``ContactsSet``: who decided,
+why, the addresses after it), read by the email sender when it sends.
+
 The policy (statutory rule set, local variations, quality-assurance timings,
 practice standards set) is recorded in the store. A new case, audit, plan or
 concern copies the policy in force when it opens, so a later change never
@@ -9,19 +13,69 @@ a partnership is registered with.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import re
+from typing import Annotated, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from domain.chain import ChainedAggregate
 from domain.errors import RuleViolation
 from domain.qa.clock import QaPolicy
 from domain.rules import RULE_SETS, LocalVariations
 from domain.standards import DEFAULT_STANDARD_SET, standard_set
-from domain.values import FreeText, PartnershipCode
+from domain.values import AgencyCode, FreeText, Name, PartnershipCode
 
-__all__ = ["Partnership", "PartnershipPolicy", "RegisterPartnership", "partnership_id"]
+__all__ = [
+    "Partnership",
+    "PartnershipPolicy",
+    "RegisterPartnership",
+    "SetContacts",
+    "contact_key",
+    "partnership_id",
+]
+
+_ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
+
+
+def _address(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 254 or not _ADDRESS.fullmatch(value):
+        raise ValueError(f"{value!r} is not an email address (name@domain)")
+    return value
+
+
+#: an email address, lower-cased
+Address = Annotated[str, AfterValidator(_address)]
+
+
+def contact_key(role: str, agency: str | None = None) -> str:
+    """How a partnership's contacts are keyed: ``role``, or ``AGENCY/role``."""
+    return f"{agency.upper()}/{role}" if agency else role
+
+
+class SetContacts(BaseModel):
+    """Who is told for one role (of the partnership, or of one agency in it): the
+    addresses after this decision (none: nobody is told), and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: Name = Field(
+        description="the role told, as the clocks name it (e.g. 'agency safeguarding lead', "
+        "'partnership business manager', 'lead safeguarding partners')"
+    )
+    agency: AgencyCode | None = Field(
+        default=None, description="the agency whose role this is (none: the partnership's)"
+    )
+    addresses: list[Address] = Field(
+        max_length=20, description="the email addresses told (empty: nobody)"
+    )
+    reason: FreeText = Field(description="why the contacts change (recorded with the decision)")
+
+    @field_validator("addresses")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
 
 
 def partnership_id(code: str) -> UUID:
@@ -66,6 +120,8 @@ class Partnership(ChainedAggregate):
     name: ClassVar[str]
     policy: ClassVar[PartnershipPolicy]
     decisions: ClassVar[int]
+    #: ``role`` or ``AGENCY/role`` -> the addresses told (recorded by ``ContactsSet``)
+    contacts: ClassVar[dict[str, list[str]]]
 
     class Event(ChainedAggregate.Event):
         class_version: ClassVar[int] = 1
@@ -81,6 +137,7 @@ class Partnership(ChainedAggregate):
             aggregate.code, aggregate.name = self.code, self.name
             aggregate.policy = PartnershipPolicy.model_validate(self.policy)
             aggregate.decisions = 0
+            aggregate.contacts = {}
             super().apply(aggregate)
 
     class PolicyChanged(Event):
@@ -92,6 +149,21 @@ class Partnership(ChainedAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.policy = PartnershipPolicy.model_validate(self.policy)
             aggregate.decisions += 1
+            super().apply(aggregate)
+
+    class ContactsSet(Event):
+        """A recorded decision: who is told for one role (of the partnership or of one
+        agency), who decided it and why. ``addresses`` empty: nobody is told."""
+
+        role: str
+        agency: str | None
+        addresses: list[str]
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            contacts = dict(getattr(aggregate, "contacts", {}))
+            contacts[contact_key(self.role, self.agency)] = list(self.addresses)
+            aggregate.contacts = contacts
             super().apply(aggregate)
 
     @classmethod
@@ -127,4 +199,21 @@ class Partnership(ChainedAggregate):
             )
         self.trigger_event(
             self.PolicyChanged, actor=actor, policy=policy.model_dump(mode="json"), reason=reason
+        )
+
+    def set_contacts(self, command: SetContacts, *, actor: dict[str, Any]) -> None:
+        key = contact_key(command.role, command.agency)
+        if getattr(self, "contacts", {}).get(key) == list(command.addresses):
+            raise RuleViolation(
+                f"the contacts of {key} are already these; nothing to record",
+                field="addresses",
+                rule="contacts_changed",
+            )
+        self.trigger_event(
+            self.ContactsSet,
+            actor=actor,
+            role=command.role,
+            agency=command.agency,
+            addresses=list(command.addresses),
+            reason=command.reason,
         )

@@ -14,7 +14,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
 
 from domain.errors import CaseNotFound
-from domain.partnership import Partnership, PartnershipPolicy, RegisterPartnership, partnership_id
+from domain.partnership import (
+    Partnership,
+    PartnershipPolicy,
+    RegisterPartnership,
+    SetContacts,
+    partnership_id,
+)
 from qa_engine.recording import RETRIES
 from qa_engine.store import EVENT_STORE
 
@@ -80,6 +86,45 @@ class PartnershipService(Application[UUID]):
             return p
         raise RuntimeError(f"could not record the policy of {code} after {RETRIES} conflicts")
 
+    def set_contacts(
+        self, code: str, command: SetContacts, *, actor: dict[str, Any]
+    ) -> Partnership:
+        """Record a decision on who is told for one role (of the partnership or an agency)."""
+        for _attempt in range(RETRIES):
+            self.policy(code)  # registered with the defaults if never seen
+            p = self.get(code)
+            p.set_contacts(command, actor=actor)
+            try:
+                self.save(p)
+            except RecordConflictError:
+                continue
+            return p
+        raise RuntimeError(f"could not record the contacts of {code} after {RETRIES} conflicts")
+
+    def contacts(self, code: str) -> dict[str, list[str]]:
+        """``role`` or ``AGENCY/role`` -> the addresses recorded for ``code`` (a role
+        recorded with none maps to ``[]``); empty for a partnership never seen."""
+        try:
+            return dict(getattr(self.get(code), "contacts", {}))
+        except CaseNotFound:
+            return {}
+
+    def contact_decisions(self, code: str) -> list[dict[str, Any]]:
+        """The recorded contact decisions, oldest first."""
+        return [
+            {
+                "version": ev.originator_version,
+                "recorded_at": ev.timestamp.isoformat(),
+                "actor": ev.actor,
+                "role": ev.role,
+                "agency": ev.agency,
+                "addresses": list(ev.addresses),
+                "reason": ev.reason,
+            }
+            for ev in self._events(code)
+            if isinstance(ev, Partnership.ContactsSet)
+        ]
+
     def get(self, code: str) -> Partnership:
         try:
             p: Partnership = self.repository.get(partnership_id(code))
@@ -104,4 +149,5 @@ class PartnershipService(Application[UUID]):
                 "policy": ev.policy,
             }
             for ev in self._events(code)
+            if hasattr(ev, "policy")
         ]

@@ -77,7 +77,10 @@ async def test_every_route_refuses_without_sign_in_and_outside_scope(web: Web) -
         # 4. an agency's lead never opens records
         if method == "POST" and "{ref}" not in path:
             r = await _call(web, method, url, web.as_("police"))
-            assert r.status_code == 403 and r.json()["rule"] == "agency_lead_answers_only"
+            rule = (
+                "contacts_change_role" if path.endswith("/contacts") else "agency_lead_answers_only"
+            )
+            assert r.status_code == 403 and r.json()["rule"] == rule, (method, path)
         # 5. an agency's lead sees no record their agency is not part of
         if "{ref}" in path and path.startswith("/partnerships/{p}/reviews/"):
             r = await _call(web, method, url, web.as_("health"))

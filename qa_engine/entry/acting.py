@@ -8,6 +8,8 @@
   are part of, and answers only their own agencies' asks;
 - ``agencies_of``: the agencies a record involves (the read models' definition);
 - ``verify_every_record``: every hash chain in the event log;
+- ``check_contacts``: who may read (business manager, operations, auditor) and record
+  (business manager, operations) a partnership's contacts;
 - ``derived_step_key`` / ``step_update_id``: the Temporal update id of a step sent
   without a key of the caller's (the same for the CLI and the HTTP API).
 """
@@ -32,6 +34,7 @@ __all__ = [
     "actor_for",
     "agencies_of",
     "check_agency",
+    "check_contacts",
     "check_tenant",
     "derived_step_key",
     "scope_for",
@@ -163,3 +166,21 @@ def step_update_id(subject: str, kind: str, step: str, key: str) -> str:
     person is recorded once.)"""
     digest = hashlib.sha256(f"{subject}\n{kind}\n{step}\n{key}".encode()).hexdigest()
     return f"cli-{digest[:40]}"
+
+
+_CONTACTS_READ = frozenset({Role.BUSINESS_MANAGER, Role.OPERATIONS, Role.AUDITOR})
+_CONTACTS_WRITE = frozenset({Role.BUSINESS_MANAGER, Role.OPERATIONS})
+
+
+def check_contacts(principal: Principal, *, write: bool) -> None:
+    """A partnership's contacts (staff email addresses) are read by its business
+    manager, operations and auditors, and changed by the business manager or
+    operations; anyone else is refused, naming the rule."""
+    allowed = _CONTACTS_WRITE if write else _CONTACTS_READ
+    if not allowed & set(principal.roles):
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise OutsideScope(
+            f"a partnership's contacts are {'changed' if write else 'read'} by: {names}",
+            field="role",
+            rule="contacts_change_role" if write else "contacts_read_role",
+        )

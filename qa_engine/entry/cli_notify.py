@@ -90,7 +90,9 @@ async def cmd_outbox_send(ns: argparse.Namespace, settings: Settings, out: cli.O
     try:
         runner = build_runner(services.reviews, batch_size=settings.projection_batch_size)
         await asyncio.to_thread(runner.catch_up)
-        report = await asyncio.to_thread(Mailer(settings, services.reviews).send_due)
+        report = await asyncio.to_thread(
+            Mailer(settings, services.reviews, services.partnerships).send_due
+        )
     finally:
         services.close()
     out.data(

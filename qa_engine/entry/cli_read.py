@@ -91,7 +91,7 @@ async def run_projections_forever(settings: Settings, stop: asyncio.Event) -> No
 
         await asyncio.gather(
             runner.run_forever(stop, poll_seconds=settings.projection_poll_seconds),
-            send_forever(settings, services.reviews, stop),
+            send_forever(settings, services.reviews, stop, services.partnerships),
         )
 
 

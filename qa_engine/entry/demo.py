@@ -17,35 +17,55 @@ from typing import Any
 from domain.audit import AUDIT_COMMANDS, PlanAudit
 from domain.calendar import LONDON, WorkingDayCalendar
 from domain.errors import CaseAlreadyExists, CaseNotFound
+from domain.partnership import SetContacts, contact_key
 from domain.qa import next_working_day
 from domain.review import COMMANDS, ReportIncident
 from qa_engine.audits import QualityService
 from qa_engine.calendar import england_and_wales
 from qa_engine.entry.qa_client import QaClient
 from qa_engine.entry.review_client import ReviewClient
+from qa_engine.partnerships import PartnershipService
 from workflows.qa_contracts import audit_workflow_id
 
-__all__ = ["DEMO_CONTACTS", "QA_DEMO", "seed_demo", "seed_quality_demo"]
+__all__ = ["DEMO_CONTACTS", "QA_DEMO", "seed_demo", "seed_demo_contacts", "seed_quality_demo"]
 
 DEMO_ACTOR = {"name": "Demo Business Manager", "role": "partnership business manager"}
 #: the partnership the demo seeds (and ``QA_PARTNERSHIP``'s default)
 DEMO_PARTNERSHIP = "DEMO"
 
-#: who ``qa-engine dev`` tells (invented addresses; its mail goes to its local sink only)
-DEMO_CONTACTS: dict[str, list[str]] = {
-    f"{DEMO_PARTNERSHIP}/{role}": [address]
-    for role, address in (
-        ("partnership business manager", "business.manager@demo.example"),
-        ("rapid review chair", "rapid.review.chair@demo.example"),
-        ("lead safeguarding partners", "safeguarding.partners@demo.example"),
-        ("local authority", "la.front.door@demo.example"),
-        ("audit lead", "audit.lead@demo.example"),
-        ("subgroup chair", "subgroup.chair@demo.example"),
-    )
-} | {
-    f"{DEMO_PARTNERSHIP}/{agency}/agency safeguarding lead": [f"{agency.lower()}.lead@demo.example"]
-    for agency in ("LA", "POLICE", "ICB")
-}
+#: who ``qa-engine dev`` tells: (agency or None, role, address), recorded as the DEMO
+#: partnership's contacts (invented addresses; dev's mail goes to its local sink only)
+DEMO_CONTACTS: tuple[tuple[str | None, str, str], ...] = (
+    (None, "partnership business manager", "business.manager@demo.example"),
+    (None, "rapid review chair", "rapid.review.chair@demo.example"),
+    (None, "lead safeguarding partners", "safeguarding.partners@demo.example"),
+    (None, "local authority", "la.front.door@demo.example"),
+    (None, "audit lead", "audit.lead@demo.example"),
+    (None, "subgroup chair", "subgroup.chair@demo.example"),
+    *(
+        (agency, "agency safeguarding lead", f"{agency.lower()}.lead@demo.example")
+        for agency in ("LA", "POLICE", "ICB")
+    ),
+)
+
+
+def seed_demo_contacts(partnerships: PartnershipService) -> int:
+    """Record the demo partnership's contacts (decisions by the demo business manager);
+    those already recorded are left alone. Returns how many were recorded now."""
+    held = partnerships.contacts(DEMO_PARTNERSHIP)
+    recorded = 0
+    for agency, role, address in DEMO_CONTACTS:
+        if held.get(contact_key(role, agency)) is not None:
+            continue  # decided already (perhaps changed since): not the demo's to redo
+        command = SetContacts(
+            role=role,
+            agency=agency,
+            addresses=[address],
+            reason="demo contacts (invented addresses)",
+        )
+        partnerships.set_contacts(DEMO_PARTNERSHIP, command, actor=DEMO_ACTOR)
+        recorded += 1
+    return recorded
 
 
 def _report(ref: str, aware: date, **extra: Any) -> ReportIncident:

@@ -6,10 +6,13 @@ as ONE SMTP transaction to every address the contact directory holds for its
 partnership, agency and roles, then marked ``sent``. A failure is retried with
 exponential back-off (``QA_NOTIFY_BACKOFF_SECONDS``, doubling) up to
 ``QA_NOTIFY_MAX_ATTEMPTS``, then ``failed``; a row with nobody to tell is
-``no_recipient``. Every message carries a Message-ID made from the row's key: if a
-sender dies after the SMTP server took the message but before the row was marked,
-the claim expires and the same message (same Message-ID) goes again; that one case
-is at-least-once, everything else exactly once.
+``no_recipient``. Who is told is the partnership's recorded contacts
+(``Partnership.ContactsSet`` decisions), read when the row is sent
+(``QA_NOTIFY_CONTACTS`` fills only a role with no recorded decision). Every message
+carries a Message-ID made from the row's key: if a sender dies after the SMTP server
+took the message but before the row was marked, the claim expires and the same
+message (same Message-ID) goes again; that one case is at-least-once, everything else
+exactly once.
 
 An email says what is due and links to the record. It never holds a child's
 reference, a name or free text: only the record's reference, the step and the day.
@@ -57,16 +60,32 @@ class DeliveryReport:
     no_recipient: int = 0
 
 
-def recipients(row: OutboxRow, contacts: dict[str, list[str]]) -> list[str]:
+def recipients(
+    row: OutboxRow,
+    contacts: dict[str, list[str]],
+    recorded: dict[str, list[str]] | None = None,
+) -> list[str]:
     """The addresses to tell for ``row``: per partnership and role, and per agency and
-    role for the agencies it concerns (a step keyed ``...:AGENCY`` concerns that one)."""
+    role for the agencies it concerns (a step keyed ``...:AGENCY`` concerns that one).
+
+    ``recorded``: the partnership's recorded contacts (``role`` / ``AGENCY/role`` ->
+    addresses, ``PartnershipService.contacts``); a role recorded there is told exactly
+    those (none, if the decision was "nobody"). ``contacts`` (``QA_NOTIFY_CONTACTS``,
+    keyed ``P/role`` / ``P/AGENCY/role``) only fills a role with no recorded decision."""
     _, _, agency = row.step_key.partition(":")
     agencies = (agency,) if agency else row.agencies
+    held = recorded or {}
+
+    def of(key: str) -> list[str]:
+        if key in held:
+            return held[key]
+        return contacts.get(f"{row.partnership}/{key}", [])
+
     found: list[str] = []
     for role in row.roles:
-        found += contacts.get(f"{row.partnership}/{role}", [])
+        found += of(role)
         for a in agencies:
-            found += contacts.get(f"{row.partnership}/{a}/{role}", [])
+            found += of(f"{a}/{role}")
     return sorted({a.strip().lower() for a in found if a.strip()})
 
 
@@ -114,9 +133,13 @@ def message_id(row: OutboxRow) -> str:
 class Mailer:
     """Sends the outbox's due rows (``send_due``); one instance per process."""
 
-    def __init__(self, settings: Settings, app: Any) -> None:
+    def __init__(self, settings: Settings, app: Any, partnerships: Any = None) -> None:
+        """``app``: the event store's application (the outbox is a read model of it);
+        ``partnerships``: the ``PartnershipService`` holding the recorded contacts
+        (default: ``app.partnerships``)."""
         self.settings = settings
         self.db = ViewDB(app)
+        self.partnerships = partnerships or getattr(app, "partnerships", None)
         with self.db.transaction() as cur:
             cur.execute(OUTBOX_DDL)
 
@@ -157,8 +180,13 @@ class Mailer:
         """Send every row due now (blocking: call it in a thread from async code)."""
         at = now or datetime.now(UTC)
         sent = retried = failed = nobody = 0
+        recorded: dict[str, dict[str, list[str]]] = {}  # per partnership, this round
         for row in self._claim(at, limit):
-            to = recipients(row, self.settings.notify_contacts)
+            if row.partnership not in recorded:
+                recorded[row.partnership] = (
+                    self.partnerships.contacts(row.partnership) if self.partnerships else {}
+                )
+            to = recipients(row, self.settings.notify_contacts, recorded[row.partnership])
             if not to:
                 self._set(row, status="no_recipient", claimed_until=None)
                 nobody += 1
@@ -224,10 +252,12 @@ class Mailer:
             smtp.send_message(message, from_addr=s.notify_from, to_addrs=list(to))
 
 
-async def send_forever(settings: Settings, app: Any, stop: asyncio.Event) -> None:
+async def send_forever(
+    settings: Settings, app: Any, stop: asyncio.Event, partnerships: Any = None
+) -> None:
     """The sender as a long-running task (``qa-engine dev`` and the worker start one
     when ``QA_SMTP_HOST`` is set)."""
-    mailer = Mailer(settings, app)
+    mailer = Mailer(settings, app, partnerships)
     while not stop.is_set():
         try:
             await asyncio.to_thread(mailer.send_due)

@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from qa_engine.bootstrap import bootstrap
 from qa_engine.config import Settings
-from qa_engine.entry.demo import DEMO_CONTACTS, QA_DEMO
+from qa_engine.entry.demo import QA_DEMO
 from qa_engine.entry.devmail import DevMailSink
 from qa_engine.entry.signals import stop_event
 from qa_engine.entry.web.server import DemoAccount
@@ -82,6 +82,8 @@ async def run_dev(
     want_accounts = demo or settings.web_demo_accounts
     env = await start_dev_server(settings)
     try:
+        if demo:  # before the sender starts: the demo's emails find their contacts
+            await asyncio.to_thread(_seed_contacts, settings)
         ready = asyncio.Event()
         worker_task = asyncio.create_task(
             run_worker_forever(env.client, settings, stop=stop, ready=ready)
@@ -143,7 +145,6 @@ def _dev_mail(settings: Settings) -> tuple[DevMailSink | None, Settings]:
             "smtp_security": "none",
             "dev_mail_dir": sink.maildir,
             "notify_public_url": f"http://{settings.web_host}:{settings.web_port}",
-            "notify_contacts": {**DEMO_CONTACTS, **settings.notify_contacts},
         }
     )
 
@@ -157,6 +158,18 @@ async def _started(ready: asyncio.Event, task: asyncio.Task[None]) -> None:
         waiter.cancel()
         task.result()  # raises what stopped it
         raise RuntimeError("the worker stopped before it started")
+
+
+def _seed_contacts(settings: Settings) -> None:
+    """The demo partnership's contacts, recorded as its decisions (``partnership
+    contacts`` shows them)."""
+    from qa_engine.entry.demo import seed_demo_contacts
+
+    services = bootstrap(settings)
+    try:
+        seed_demo_contacts(services.partnerships)
+    finally:
+        services.close()
 
 
 def _demo_accounts(settings: Settings) -> list[DemoAccount]:

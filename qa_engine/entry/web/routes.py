@@ -285,6 +285,10 @@ async def _idempotent(
     return Response(text, status_code=status, media_type="application/json")
 
 
+#: for the routes of other modules (``entry.web.contacts``)
+idempotent = _idempotent
+
+
 # ------------------------------------------------------------------ the router
 
 

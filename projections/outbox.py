@@ -10,7 +10,8 @@ each row's delivery status.
 An agency is also told when something is asked of it: a step that opens a clock
 keyed ``<clock>:<AGENCY>`` (an agency summary, an audit return) writes one
 ``request`` row per agency asked, keyed by the event and the agency (the record id
-is suffixed ``/<AGENCY>``), to the clock's owner role in that agency.
+is suffixed ``/<AGENCY>``), to the clock's owner role in that agency; an ask entered
+after the fact (its due day already past when recorded) is not news, and writes none.
 
 A row holds no personal data: the record's kind, partnership and reference, the
 step's label and due day, and the roles to tell. Addresses are looked up when the
@@ -144,6 +145,9 @@ class OutboxProjection(FoldingProjection):
             role = clock.get("owner_role") or clock.get("owner")
             if not agency or not role:
                 continue
+            due_on = str(clock["due_on"])[:10]
+            if due_on < n.event.timestamp.date().isoformat():
+                continue  # entered after the fact (already due when recorded): not news
             self._rows.append(
                 (
                     f"{n.originator_id}/{agency}",
@@ -155,7 +159,7 @@ class OutboxProjection(FoldingProjection):
                     "request",
                     key,
                     str(clock.get("label") or _label(state, key)),
-                    str(clock["due_on"])[:10],
+                    due_on,
                     str(role),
                     agency,
                     n.event.timestamp.isoformat(),

@@ -11,6 +11,7 @@ shows the clock met, and the lead's inbox no longer lists it."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
 from datetime import datetime
@@ -70,6 +71,8 @@ async def test_done_means_two_people_and_an_email_through_qa_engine_dev(
 ) -> None:
     from playwright.async_api import async_playwright
 
+    shots = Path(os.environ.get("QA_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     port = _port()
     settings = Settings(
         data_dir=tmp_path,
@@ -158,6 +161,7 @@ async def test_done_means_two_people_and_an_email_through_qa_engine_dev(
                 assert f"{base}/partnerships/DEMO/reviews/DEMO-001" in body
                 assert "C-00101" not in body  # the demo child's reference is never sent
                 await _axe(police, "dev mail")
+                await police.screenshot(path=str(shots / "dev-mail.png"), full_page=True)
                 # the manager's mail (the case's other asks) is not the lead's to read
                 assert await police.locator("text=business.manager@demo.example").count() == 0
 

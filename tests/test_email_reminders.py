@@ -178,29 +178,42 @@ def test_reminders_are_sent_once_to_their_owners_after_a_retry(
     services.close()
 
 
+def ask_police_and_icb(reviews: Any) -> None:
+    """A case reported today whose rapid review asks POLICE and ICB for summaries, due in
+    7 and 8 working days (an ask recorded after its due day is not news: no email)."""
+    from domain.calendar import LONDON
+    from qa_engine.calendar import england_and_wales
+
+    today = datetime.now(LONDON).date()
+    cal = england_and_wales()
+    reviews.report_incident(report(aware=today), key="wf/reported", today=today)
+    for step, fields in (
+        ("record_panel_notification", {"notified_on": today}),
+        ("record_partners_informed", {"informed_on": today}),
+        ("record_threshold_decision", {"met": True, "decided_on": today, "rationale": "criteria"}),
+        (
+            "request_agency_summaries",
+            {
+                "requested_on": today,
+                "requests": [
+                    {"agency": "POLICE", "due_on": cal.add_working_days(today, 7)},
+                    {"agency": "ICB", "due_on": cal.add_working_days(today, 8)},
+                ],
+            },
+        ),
+    ):
+        reviews.record_step(
+            "GSCP", "GSCP-2025-001", step, cmd(step, **fields), key=step, today=today
+        )
+
+
 def test_an_agency_summary_reminder_goes_to_that_agencys_lead_only(
     tmp_path: Path, smtp: SmtpServer
 ) -> None:
     settings = _settings(tmp_path, smtp.port)
     services = bootstrap(settings)
     reviews = services.reviews
-    reviews.report_incident(report(aware=D), key="wf/reported", today=D)
-    for step, fields in (
-        ("record_panel_notification", {"notified_on": D}),
-        ("record_partners_informed", {"informed_on": D}),
-        ("record_threshold_decision", {"met": True, "decided_on": D, "rationale": "criteria"}),
-        (
-            "request_agency_summaries",
-            {
-                "requested_on": D,
-                "requests": [
-                    {"agency": "POLICE", "due_on": "2025-04-22"},
-                    {"agency": "ICB", "due_on": "2025-04-23"},
-                ],
-            },
-        ),
-    ):
-        reviews.record_step("GSCP", "GSCP-2025-001", step, cmd(step, **fields), key=step, today=D)
+    ask_police_and_icb(reviews)
     reviews.send_reminder("GSCP", "GSCP-2025-001", "agency_summary:POLICE", key="r-police")
     build_runner(reviews).catch_up()
     smtp.start()
@@ -219,7 +232,10 @@ def test_an_agency_summary_reminder_goes_to_that_agencys_lead_only(
         ("reminder", "agency_summary:POLICE"),
     }
     assert all(r.recipients == 1 for r in rows.values())
-    assert rows["request", "agency_summary:ICB"].due_on == date(2025, 4, 23)
+    assert (
+        rows["request", "agency_summary:ICB"].due_on
+        > rows["request", "agency_summary:POLICE"].due_on
+    )
     assert rows["request", "agency_summary:ICB"].agencies == ("ICB",)
     # catching up again sends nothing twice
     build_runner(reviews).catch_up()
@@ -328,4 +344,26 @@ async def test_delivery_status_is_shown_by_the_api_within_the_partnership(
         r = await http.get("/partnerships/GSCP/outbox", headers=bearer("police"))
         assert r.status_code == 200 and r.json() == []
     accounts.close()
+    services.close()
+
+
+def test_an_ask_entered_after_its_due_day_is_not_emailed(tmp_path: Path) -> None:
+    """A request recorded after the fact (its due day already past when it is recorded,
+    as when a case is entered late) writes no request email; reminders still would."""
+    settings = _settings(tmp_path, _free_port())
+    services = bootstrap(settings)
+    reviews = services.reviews
+    reviews.report_incident(report(aware=D), key="wf/reported", today=D)
+    for step, fields in (
+        ("record_panel_notification", {"notified_on": D}),
+        ("record_partners_informed", {"informed_on": D}),
+        ("record_threshold_decision", {"met": True, "decided_on": D, "rationale": "criteria"}),
+        (
+            "request_agency_summaries",
+            {"requested_on": D, "requests": [{"agency": "POLICE", "due_on": "2025-04-22"}]},
+        ),
+    ):
+        reviews.record_step("GSCP", "GSCP-2025-001", step, cmd(step, **fields), key=step, today=D)
+    build_runner(reviews).catch_up()
+    assert [r.what for r in Mailer(settings, reviews).rows()] == []
     services.close()

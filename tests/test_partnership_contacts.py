@@ -25,8 +25,12 @@ from qa_engine.entry.mailer import Mailer
 from qa_engine.entry.web.app import create_app
 from qa_engine.reviews import ReviewService
 from tests.conftest import actor
-from tests.review_data import cmd, report
-from tests.test_email_reminders import SmtpServer, _settings, smtp  # noqa: F401
+from tests.test_email_reminders import (  # noqa: F401
+    SmtpServer,
+    _settings,
+    ask_police_and_icb,
+    smtp,
+)
 from tests.web_support import add_people
 
 D = date(2025, 4, 11)
@@ -89,23 +93,7 @@ def test_the_sender_tells_the_recorded_contacts(tmp_path: Path, smtp: SmtpServer
     settings = _settings(tmp_path, smtp.port)  # its QA_NOTIFY_CONTACTS name both leads
     services = bootstrap(settings)
     reviews = services.reviews
-    reviews.report_incident(report(aware=D), key="wf/reported", today=D)
-    for step, fields in (
-        ("record_panel_notification", {"notified_on": D}),
-        ("record_partners_informed", {"informed_on": D}),
-        ("record_threshold_decision", {"met": True, "decided_on": D, "rationale": "criteria"}),
-        (
-            "request_agency_summaries",
-            {
-                "requested_on": D,
-                "requests": [
-                    {"agency": "POLICE", "due_on": "2025-04-22"},
-                    {"agency": "ICB", "due_on": "2025-04-23"},
-                ],
-            },
-        ),
-    ):
-        reviews.record_step("GSCP", "GSCP-2025-001", step, cmd(step, **fields), key=step, today=D)
+    ask_police_and_icb(reviews)
     services.partnerships.set_contacts(
         "GSCP", _police(["recorded.police@example.org"]), actor=actor()
     )

@@ -3,8 +3,7 @@
 Served only when ``QA_DEV_MAIL_DIR`` names the sink's Maildir (``qa-engine dev`` sets
 it), behind sign-in. Each message is matched to its outbox row by its Message-ID, so
 the page shows where its delivery stands and shows a person only the messages of
-their partnership (an agency's lead: of the records their agency is part of), as the
-outbox's API does. Left out of the OpenAPI document: it is not part of the API.
+their partnership (an agency's lead: those about their agency's asks). Left out of the OpenAPI document: it is not part of the API.
 """
 
 from __future__ import annotations
@@ -42,8 +41,10 @@ def dev_mail_router(maildir: Path) -> APIRouter:
                     cur, partnership=None if scope is None else principal.partnership, limit=1000
                 )
             if scope is not None and scope.agencies is not None:
+                # an agency's lead: the emails about their agency's asks only (not, say,
+                # another agency's escalation on a record their agency is part of)
                 mine = set(scope.agencies)
-                rows = [r for r in rows if mine & set(r.agencies)]
+                rows = [r for r in rows if r.step_key.partition(":")[2] in mine]
             by_id = {message_id(r): r for r in rows}
             shown = []
             for m in sunk_messages(maildir):

@@ -3,7 +3,8 @@
 Served only when ``QA_DEV_MAIL_DIR`` names the sink's Maildir (``qa-engine dev`` sets
 it), behind sign-in. Each message is matched to its outbox row by its Message-ID, so
 the page shows where its delivery stands and shows a person only the messages of
-their partnership (an agency's lead: those about their agency's asks). Left out of the OpenAPI document: it is not part of the API.
+their partnership (an agency's lead: those about their agency's asks). Left out of
+the OpenAPI document: it is not part of the API.
 """
 
 from __future__ import annotations

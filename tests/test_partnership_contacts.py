@@ -211,3 +211,35 @@ async def test_the_api_shows_and_changes_the_contacts_within_scope(tmp_path: Pat
         assert "post" in path and "get" in path
     accounts.close()
     services.close()
+
+
+def test_a_partnership_recorded_before_contacts_loads_and_takes_them(tmp_path: Path) -> None:
+    """Committed data from the release before (tests/legacy/partnership_v1): a
+    registration and a policy decision load with no contacts and the policy kept; a
+    ContactsSet is appended to them and the whole log still verifies."""
+    import shutil
+
+    from domain.rules import ClockStart
+    from qa_engine.config import Settings
+
+    legacy = Path(__file__).parent / "legacy" / "partnership_v1"
+    for name in ("events.sqlite3", "ledger.key", "ledger-anchor.json"):
+        shutil.copy(legacy / name, tmp_path / name)
+    services = bootstrap(Settings(data_dir=tmp_path, store="sqlite"))
+    try:
+        partnerships = services.partnerships
+        assert partnerships.contacts("GSCP") == {}
+        assert partnerships.policy("GSCP").variations.rapid_review_clock_from == (
+            ClockStart.INCIDENT
+        )
+        assert [d["event"] for d in partnerships.decisions("GSCP")] == [
+            "Registered",
+            "PolicyChanged",
+        ]
+        partnerships.set_contacts("GSCP", _police(["lead@police.example"]), actor=actor())
+        assert partnerships.contacts("GSCP") == {
+            "POLICE/agency safeguarding lead": ["lead@police.example"]
+        }
+        assert services.reviews.verify_log().ok
+    finally:
+        services.close()

@@ -181,13 +181,21 @@ class OutboxProjection(FoldingProjection):
 
 
 def outbox_rows(
-    cur: Cursor, *, partnership: str | None = None, status: str | None = None, limit: int = 200
+    cur: Cursor,
+    *,
+    partnership: str | None = None,
+    status: str | None = None,
+    ref: str | None = None,
+    limit: int = 200,
 ) -> list[OutboxRow]:
-    """Outbox rows, newest first (``partnership``/``status``: only those)."""
+    """Outbox rows, newest first (``partnership``/``status``/``ref``: only those)."""
     where, args = [], []
     if partnership is not None:
         where.append("partnership = ?")
         args.append(partnership)
+    if ref is not None:
+        where.append("ref = ?")
+        args.append(ref)
     if status is not None:
         where.append("status = ?")
         args.append(status)

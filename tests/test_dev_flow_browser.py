@@ -127,7 +127,9 @@ async def test_done_means_two_people_and_an_email_through_qa_engine_dev(
                     "request-agency-summaries",
                     {"requested_on": day, "requests": f"POLICE, {due.isoformat()}"},
                 )
-                asked = manager.locator('tr[data-clock="agency_summary:POLICE"]')
+                asked = manager.locator(
+                    '[data-testid="clocks"] tr[data-clock="agency_summary:POLICE"]'
+                )
                 assert "open" in await asked.inner_text()
 
                 # the police's lead, in another browser context
@@ -181,8 +183,17 @@ async def test_done_means_two_people_and_an_email_through_qa_engine_dev(
 
                 # the business manager sees it met
                 await manager.goto(case)
-                met = manager.locator('tr[data-clock="agency_summary:POLICE"]')
+                met = manager.locator(
+                    '[data-testid="clocks"] tr[data-clock="agency_summary:POLICE"]'
+                )
                 assert "met" in await met.inner_text()
+                # and the request's email, with its delivery status, on the case page
+                email = manager.locator(
+                    '[data-testid="emails"] tr[data-clock="agency_summary:POLICE"]'
+                    '[data-what="request"]'
+                )
+                assert "sent" in await email.inner_text()
+                await _axe(manager, "case page with its emails")
                 await manager.goto(f"{base}/dev/mail")
                 assert await manager.locator('[data-testid="mail"]').count() >= 1
             finally:

@@ -37,6 +37,7 @@ from domain.errors import CaseNotFound, DomainError
 from domain.tenancy import OutsideScope, Principal, Role
 from domain.values import Command
 from projections import queries
+from projections.outbox import OutboxRow, outbox_rows
 from qa_engine.accounts import SignInRefused
 from qa_engine.entry.acting import actor_for, check_agency, check_tenant, scope_for
 from qa_engine.entry.web.auth import CSRF_COOKIE, SESSION_COOKIE, Signed, signed_in
@@ -499,15 +500,19 @@ def pages_router() -> APIRouter:
             return _refused(request, principal, e, 404)
         today = datetime.now(LONDON).date()
 
-        def read() -> list[queries.TrailRow]:
+        def read() -> tuple[list[queries.TrailRow], list[OutboxRow]]:
             from projections.catalogue import sealer_for
 
             runner = ctx.caught_up_runner()
-            return queries.trail(
+            trail = queries.trail(
                 runner.db, ref, partnership=partnership, sealer=sealer_for(runner.app), kind=kind
             )
+            with runner.db.read() as cur:
+                emails = outbox_rows(cur, partnership=partnership, ref=ref)
+            # the emails of this record (a reference is unique within its kind)
+            return trail, [e for e in emails if e.kind.replace("_", "") == kind]
 
-        trail = await run_in_threadpool(read)
+        trail, emails = await run_in_threadpool(read)
         from qa_engine.calendar import england_and_wales
 
         steps = []
@@ -542,6 +547,7 @@ def pages_router() -> APIRouter:
             outcome=getattr(state, "outcome", None),
             clocks=clock_rows(state, today, england_and_wales()),
             trail=trail,
+            emails=emails,
             steps=steps,
             errors=errors or [],
             open_step=open_step,

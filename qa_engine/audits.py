@@ -45,6 +45,7 @@ from domain.child_of_concern import events as concern_events
 from domain.child_of_concern.aggregate import ChildOfConcern
 from domain.errors import CaseNotFound, RuleViolation
 from domain.qa import Clock, QaPolicy, QaState
+from domain.qa.clock import settle_backdated
 from domain.qa.record import QaRecord, legacy_record_id, record_id
 from domain.review import Recommendation
 from domain.values import Command
@@ -106,7 +107,12 @@ class QualityService(RecordService):
     # ------------------------------------------------------------------ audits
 
     def plan_audit(self, command: PlanAudit, *, key: str, today: date) -> AuditState:
-        """Open an audit. Retrying with the same key returns it unchanged."""
+        """Open an audit (planned today, or on a past day when entered after the
+        event). Retrying with the same key returns it unchanged."""
+        if command.opened_on is not None and command.opened_on > today:
+            raise RuleViolation(
+                f"{command.opened_on} is in the future", field="opened_on", rule="no_future_dates"
+            )
         state: AuditState = self._open(
             Audit,
             command.partnership,
@@ -142,7 +148,7 @@ class QualityService(RecordService):
         policy = self.policy(command.partnership)
         with counted(command):
             check_agreed_due_days(command, self.calendar)
-            opened = plan_opening_clocks(command, policy, self.calendar)
+            opened = settle_backdated(plan_opening_clocks(command, policy, self.calendar), today)
         state: ActionPlanState = self._open(
             ActionPlan,
             command.partnership,
@@ -226,6 +232,7 @@ class QualityService(RecordService):
         policy = self.policy(command.partnership)
         with counted(command):
             opened = plan_opening_concern_clocks(command, policy, self.calendar)
+        settle_backdated(opened, today)
         state: ConcernState = self._open(
             ChildOfConcern,
             command.partnership,

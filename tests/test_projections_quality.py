@@ -601,10 +601,10 @@ def test_qa_reasons_are_sealed_in_the_view(settings: Settings) -> None:
             "request_audit_returns",
             d,
             "AUD-SEALED",
-            requested_on="2025-03-04",
+            requested_on="2025-03-24",
             requests=[
-                {"agency": "LA", "due_on": "2025-03-14"},
-                {"agency": "ICB", "due_on": "2025-03-21"},
+                {"agency": "LA", "due_on": "2025-04-07"},
+                {"agency": "ICB", "due_on": "2025-04-14"},
             ],
         )
         for agency in ("LA", "ICB"):

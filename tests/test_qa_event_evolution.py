@@ -74,6 +74,22 @@ def test_every_v1_topic_is_registered() -> None:
     assert resolve_topic("domain.child_of_concern:ChildOfConcern").KIND == "childofconcern"
 
 
+#: state fields added since the fixture was written (issue 8's date order and facts
+#: entered after the event): derived from the same events, absent from the fixture
+ADDED_SINCE = frozenset({"sampled_on", "judge_from", "evidence_on"})
+
+
+def _as_recorded(actual: Any, expected: Any, dropped: set[str]) -> Any:
+    """``actual`` with only the keys ``expected`` has (recursively); the others'
+    names are collected in ``dropped``."""
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        dropped.update(set(actual) - set(expected))
+        return {k: _as_recorded(actual[k], expected[k], dropped) for k in actual if k in expected}
+    if isinstance(actual, list) and isinstance(expected, list) and len(actual) == len(expected):
+        return [_as_recorded(a, e, dropped) for a, e in zip(actual, expected, strict=True)]
+    return actual
+
+
 def test_v1_records_load_through_the_new_classes_into_the_same_state(
     quality: QualityService,
 ) -> None:
@@ -81,7 +97,10 @@ def test_v1_records_load_through_the_new_classes_into_the_same_state(
     for kind, ref in RECORDS:
         state = quality.state("GSCP", kind, ref)  # type: ignore[arg-type]
         assert type(state) is STATES[kind]
-        assert state.model_dump(mode="json") == FIXTURE["states"][f"{kind}:{ref}"]
+        expected = FIXTURE["states"][f"{kind}:{ref}"]
+        dropped: set[str] = set()
+        assert _as_recorded(state.model_dump(mode="json"), expected, dropped) == expected
+        assert dropped <= ADDED_SINCE, dropped
         history = quality.history("GSCP", kind, ref)  # type: ignore[arg-type]
         stored = [r for r in FIXTURE["rows"] if _ref(r) == (kind, ref)]
         assert [e.event for e in history] == [r["topic"].rsplit(".", 1)[1] for r in stored]
@@ -160,7 +179,10 @@ def test_stored_state_with_unknown_fields_loads(kind: str) -> None:
         for item in items.values() if isinstance(items, dict) else items or []:
             item["added_later"] = "x"
     state = STATES[kind].model_validate_json(json.dumps(stored))
-    assert state.model_dump(mode="json") == FIXTURE["states"][_first(kind)]
+    expected = FIXTURE["states"][_first(kind)]
+    dropped: set[str] = set()
+    assert _as_recorded(state.model_dump(mode="json"), expected, dropped) == expected
+    assert dropped <= ADDED_SINCE, dropped
 
 
 def test_stored_clock_with_unknown_fields_loads() -> None:
@@ -168,7 +190,7 @@ def test_stored_clock_with_unknown_fields_loads() -> None:
         c for s in FIXTURE["states"].values() for c in s["clocks"].values() if c["escalations"]
     )
     loaded = Clock.model_validate({**clock, "paused_on": None, "added_later": 1})
-    assert loaded.model_dump(mode="json") == clock
+    assert loaded.model_dump(mode="json") == {**clock, "judge_from": None}
 
 
 def _first(kind: str) -> str:

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
         RecordActionProgress,
         RecordImpactCheck,
     )
-    from workflows.qa_common import QaWorkflow
+    from workflows.qa_common import QA_RULES_ISSUE_8, QaWorkflow
     from workflows.qa_contracts import OPEN_ACTION_PLAN, OpenPlanInput, StartActionPlan
 
 __all__ = ["ActionPlanWorkflow"]
@@ -27,6 +27,8 @@ __all__ = ["ActionPlanWorkflow"]
 
 @workflow.defn(name="ActionPlanWorkflow")
 class ActionPlanWorkflow(QaWorkflow[ActionPlanState]):
+    #: issue 8: every date in order (steps recorded before it replay without the rule)
+    RULES_PATCH = QA_RULES_ISSUE_8
     KIND = "actionplan"
     STATE = ActionPlanState
     WHAT = "action plan"

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         RequestReturns,
     )
     from domain.child_of_concern import OpenConcern
-    from workflows.qa_common import QaWorkflow
+    from workflows.qa_common import QA_RULES_ISSUE_8, QaWorkflow
     from workflows.qa_contracts import (
         PLAN_AUDIT,
         PlanAuditInput,
@@ -48,6 +48,8 @@ PARTNERSHIP_IN_CHILD_IDS = "partnership-in-child-workflow-ids"
 
 @workflow.defn(name="AuditWorkflow")
 class AuditWorkflow(QaWorkflow[AuditState]):
+    #: issue 8: every date in order (steps recorded before it replay without the rule)
+    RULES_PATCH = QA_RULES_ISSUE_8
     KIND = "audit"
     STATE = AuditState
     WHAT = "audit"

@@ -90,6 +90,9 @@ class ClockedWorkflow(Generic[S]):
     WHAT: ClassVar[str]
     #: True where the workflow continued as new from its first release (no patch needed)
     CONTINUES_ALWAYS: ClassVar[bool] = False
+    #: patch id of the step rules issue 8 added (None: unchanged): a step recorded
+    #: before it replays under the rules then (``state.check(before_issue_8=True)``)
+    RULES_PATCH: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         self._state: S | None = None
@@ -266,8 +269,17 @@ class ClockedWorkflow(Generic[S]):
             return self._state
 
     def _recheck(self, command: Command) -> None:
-        """A step's rules, checked again under the lock before its activity runs."""
-        self._validate(command)
+        """A step's rules, checked again under the lock before its activity runs, under
+        the rules the step was recorded by: a step recorded before ``RULES_PATCH``
+        replays under the rules then (validators do not run on replay, so a new update
+        is always validated under today's)."""
+        if self.RULES_PATCH is None or workflow.patched(self.RULES_PATCH) or self._state is None:
+            self._validate(command)
+            return
+        try:
+            self._state.check(command, self._today(), before_issue_8=True)  # type: ignore[call-arg]
+        except DomainError as e:
+            raise rejected(e) from None
 
     def _validate(self, command: Command) -> None:
         if self._state is None:

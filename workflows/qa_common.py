@@ -21,9 +21,13 @@ with workflow.unsafe.imports_passed_through():
         QaStepInput,
     )
 
-__all__ = ["QaWorkflow"]
+__all__ = ["QA_RULES_ISSUE_8", "QaWorkflow"]
 
 S = TypeVar("S", bound=QaState)
+
+
+#: patch id: the lifecycle-2 date-order rules of issue 8 (audit, action plan)
+QA_RULES_ISSUE_8 = "qa-rules-issue-8"
 
 
 class QaWorkflow(ClockedWorkflow[S]):

@@ -17,7 +17,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.clock import Timer
-    from domain.errors import DomainError
     from domain.review import (
         AgreeTermsOfReference,
         AppointReviewer,
@@ -50,7 +49,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.values import Command
     from workflows.clocked import ClockedWorkflow
-    from workflows.common import rejected
     from workflows.contracts import (
         RECORD_DEADLINE_BREACH,
         RECORD_DEADLINE_REMINDER,
@@ -73,6 +71,7 @@ RULES_ISSUE_8 = "review-rules-issue-8"
 class ReviewWorkflow(ClockedWorkflow[ReviewState]):
     STATE = ReviewState
     WHAT = "case"
+    RULES_PATCH = RULES_ISSUE_8
 
     @workflow.run
     async def run(self, start: StartReview) -> ReviewState | None:
@@ -107,18 +106,6 @@ class ReviewWorkflow(ClockedWorkflow[ReviewState]):
             key=key,
             at=workflow.now(),
         )
-
-    def _recheck(self, command: Command) -> None:
-        """The base's re-check, under the rules the step was recorded by: a step
-        recorded before issue 8 replays under the rules then (validators do not run
-        on replay, so a new update is always validated under today's)."""
-        if workflow.patched(RULES_ISSUE_8) or self._state is None:
-            self._validate(command)
-            return
-        try:
-            self._state.check(command, self._today(), before_issue_8=True)
-        except DomainError as e:
-            raise rejected(e) from None
 
     def _step_input(self, step: str, command: Command, key: str) -> Any:
         assert self._state is not None

@@ -24,9 +24,28 @@ if TYPE_CHECKING:
 __all__ = ["CHECKS", "check"]
 
 
-def check(s: ActionPlanState, command: Command, today: date) -> None:
+def check(
+    s: ActionPlanState, command: Command, today: date, *, before_issue_8: bool = False
+) -> None:
     """Raise ``RuleViolation`` if ``command`` may not be applied to ``s`` now."""
-    dispatch(s, command, today, CHECKS)
+    dispatch(s, command, today, CHECKS, before_issue_8=before_issue_8)
+    if not before_issue_8:
+        _in_order(s, command)
+
+
+def _in_order(s: ActionPlanState, command: Command) -> None:
+    """Every date in order (issue 8): an action is completed no earlier than the
+    evidence it was completed on, and its progress, evidence and completion are never
+    dated before the plan opened (``check_common``)."""
+    if isinstance(command, CompleteAction):
+        evidence_on = s.actions[command.action_id].evidence_on
+        if evidence_on is not None and command.completed_on < evidence_on:
+            raise RuleViolation(
+                f"{command.completed_on.isoformat()} is before the action's evidence was "
+                f"received ({evidence_on.isoformat()})",
+                field="completed_on",
+                rule="chronology",
+            )
 
 
 def _action(s: ActionPlanState, action_id: str) -> ActionState:

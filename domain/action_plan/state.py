@@ -41,6 +41,8 @@ class ActionState(BaseModel):
     last_progress: str | None = None
     progress_updates: int = 0
     evidence: int = 0
+    #: the day the latest evidence was received
+    evidence_on: date | None = None
     completed_on: date | None = None
     late: bool = False
 
@@ -89,9 +91,9 @@ class ActionPlanState(QaState):
     def next_action_ids(self, count: int) -> list[str]:
         return action_ids(len(self.actions), count)
 
-    def check(self, command: Command, today: date) -> None:
+    def check(self, command: Command, today: date, *, before_issue_8: bool = False) -> None:
         """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
-        check_rules(self, command, today)
+        check_rules(self, command, today, before_issue_8=before_issue_8)
 
     # --------------------------------------------------------------- mutations
 
@@ -110,7 +112,9 @@ class ActionPlanState(QaState):
         a.last_progress = e.status
 
     def on_evidence_received(self, e: events.EvidenceReceived) -> None:
-        self.actions[e.action_id].evidence += 1
+        a = self.actions[e.action_id]
+        a.evidence += 1
+        a.evidence_on = max(a.evidence_on or e.received_on, e.received_on)
 
     def on_action_completed(self, e: events.ActionCompleted) -> None:
         a = self.actions[e.action_id]

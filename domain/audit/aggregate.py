@@ -63,7 +63,7 @@ class Audit(QaRecord):
             policy=policy,
             calendar_version=calendar_version,
             opened=[],
-            opened_on=today,
+            opened_on=command.opened_on or today,
             standard_codes=standard_set(command.standards).codes,
         )
         return audit

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
+from domain import chronology
 from domain.audit.commands import (
     AUDIT_COMMANDS,
     CloseAudit,
@@ -31,12 +32,12 @@ from domain.values import Command
 if TYPE_CHECKING:
     from domain.audit.state import AuditState
 
-__all__ = ["CHECKS", "check"]
+__all__ = ["CHECKS", "ORDER", "check"]
 
 
-def check(s: AuditState, command: Command, today: date) -> None:
+def check(s: AuditState, command: Command, today: date, *, before_issue_8: bool = False) -> None:
     """Raise ``RuleViolation`` if ``command`` may not be applied to ``s`` now."""
-    dispatch(s, command, today, CHECKS)
+    dispatch(s, command, today, CHECKS, ORDER, before_issue_8=before_issue_8)
 
 
 def _need(s: AuditState, what: str, *stages: AuditStage) -> None:
@@ -170,6 +171,16 @@ CHECKS: Mapping[type[Command], Rule] = {
     RecordLearningBriefing: _record_learning_briefing,
     RaiseActionPlan: _raise_action_plan,
     CloseAudit: _close_audit,
+}
+#: every date in order: each step follows the facts it depends on (issue 8)
+ORDER: chronology.Order = {
+    RequestReturns: [("requested_on", "sampled_on", "the sample")],
+    RecordModeration: [("held_on", "last_return_on", "the last agency return")],
+    RecordFindings: [("recorded_on", "moderated_on", "the moderation")],
+    RecordAuditReport: [("reported_on", "graded_on", "the findings")],
+    RecordLearningBriefing: [("issued_on", "reported_on", "the report")],
+    RaiseActionPlan: [("raised_on", "briefing_on", "the learning briefing")],
+    CloseAudit: [("closed_on", "briefing_on", "the learning briefing")],
 }
 if set(CHECKS) != set(AUDIT_COMMANDS.values()):  # pragma: no cover - a programming error
     raise TypeError(f"commands without a rule: {set(AUDIT_COMMANDS.values()) ^ set(CHECKS)}")

@@ -102,6 +102,11 @@ class PlanAudit(Command):
     standards: str = Field(
         default=DEFAULT_STANDARD_SET, description="practice standards set the findings use"
     )
+    opened_on: Day | None = Field(
+        default=None,
+        description="the day the audit was planned, when it is entered after the event "
+        "(default: today)",
+    )
 
     @field_validator("standards")
     @classmethod

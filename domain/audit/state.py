@@ -55,6 +55,7 @@ class AuditState(QaState):
     sample_size: int
     agencies: list[str]
     sample: list[str] = Field(default_factory=list)
+    sampled_on: date | None = None
     returns: dict[str, date | None] = Field(default_factory=dict)
     moderated_on: date | None = None
     graded_on: date | None = None
@@ -86,14 +87,21 @@ class AuditState(QaState):
             agencies=list(e.agencies),
         )
 
-    def check(self, command: Command, today: date) -> None:
+    @property
+    def last_return_on(self) -> date | None:
+        """The day the last agency return arrived (None before any)."""
+        days = [d for d in self.returns.values() if d is not None]
+        return max(days) if days else None
+
+    def check(self, command: Command, today: date, *, before_issue_8: bool = False) -> None:
         """Raise ``RuleViolation`` if ``command`` may not be applied now (see ``checks``)."""
-        check_rules(self, command, today)
+        check_rules(self, command, today, before_issue_8=before_issue_8)
 
     # --------------------------------------------------------------- mutations
 
     def on_sample_drawn(self, e: events.SampleDrawn) -> None:
         self.sample = list(e.case_refs)
+        self.sampled_on = e.drawn_on
         self.stage = AuditStage.SAMPLED
 
     def on_returns_requested(self, e: events.ReturnsRequested) -> None:

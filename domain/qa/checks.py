@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from domain import chronology
 from domain.errors import RuleViolation
 from domain.qa.clock import QaState
 from domain.values import Command
@@ -45,11 +46,21 @@ def check_common(s: QaState, command: Command, today: date) -> None:
 
 
 def dispatch(
-    s: QaState, command: Command, today: date, rules: Mapping[type[Command], Rule]
+    s: QaState,
+    command: Command,
+    today: date,
+    rules: Mapping[type[Command], Rule],
+    order: chronology.Order | None = None,
+    *,
+    before_issue_8: bool = False,
 ) -> None:
-    """Raise ``RuleViolation`` if ``command`` may not be applied to ``s`` now."""
+    """Raise ``RuleViolation`` if ``command`` may not be applied to ``s`` now: the
+    common guards, the step's own rule, then every date in order (``order``; not for
+    a step a workflow recorded before issue 8 and now replays: ``before_issue_8``)."""
     check_common(s, command, today)
     rule = rules.get(type(command))
     if rule is None:
         raise TypeError(f"{type(command).__name__} is not a step of this {s.LABEL}")
     rule(s, command, today)
+    if order is not None and not before_issue_8:
+        chronology.in_order(s, command, order)

@@ -35,6 +35,7 @@ __all__ = [
     "action_due_clock",
     "make_clock",
     "next_working_day",
+    "settle_backdated",
 ]
 
 _SUBGROUP_CHAIR = "QA subgroup chair"
@@ -87,10 +88,43 @@ class Clock(ClockBase):
     reminders_sent: int = 0
     escalations_sent: int = 0
     status: Literal["open", "met", "missed", "cancelled"] = "open"
+    #: a clock opened after its reminders or due day had passed (a record or step
+    #: entered after the event) is judged from here, the end of the recording day:
+    #: the facts entered that day come first, so nothing reminds or escalates for a
+    #: due day they show was met, no reminder goes out after the due day, and an
+    #: escalation that did happen is dated at its own instant (issue 8)
+    judge_from: datetime | None = None
 
     @property
     def overdue(self) -> bool:
         return self.escalations_sent > 0
+
+    def remind_at(self, index: int) -> datetime | None:
+        """When reminder ``index`` goes out: its instant, or the judging instant of a
+        clock entered after the event; None when that is no longer before the due day."""
+        at = self.reminders[index]
+        if self.judge_from is not None:
+            at = max(at, self.judge_from)
+        return at if self.judge_from is None or at < self.due_at else None
+
+    def escalate_at(self, index: int) -> datetime:
+        """When escalation ``index`` is acted on (judged after the event: not before
+        the end of the recording day)."""
+        at = self.escalations[index].at
+        return at if self.judge_from is None else max(at, self.judge_from)
+
+
+def settle_backdated(opened: list[Clock], today: date) -> list[Clock]:
+    """Facts first, then clocks (issue 8, as the review lifecycle's): a clock opened
+    when a reminder or its due day had already passed (a record or step entered after
+    the event) is judged from the end of the recording day. Clocks entered on time
+    are left as they are."""
+    settle = end_of_day(today)
+    start_of_today = settle - timedelta(days=1)
+    for c in opened:
+        if c.due_on < today or any(r < start_of_today for r in c.reminders):
+            c.judge_from = settle
+    return opened
 
 
 def _nine_am(day: date) -> datetime:
@@ -195,20 +229,17 @@ class QaState(BaseModel):
         ``now`` is not needed: every instant was recorded when the clock opened)."""
         best: Timer | None = None
         for c in self.open_clocks():
-            if c.reminders_sent < len(c.reminders):
+            remind = c.remind_at(c.reminders_sent) if c.reminders_sent < len(c.reminders) else None
+            if remind is not None:
                 t = Timer(
-                    clock=c.key,
-                    kind="remind",
-                    index=c.reminders_sent,
-                    at=c.reminders[c.reminders_sent],
-                    due_on=c.due_on,
+                    clock=c.key, kind="remind", index=c.reminders_sent, at=remind, due_on=c.due_on
                 )
             elif c.escalations_sent < len(c.escalations):
                 t = Timer(
                     clock=c.key,
                     kind="escalate",
                     index=c.escalations_sent,
-                    at=c.escalations[c.escalations_sent].at,
+                    at=c.escalate_at(c.escalations_sent),
                     due_on=c.due_on,
                 )
             else:

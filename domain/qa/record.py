@@ -15,11 +15,12 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from domain.calendar import LONDON
 from domain.chain import KeyedAggregate
 from domain.errors import RuleViolation
 from domain.evolution import fields_of
 from domain.qa import events
-from domain.qa.clock import Clock, QaPolicy, QaState
+from domain.qa.clock import Clock, QaPolicy, QaState, settle_backdated
 from domain.values import Command
 
 __all__ = ["SYSTEM_ACTOR", "QaRecord", "legacy_record_id", "record_id"]
@@ -120,6 +121,7 @@ class QaRecord(KeyedAggregate):
         facts it computes (``facts``) beside the command's own values."""
         state: QaState = self.state
         state.check(command, today)
+        settle_backdated(opened, today)
         self.trigger_event(
             self.EVENT_OF[type(command)],
             key=key,
@@ -132,7 +134,13 @@ class QaRecord(KeyedAggregate):
         c = self._open_clock(clock)
         if index != c.reminders_sent or index >= len(c.reminders):
             raise RuleViolation(f"reminder {index} of {clock} is not next", rule="timer_order")
-        if at < c.reminders[index]:
+        due = c.remind_at(index)
+        if due is None:
+            raise RuleViolation(
+                f"reminder {index} of {clock} would go out after its due day (entered late)",
+                rule="not_after_due",
+            )
+        if at < due:
             raise RuleViolation(f"reminder {index} of {clock} is not yet due", rule="not_yet_due")
         self.trigger_event(
             self.reminder_sent,
@@ -150,11 +158,18 @@ class QaRecord(KeyedAggregate):
         c = self._open_clock(clock)
         if index != c.escalations_sent or index >= len(c.escalations):
             raise RuleViolation(f"escalation {index} of {clock} is not next", rule="timer_order")
-        if at < c.escalations[index].at:
+        if at < c.escalate_at(index):
             raise RuleViolation(
-                f"{clock} is not overdue until {c.escalations[index].at.isoformat()}",
+                f"{clock} is not overdue until {c.escalate_at(index).isoformat()}",
                 rule="not_yet_due",
             )
+        happened = c.escalations[index].at
+        if c.judge_from is not None and at > happened:
+            # judged after the event: the escalation is dated when it happened (the
+            # event's own time says when it was found); clocks it rolls on to are
+            # judged from the end of the day it was found, like any entered late
+            settle_backdated(opened, at.astimezone(LONDON).date())
+            at = happened
         self.trigger_event(
             self.escalated,
             key=key,

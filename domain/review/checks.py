@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from domain import chronology
 from domain.errors import OutOfOrder, RuleViolation
 from domain.review.commands import (
     COMMANDS,
@@ -88,7 +89,7 @@ def check(s: ReviewState, command: Command, today: date, *, before_issue_8: bool
 
 
 #: command -> (its date field, the earlier fact it depends on, that fact's name)
-_ORDER: dict[type[Any], list[tuple[str, str, str]]] = {
+_ORDER: chronology.Order = {
     RecordPanelNotification: [("notified_on", "threshold_decided_on", "the SIN discussion")],
     RecordRapidReviewMeeting: [("held_on", "summaries_requested_on", "the summary requests")],
     RecordPanelResponse: [("received_on", "report_submitted_on", "the rapid review report")],
@@ -110,15 +111,7 @@ _ORDER: dict[type[Any], list[tuple[str, str, str]]] = {
 def in_order(s: ReviewState, command: Command) -> None:
     """Every date in order (issue 8): a step's date never precedes the facts it
     depends on. Names the field and the rule ``chronology``."""
-    for field, earlier, what in _ORDER.get(type(command), []):
-        before: date | None = getattr(s, earlier, None)
-        value: date = getattr(command, field)
-        if before is not None and value < before:
-            raise RuleViolation(
-                f"{value.isoformat()} is before {what} ({before.isoformat()})",
-                field=field,
-                rule="chronology",
-            )
+    chronology.in_order(s, command, _ORDER)
 
 
 def _before_issue_8(s: ReviewState, command: Command) -> None:

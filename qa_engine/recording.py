@@ -22,6 +22,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import resolve_topic
 from pydantic import BaseModel
 
@@ -190,6 +191,22 @@ def _entry(version: int, event: str, state: dict[str, Any]) -> HistoryEntry:
     )
 
 
+def _stored_rows(app: Any, aggregate_id: UUID) -> list[tuple[int, str, bytes]]:
+    """An aggregate's stored records as (version, topic, state), oldest first. On SQLite
+    read straight from the recorder's table: the recorder's own ``select_events`` turns
+    every row's id into a ``UUID`` and a ``StoredEvent`` that a history never uses."""
+    recorder = app.recorder
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, topic, state FROM {recorder.events_table_name} "
+                "WHERE originator_id = ? ORDER BY originator_version",
+                (aggregate_id.hex,),
+            )
+            return [(r[0], r[1], r[2]) for r in c.fetchall()]
+    return [(r.originator_version, r.topic, r.state) for r in recorder.select_events(aggregate_id)]
+
+
 def stored_history(
     app: Any, aggregate_id: UUID, as_at: datetime | None = None
 ) -> list[HistoryEntry]:
@@ -197,22 +214,25 @@ def stored_history(
     decoded once and upcast to today's shape, without building event objects (the same
     entries as ``history_entry`` of each domain event)."""
     mapper = app.mapper
+    cipher, compressor, decode = mapper.cipher, mapper.compressor, mapper.transcoder.decode
     entries: list[HistoryEntry] = []
-    for record in app.recorder.select_events(aggregate_id):
-        cls = resolve_topic(record.topic)
-        data = record.state
-        if mapper.cipher:
-            data = mapper.cipher.decrypt(data)
-        if mapper.compressor:
-            data = mapper.compressor.decompress(data)
-        state: dict[str, Any] = mapper.transcoder.decode(data)
+    classes: dict[str, Any] = {}
+    for version, topic, data in _stored_rows(app, aggregate_id):
+        cls = classes.get(topic)
+        if cls is None:
+            cls = classes[topic] = resolve_topic(topic)
+        if cipher:
+            data = cipher.decrypt(data)
+        if compressor:
+            data = compressor.decompress(data)
+        state: dict[str, Any] = decode(data)
         have, want = state.pop("class_version", 1), getattr(cls, "class_version", 1)
         while have < want:
             getattr(cls, f"upcast_v{have}_v{have + 1}")(state)
             have += 1
         if as_at is not None and state["timestamp"] > as_at:
             continue
-        entries.append(_entry(record.originator_version, cls.__name__, state))
+        entries.append(_entry(version, cls.__name__, state))
     return entries
 
 

@@ -136,6 +136,7 @@ class FoldingProjection(Projection):
                 "VALUES (?, ?, ?, ?) ON CONFLICT (projection, originator_id) "
                 "DO UPDATE SET state = excluded.state",
                 [(p.name, oid, kind, data) for p in folding for oid, kind, data in dumped],
+                bulk=True,  # one row per projection and record
             )
         for p in folding:
             p.flush(cur)
@@ -231,6 +232,8 @@ class OversightProjection(FoldingProjection):
     def flush(self, cur: Cursor) -> None:
         upserts, deletes = self._upserts, self._deletes
         self._upserts, self._deletes = [], []
+        # one row per key, the last one: what upserting them one after another leaves
+        upserts = list({(u[0], u[2], u[1]): u for u in upserts}.values())
         cur.executemany(
             "DELETE FROM {oversight} WHERE kind = ? AND partnership = ? AND ref = ?", deletes
         )
@@ -245,6 +248,7 @@ class OversightProjection(FoldingProjection):
             "paused = excluded.paused, originator_id = excluded.originator_id, "
             "agencies = excluded.agencies",
             upserts,
+            bulk=True,
         )
 
     def begin(self) -> None:
@@ -301,6 +305,7 @@ class AuditTrailProjection(FoldingProjection):
             "who_name, who_role, what, why, event_hash, notification_id) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
+            bulk=True,
         )
 
 
@@ -344,6 +349,8 @@ class TimelinessProjection(FoldingProjection):
 
     def flush(self, cur: Cursor) -> None:
         rows, self._rows = self._rows, []
+        # one row per key, the last one: what upserting them one after another leaves
+        rows = list({(r[0], r[3], r[1], r[2]): r for r in rows}.values())
         cur.executemany(
             "INSERT INTO {timeliness_clocks} (kind, ref, measure, partnership, clock_start, "
             "due_on, status, met_on, breached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -351,4 +358,5 @@ class TimelinessProjection(FoldingProjection):
             "clock_start = excluded.clock_start, due_on = excluded.due_on, "
             "status = excluded.status, met_on = excluded.met_on, breached = excluded.breached",
             rows,
+            bulk=True,
         )

@@ -6,9 +6,11 @@ limit of the same machine measured in the same run; writes the table into README
     .venv/bin/python benchmarks/run_all.py --quick --no-write       # seconds (smoke test)
 
 The data set is ``benchmarks/generate.py``'s (``--partnerships`` x ``--years`` of every
-lifecycle, written through the aggregates). Medians of ``--repeat`` runs. The Temporal
-lines of the issue's table (time-skipping lifecycle, ``qa-engine dev`` start, steps through
-the dev server) are ``benchmarks/workflow_throughput.py``'s, not run here.
+lifecycle, written through the aggregates). Medians of ``--repeat`` runs. With
+``--temporal``, the Temporal lines of the issue's table too: the time-skipping lifecycle
+(``benchmarks/lifecycle.py``), ``qa-engine dev`` ready (``benchmarks/startup.py``) and steps
+through the dev server (``benchmarks/workflow_throughput.py``), each beside its bare
+Temporal reference.
 """
 
 from __future__ import annotations
@@ -237,9 +239,10 @@ def run(kind: str, partnerships: int, years: int, volumes: Volumes, repeat: int)
 
     def line(measure: str, unit: str, ours: float, raw: float, how: str = "x") -> None:
         rows.append((measure, unit, ours, raw, how))
-        ratio = ours / raw if how == "x" else raw / ours
-        shown = f"{ratio:.1f}x" if how == "x" else f"{100 * ratio:.0f} %"
-        print(f"[{kind}] {measure}: {ours:,.2f} vs raw {raw:,.2f} {unit} -> {shown}", flush=True)
+        print(
+            f"[{kind}] {measure}: {ours:,.2f} vs raw {raw:,.2f} {unit} -> {shown(ours, raw, how)}",
+            flush=True,
+        )
 
     with store(kind) as settings:
         services = bootstrap(settings)
@@ -366,11 +369,83 @@ def run(kind: str, partnerships: int, years: int, volumes: Volumes, repeat: int)
                     "ms",
                     p95(notified) * 1e3,
                     p95(polled) * 1e3,
+                    "sooner",
                 )
         finally:
             raw.close()
             services.close()
     return [(kind, *r) for r in rows]
+
+
+def temporal(repeat: int, cases: int) -> list[Any]:
+    """The Temporal lines: each beside the bare Temporal reference of the same run."""
+    import asyncio
+
+    from benchmarks import lifecycle, startup, workflow_throughput
+
+    rows: list[Any] = []
+
+    def line(measure: str, unit: str, ours: float, raw: float, how: str = "x") -> None:
+        rows.append(("temporal", measure, unit, ours, raw, how))
+        print(
+            f"[temporal] {measure}: {ours:,.2f} vs raw {raw:,.2f} {unit} "
+            f"-> {shown(ours, raw, how)}",
+            flush=True,
+        )
+
+    life = asyncio.run(lifecycle.measure(repeat))
+    line(
+        "full review lifecycle on the time-skipping server vs a bare workflow with a "
+        "180-day timer, workflows alone (s)",
+        "s",
+        life["lifecycle"],
+        life["timer"],
+    )
+    line(
+        "the same, each with its server's and workers' start (s)",
+        "s",
+        life["lifecycle_with_start"],
+        life["timer_with_start"],
+    )
+    start = startup.measure(repeat)
+    line(
+        "`qa-engine dev --no-demo` ready vs bare `temporal server start-dev` (s)",
+        "s",
+        start["nodemo"],
+        start["bare"],
+    )
+    line(
+        "`qa-engine dev` with the demo ready vs the same bare server (s)",
+        "s",
+        start["demo"],
+        start["bare"],
+    )
+    line(
+        "import floor (a process importing what `dev` runs) vs the same bare server (s)",
+        "s",
+        start["imports"],
+        start["bare"],
+    )
+    flow = asyncio.run(workflow_throughput.measure(cases, concurrency=min(20, cases)))
+    line(
+        f"{cases} cases reported + 2 steps through the dev server vs as many bare workflows "
+        "of 3 no-op activities, throughput (ms a case)",
+        "ms",
+        1e3 / flow["qa_per_s"],
+        1e3 / flow["raw_per_s"],
+        "%",
+    )
+    return rows
+
+
+def shown(ours: float, raw: float, how: str) -> str:
+    """The ratio as the table shows it: ``x`` ours / raw, ``%`` raw / ours (a rate),
+    ``sooner`` raw / ours (how many times sooner)."""
+    if how == "%":
+        return f"{100 * raw / ours:.0f} % of raw"
+    if how == "sooner":
+        return f"{raw / ours:.0f}x sooner"
+    return f"{ours / raw:.1f}x"
 
 
 def table(results: list[Any], machine: str, note: str) -> str:
@@ -381,7 +456,7 @@ def table(results: list[Any], machine: str, note: str) -> str:
         "|---|---|---:|---:|---:|",
     ]
     for kind, measure, unit, ours, raw, how in results:
-        ratio = f"{ours / raw:.1f}x" if how == "x" else f"{100 * raw / ours:.0f} % of raw"
+        ratio = shown(ours, raw, how)
         out.append(f"| {kind} | {measure} | {ours:,.2f} {unit} | {raw:,.2f} {unit} | {ratio} |")
     return "\n".join(out)
 
@@ -413,18 +488,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     p.add_argument("--no-write", action="store_true", help="print only; leave README.md")
+    p.add_argument(
+        "--temporal",
+        action="store_true",
+        help="the Temporal lines too (time-skipping lifecycle, dev start, dev-server steps)",
+    )
+    p.add_argument(
+        "--cases", type=int, default=100, help="--temporal: cases through the dev server"
+    )
     a = p.parse_args(argv)
     volumes = Volumes()
     if a.quick:
         a.partnerships, a.years, a.repeat = 1, 1, 1
         volumes = Volumes(reviews=2, audits=3)
+        a.cases = min(a.cases, 5)
     kinds = ["sqlite", "postgres"] if a.store == "both" else [a.store]
     results: list[Any] = []
     t0 = time.perf_counter()
     for kind in kinds:
         results += run(kind, a.partnerships, a.years, volumes, a.repeat)
+    if a.temporal:
+        results += temporal(a.repeat, a.cases)
     note = (
-        f"`run_all.py --store {a.store} --partnerships {a.partnerships} --years {a.years}` "
+        f"`run_all.py --store {a.store} --partnerships {a.partnerships} --years {a.years}"
+        f"{' --temporal' if a.temporal else ''}` "
         f"({time.perf_counter() - t0:.0f} s); medians (p95 where named) of repeated runs; "
         "shared with other sessions, so read the ratios, not the absolute figures."
     )

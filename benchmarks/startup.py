@@ -122,7 +122,8 @@ def imports() -> float:
     return time.perf_counter() - start
 
 
-def main(repeat: int) -> None:
+def measure(repeat: int) -> dict[str, float]:
+    """Median seconds of each start (``bare``, ``nodemo``, ``demo``, ``imports``)."""
     runs: dict[str, list[float]] = {"bare": [], "nodemo": [], "demo": [], "imports": []}
     for _ in range(repeat):
         for name in runs:
@@ -133,7 +134,11 @@ def main(repeat: int) -> None:
                     runs[name].append(imports())
                 else:
                     runs[name].append(dev(Path(tmp), demo=name == "demo"))
-    med = {k: statistics.median(v) for k, v in runs.items()}
+    return {k: statistics.median(v) for k, v in runs.items()}
+
+
+def main(repeat: int) -> None:
+    med = measure(repeat)
     print(f"repeat={repeat} cores={os.cpu_count()}")
     print(f"{'':52} {'seconds':>8} {'vs bare':>8}")
     for label, key in (

@@ -11,6 +11,7 @@ of the Nth working day after it, Europe/London time.
 from __future__ import annotations
 
 import calendar as _stdcal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -26,6 +27,7 @@ __all__ = [
     "count_working_days",
     "due_day",
     "end_of_day",
+    "working_days_from",
 ]
 
 
@@ -140,3 +142,23 @@ def count_working_days(calendar: WorkingDayCalendar, start: date, end: date) -> 
     first = calendar.first
     before = (start - first).days
     return prefix[(end - first).days] - (prefix[before] if before >= 0 else 0)
+
+
+def working_days_from(calendar: WorkingDayCalendar, start: date) -> Callable[[date], int]:
+    """``count_working_days(calendar, start, end)`` as a function of ``end``, for many ends
+    from one ``start`` (a query's rows counted from today): the prefix looked up once, and
+    per end two indexes. An end outside the calendar goes through ``count_working_days``,
+    so it is refused (or counted) exactly as there."""
+    prefix = _working_day_prefix(calendar)
+    first, last = calendar.first, calendar.last
+    if not first <= start <= last:
+        return lambda end: count_working_days(calendar, start, end)
+    at_start = prefix[(start - first).days]
+
+    def count(end: date) -> int:
+        # both inside the calendar: every day the walk would check is inside it too
+        if first <= end <= last:
+            return prefix[(end - first).days] - at_start
+        return count_working_days(calendar, start, end)
+
+    return count

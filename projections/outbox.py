@@ -177,6 +177,7 @@ class OutboxProjection(FoldingProjection):
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (originator_id, version) DO NOTHING",
             rows,
+            bulk=True,  # DO NOTHING: a repeated key is skipped, as row by row
         )
 
 

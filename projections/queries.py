@@ -7,12 +7,13 @@ here at query time from the recorded due day, so the views never go stale.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
-from domain.calendar import WorkingDayCalendar, count_working_days
+from domain.calendar import WorkingDayCalendar, count_working_days, working_days_from
 from domain.tenancy import Scope
 from domain.trusted import trusted
 from projections.db import ViewDB
@@ -50,15 +51,21 @@ def rag(
     today: date,
     calendar: WorkingDayCalendar,
     amber_working_days: int,
+    left_until: Callable[[date], int] | None = None,
 ) -> tuple[Rag, int | None]:
     """RAG status and working days left.
 
     red: a breach is recorded or the due day has passed; amber: due within
     ``amber_working_days`` working days (due today counts); green: otherwise.
+    ``left_until``: ``working_days_from(calendar, today)``, made once for many rows.
     """
     if due_on is None:
         return ("red" if breached else "green"), None
-    left = count_working_days(calendar, today, due_on)
+    left = (
+        left_until(due_on)
+        if left_until is not None
+        else count_working_days(calendar, today, due_on)
+    )
     if breached or due_on < today:
         return "red", left
     if left <= amber_working_days:
@@ -124,6 +131,7 @@ def oversight(
     with db.read() as cur:
         rows = cur.execute(sql, params).rows()
     out = []
+    left_until = working_days_from(calendar, today)
     for r in rows:
         due = date.fromisoformat(r["next_due_on"]) if r["next_due_on"] else None
         status, left = rag(
@@ -132,6 +140,7 @@ def oversight(
             today=today,
             calendar=calendar,
             amber_working_days=amber_working_days,
+            left_until=left_until,
         )
         if rag_in and status not in rag_in:
             continue

@@ -13,6 +13,7 @@ as its rows), so a batch only loads the cases it touches.
 from __future__ import annotations
 
 import base64
+import zlib
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -35,6 +36,24 @@ STATE_DDL = (
     "state TEXT NOT NULL, PRIMARY KEY (projection, originator_id))"
 )
 _CHUNK = 400
+
+
+#: a folded state stored compressed (zlib, base64); a row without it is the plain JSON
+_PACKED = "z1:"
+
+
+def pack_state(data: str) -> str:
+    """A folded state as stored: its JSON compressed (a record's state is a few kB of
+    repetitive JSON, rewritten for each projection in every batch that touches it: most
+    of the bytes a catch-up writes)."""
+    return _PACKED + base64.b64encode(zlib.compress(data.encode(), 1)).decode()
+
+
+def unpack_state(stored: str) -> str:
+    """The JSON of a stored state, packed or (written before states were packed) plain."""
+    if stored.startswith(_PACKED):
+        return zlib.decompress(base64.b64decode(stored[len(_PACKED) :])).decode()
+    return stored
 
 
 class Sealer:
@@ -130,12 +149,16 @@ class FoldingProjection(Projection):
                 for p in folding:
                     p.on_case(cur, lc, oid, states[oid])
             seal = first.state_sealer.seal
-            dumped = [(oid, lc.kind, seal(lc.dump(states[oid]))) for oid, lc in touched.items()]
+            dumped = [
+                (oid, lc.kind, seal(pack_state(lc.dump(states[oid]))))
+                for oid, lc in touched.items()
+            ]
             cur.executemany(
                 "INSERT INTO {projection_state} (projection, originator_id, kind, state) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (projection, originator_id) "
                 "DO UPDATE SET state = excluded.state",
                 [(p.name, oid, kind, data) for p in folding for oid, kind, data in dumped],
+                bulk=True,  # one row per projection and record
             )
         for p in folding:
             p.flush(cur)
@@ -152,7 +175,8 @@ class FoldingProjection(Projection):
             for r in rows:
                 lc = self._by_kind.get(r["kind"])
                 if lc is not None:
-                    out[r["originator_id"]] = lc.load(str(self.state_sealer.unseal(r["state"])))
+                    stored = str(self.state_sealer.unseal(r["state"]))
+                    out[r["originator_id"]] = lc.load(unpack_state(stored))
         return out
 
     # hooks
@@ -231,6 +255,8 @@ class OversightProjection(FoldingProjection):
     def flush(self, cur: Cursor) -> None:
         upserts, deletes = self._upserts, self._deletes
         self._upserts, self._deletes = [], []
+        # one row per key, the last one: what upserting them one after another leaves
+        upserts = list({(u[0], u[2], u[1]): u for u in upserts}.values())
         cur.executemany(
             "DELETE FROM {oversight} WHERE kind = ? AND partnership = ? AND ref = ?", deletes
         )
@@ -245,6 +271,7 @@ class OversightProjection(FoldingProjection):
             "paused = excluded.paused, originator_id = excluded.originator_id, "
             "agencies = excluded.agencies",
             upserts,
+            bulk=True,
         )
 
     def begin(self) -> None:
@@ -301,6 +328,7 @@ class AuditTrailProjection(FoldingProjection):
             "who_name, who_role, what, why, event_hash, notification_id) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
+            bulk=True,
         )
 
 
@@ -344,6 +372,8 @@ class TimelinessProjection(FoldingProjection):
 
     def flush(self, cur: Cursor) -> None:
         rows, self._rows = self._rows, []
+        # one row per key, the last one: what upserting them one after another leaves
+        rows = list({(r[0], r[3], r[1], r[2]): r for r in rows}.values())
         cur.executemany(
             "INSERT INTO {timeliness_clocks} (kind, ref, measure, partnership, clock_start, "
             "due_on, status, met_on, breached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -351,4 +381,5 @@ class TimelinessProjection(FoldingProjection):
             "clock_start = excluded.clock_start, due_on = excluded.due_on, "
             "status = excluded.status, met_on = excluded.met_on, breached = excluded.breached",
             rows,
+            bulk=True,
         )

@@ -12,6 +12,7 @@ steps on one case all land, or are refused by a rule when they are re-checked.
 
 from __future__ import annotations
 
+import pickle
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -20,8 +21,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.persistence import RecordConflictError
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import resolve_topic
 from pydantic import BaseModel
 
@@ -190,6 +197,22 @@ def _entry(version: int, event: str, state: dict[str, Any]) -> HistoryEntry:
     )
 
 
+def _stored_rows(app: Any, aggregate_id: UUID) -> list[tuple[int, str, bytes]]:
+    """An aggregate's stored records as (version, topic, state), oldest first. On SQLite
+    read straight from the recorder's table: the recorder's own ``select_events`` turns
+    every row's id into a ``UUID`` and a ``StoredEvent`` that a history never uses."""
+    recorder = app.recorder
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, topic, state FROM {recorder.events_table_name} "
+                "WHERE originator_id = ? ORDER BY originator_version",
+                (aggregate_id.hex,),
+            )
+            return [(r[0], r[1], r[2]) for r in c.fetchall()]
+    return [(r.originator_version, r.topic, r.state) for r in recorder.select_events(aggregate_id)]
+
+
 def stored_history(
     app: Any, aggregate_id: UUID, as_at: datetime | None = None
 ) -> list[HistoryEntry]:
@@ -197,22 +220,25 @@ def stored_history(
     decoded once and upcast to today's shape, without building event objects (the same
     entries as ``history_entry`` of each domain event)."""
     mapper = app.mapper
+    cipher, compressor, decode = mapper.cipher, mapper.compressor, mapper.transcoder.decode
     entries: list[HistoryEntry] = []
-    for record in app.recorder.select_events(aggregate_id):
-        cls = resolve_topic(record.topic)
-        data = record.state
-        if mapper.cipher:
-            data = mapper.cipher.decrypt(data)
-        if mapper.compressor:
-            data = mapper.compressor.decompress(data)
-        state: dict[str, Any] = mapper.transcoder.decode(data)
+    classes: dict[str, Any] = {}
+    for version, topic, data in _stored_rows(app, aggregate_id):
+        cls = classes.get(topic)
+        if cls is None:
+            cls = classes[topic] = resolve_topic(topic)
+        if cipher:
+            data = cipher.decrypt(data)
+        if compressor:
+            data = compressor.decompress(data)
+        state: dict[str, Any] = decode(data)
         have, want = state.pop("class_version", 1), getattr(cls, "class_version", 1)
         while have < want:
             getattr(cls, f"upcast_v{have}_v{have + 1}")(state)
             have += 1
         if as_at is not None and state["timestamp"] > as_at:
             continue
-        entries.append(_entry(record.originator_version, cls.__name__, state))
+        entries.append(_entry(version, cls.__name__, state))
     return entries
 
 
@@ -335,6 +361,13 @@ def scoped_id(app: Any, partnership: str, scoped: UUID, legacy: UUID) -> UUID:
     """The aggregate id of a record in ``partnership``: ``scoped`` (ids that include the
     partnership), or, for a record written before partnerships were tenants, its
     ``legacy`` id when the record it names belongs to that partnership."""
+    cache = getattr(getattr(app, "repository", None), "cache", None)
+    if cache is not None:
+        try:
+            cache.get(scoped)  # kept in memory: it was loaded from the store, so it exists
+            return scoped
+        except KeyError:
+            pass
     if app.recorder.select_events(scoped, limit=1):
         return scoped
     first = app.recorder.select_events(legacy, limit=1)
@@ -350,6 +383,33 @@ def partnership_of_legacy(app: Any, legacy: UUID, what: str) -> str:
     if not first:
         raise CaseNotFound(f"no {what}", field="ref", rule="record_exists")
     return str(app.mapper.to_domain_event(first[0]).partnership)
+
+
+class CopyingRepository(Repository[UUID]):
+    """The repository of every service: a record kept in memory is handed out as a copy
+    (so that a refused or conflicting step cannot change the kept one), made by a pickle
+    round trip rather than ``copy.deepcopy``: the same deep copy, in C, about half the
+    time of a step's copy (issue 12; the copy grows with the record)."""
+
+    def get(
+        self,
+        aggregate_id: UUID,
+        *,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+        fastforward_skipping: bool = False,
+        deepcopy_from_cache: bool = True,
+    ) -> Any:
+        aggregate = super().get(
+            aggregate_id,
+            version=version,
+            projector_func=projector_func,
+            fastforward_skipping=fastforward_skipping,
+            deepcopy_from_cache=False,
+        )
+        if self.cache and version is None and deepcopy_from_cache and self.deepcopy_from_cache:
+            return pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))
+        return aggregate
 
 
 class StoreService(Application[UUID]):
@@ -371,6 +431,18 @@ class StoreService(Application[UUID]):
         self.calendar = calendar
         self.access = access
         self.partnerships = partnerships
+
+    def construct_repository(self) -> Repository[UUID]:
+        made = super().construct_repository()  # eventsourcing's settings, read from env
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CopyingRepository(
+            event_store=made.event_store,
+            snapshot_store=made.snapshot_store,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=made.fastforward,
+            fastforward_skipping=made.fastforward_skipping,
+            deepcopy_from_cache=made.deepcopy_from_cache,
+        )
 
     def _note_read(
         self,

@@ -108,3 +108,18 @@ def test_the_web_latency_benchmark_runs_on_tiny_sizes() -> None:
     assert "2 concurrent signed-in users" in result.stdout
     for measure in ("pages (all)", "API reads (all)", "bare /healthz"):
         assert measure in result.stdout
+
+
+def test_the_lifecycle_benchmark_runs() -> None:
+    """A review from report to closed on the real time-skipping server, beside a bare
+    180-day timer workflow (the lifecycle raises if the case does not close)."""
+    script = SCRIPT.parent / "lifecycle.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "full lifecycle" in result.stdout and "bare 180-day timer" in result.stdout

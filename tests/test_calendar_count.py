@@ -65,3 +65,29 @@ def test_the_edges_of_the_calendar_count() -> None:
         last - timedelta(days=30), last
     )
     assert count_working_days(CAL, last + timedelta(days=5), last + timedelta(days=5)) == 0
+
+
+def test_counting_from_one_start_equals_the_count_inside_and_outside_the_calendar() -> None:
+    """``working_days_from`` (a query's rows counted from today) is the same count, and
+    refuses an end outside the calendar exactly as the walk does."""
+    from domain.calendar import working_days_from
+
+    rnd = random.Random(7)
+    span = (CAL.last - CAL.first).days
+    for _ in range(60):
+        start = CAL.first + timedelta(days=rnd.randint(0, span))
+        left = working_days_from(CAL, start)
+        for delta in (0, 1, -1, rnd.randint(-500, 500), rnd.randint(-40, 40)):
+            end = start + timedelta(days=delta)
+            if CAL.first <= end <= CAL.last:
+                assert left(end) == CAL.working_days_between(start, end), (start, end)
+    for start, end in (
+        (CAL.last - timedelta(days=10), CAL.last + timedelta(days=40)),
+        (CAL.first + timedelta(days=10), CAL.first - timedelta(days=40)),
+        (CAL.last + timedelta(days=3), CAL.last - timedelta(days=10)),
+    ):
+        with pytest.raises(Exception) as walked:
+            CAL.working_days_between(start, end)
+        with pytest.raises(type(walked.value)) as counted:
+            working_days_from(CAL, start)(end)
+        assert str(counted.value) == str(walked.value)

@@ -74,6 +74,25 @@ def test_a_refused_step_leaves_the_kept_record_untouched(service: ReviewService)
     assert len(service.history("GSCP", "GSCP-2025-001")) == 1
 
 
+def test_a_record_handed_out_is_a_deep_copy_of_the_kept_one(service: ReviewService) -> None:
+    """Whatever a step does to the record it was handed (down to a nested clock), the
+    record kept in memory is not changed: the next load hands out what was stored."""
+    service.report_incident(report(aware=D), key="wf/reported", today=D)
+    steps = path_to_lcspr(D)
+    service.record_step("GSCP", "GSCP-2025-001", *steps[0], key="wf/0", today=D)
+    first = service._load("GSCP", "GSCP-2025-001")
+    kept = first.state.model_dump()
+    deadline = next(iter(first.state.deadlines.values()))
+    deadline.status = "cancelled"
+    first.state.deadlines.clear()
+    first.applied_keys["wf/forged"] = 99
+    again = service._load("GSCP", "GSCP-2025-001")
+    assert again is not first
+    assert again.state.model_dump() == kept
+    assert "wf/forged" not in again.applied_keys
+    assert again.version == first.version == 2
+
+
 def test_trusted_builds_without_validating_and_refuses_a_partial_model() -> None:
     values = {
         "version": 1,

@@ -30,6 +30,7 @@ from domain.review.aggregate import legacy_review_id
 from domain.review.events import EVENTS, ReviewEvent
 from domain.review.state import Deadline
 from projections.catalogue import build_runner
+from projections.views import unpack_state
 from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
 from qa_engine.reviews import ReviewService
@@ -150,7 +151,8 @@ def test_the_policy_check_would_see_a_forbidding_model() -> None:
 
 
 def _tamper_state_rows(runner: Any, edit: Any) -> int:
-    """Rewrite every stored projection state as a release with other fields wrote it."""
+    """Rewrite every stored projection state as a release with other fields wrote it
+    (as plain JSON: states were stored unpacked before they were compressed)."""
     with runner.db.transaction() as cur:
         rows = cur.execute(
             "SELECT projection, originator_id, state FROM {projection_state}"
@@ -159,7 +161,11 @@ def _tamper_state_rows(runner: Any, edit: Any) -> int:
             cur.execute(
                 "UPDATE {projection_state} SET state = ? "
                 "WHERE projection = ? AND originator_id = ?",
-                (json.dumps(edit(json.loads(r["state"]))), r["projection"], r["originator_id"]),
+                (
+                    json.dumps(edit(json.loads(unpack_state(r["state"])))),
+                    r["projection"],
+                    r["originator_id"],
+                ),
             )
     return len(rows)
 
@@ -186,7 +192,8 @@ def test_projection_state_rows_with_fields_the_code_no_longer_has_still_fold(
         row = cur.execute(
             "SELECT state FROM {projection_state} WHERE projection = 'oversight'"
         ).fetchone()
-    assert row is not None and "field_removed_since" not in row["state"]  # rewritten clean
+    assert row is not None and row["state"].startswith("z1:")  # rewritten, packed
+    assert "field_removed_since" not in unpack_state(row["state"])  # and clean
     for p in ("oversight", "audit_trail", "timeliness"):
         runner.rebuild(p)
     assert snapshot(runner) == incremental

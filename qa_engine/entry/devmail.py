@@ -7,6 +7,7 @@ reads the Maildir back. Never used outside ``dev`` (and the tests).
 
 from __future__ import annotations
 
+import logging
 import mailbox
 import socket
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ class DevMailSink:
     def start(self) -> int:
         self.maildir.parent.mkdir(parents=True, exist_ok=True)
         mailbox.Maildir(str(self.maildir), create=True)  # its tmp/, new/ and cur/
+        # aiosmtpd logs every SMTP verb of every message (and addresses) to "mail.log":
+        # not for the dev console, where the banner and what people do should show
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._controller = Controller(Mailbox(self.maildir), hostname=self.host, port=self.port)
         self._controller.start()
         return self.port

@@ -25,6 +25,7 @@ from qa_engine.entry.qa_client import QaClient
 from qa_engine.entry.review_client import ReviewClient
 from qa_engine.entry.web.assets import frontend_dir
 from qa_engine.entry.web.auth import Authenticator, LocalSignIn, auth_router
+from qa_engine.entry.web.board import board_router
 from qa_engine.entry.web.contacts import contacts_router
 from qa_engine.entry.web.devmail import dev_mail_router
 from qa_engine.entry.web.oidc import ClaimMapping, Issuer, OidcSignIn, oidc_router
@@ -154,6 +155,7 @@ def create_app(
     app.include_router(records_router())
     app.include_router(outbox_router())
     app.include_router(contacts_router())
+    app.include_router(board_router())
     if settings.dev_mail_dir is not None:
         app.include_router(dev_mail_router(settings.dev_mail_dir))
 

@@ -162,7 +162,7 @@ async def test_a_year_of_the_timetable_opens_every_audit_meeting_and_report_once
             assert [e.event for e in audit].count("Planned") == 1, (entry_id, month)
             ref = occurrence_ref(entry_id, year, month)
             handle = client.get_workflow_handle(f"audit-GSCP-{ref}")
-            started = [e async for e in handle.fetch_history_events()][0]
+            started, *_ = [e async for e in handle.fetch_history_events()]
             attrs = started.workflow_execution_started_event_attributes
             assert attrs.workflow_type.name == "AuditWorkflow", ref  # once, under its own id
     group = svc.subgroup("GSCP", "QIIP")

@@ -1,11 +1,15 @@
 """Lifecycle 3 over HTTP: the board pack as figures, an HTML page and a PDF (the
-route the CLI's ``board-pack`` has), scoped to the principal's partnership."""
+route the CLI's ``board-pack`` has), and the pages (programme planned against done,
+a Section 11 cycle, a subgroup's meetings and logs, a scorecard quarter with its
+exceptions, the board pack with its charts and PDF), each scoped to the signed-in
+principal's partnership."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tests.test_board_pack import _pdf_pages, record_a_year
+from tests.test_web_pages import HTML, _sign_in
 from tests.web_support import Web, web_app  # noqa: F401
 
 
@@ -41,3 +45,52 @@ async def test_the_board_pack_as_json_html_and_pdf(web: Web, tmp_path: Path) -> 
     r = await web.http.get("/partnerships/WSCP/board-pack?period=2026/27", headers=web.as_("ops"))
     assert r.status_code == 200 and r.json()["section11"] == []
     assert web.recorded() == before
+
+
+async def test_the_lifecycle_3_pages_show_the_partnerships_programme(web: Web) -> None:
+    record_a_year(web.services)
+    svc = web.services.programme
+    for path in ("/programme?year=2026", "/section11/S11-2026", "/board-pack"):
+        r = await web.http.get(path, headers=HTML)
+        assert r.status_code == 303 and r.headers["location"] == "/sign-in", path
+
+    await _sign_in(web, "executive")
+    page = await web.http.get("/programme?year=2026", headers=HTML)
+    assert page.status_code == 200 and "QA programme 2026" in page.text
+    months = {row.month: row for row in svc.programme("GSCP", 2026).month_view()}
+    july = page.text.split('data-month="7"', 1)[1].split("</tr>", 1)[0]
+    assert f"data-planned>{months[7].planned}<" in july and f"data-done>{months[7].done}<" in july
+    assert months[7].done == 1
+
+    cycle = await web.http.get("/section11/S11-2026", headers=HTML)
+    assert cycle.status_code == 200 and 'data-returned="2"' in cycle.text
+    assert "outstanding: POLICE" in cycle.text and 'data-action="SA2"' in cycle.text
+
+    group = await web.http.get("/subgroups/QIIP?year=2026", headers=HTML)
+    assert group.status_code == 200
+    assert 'data-meeting="QIIP-2026-07" data-quorate="True"' in group.text
+    assert 'data-meeting="QIIP-2026-09" data-quorate="False"' in group.text
+    assert "inquorate: POLICE absent" in group.text
+    assert "Share the missing-children dataset" in group.text  # the action log
+
+    card = await web.http.get("/scorecards/GSCP-SC?quarter=2026/27 Q2", headers=HTML)
+    assert card.status_code == 200 and 'id="exceptions"' in card.text
+    assert "2 exception(s) this quarter" in card.text and "IHC_15WD 81.5%" in card.text
+    earlier = await web.http.get("/scorecards/GSCP-SC?quarter=2026/27 Q1", headers=HTML)
+    assert 'id="exceptions"' not in earlier.text  # 88% was within tolerance
+
+    pack = await web.http.get("/board-pack?period=2026/27 Q2", headers=HTML)
+    assert pack.status_code == 200 and pack.text.count('<figure class="chart"') == 4
+    assert 'href="/board-pack.pdf?period=2026/27%20Q2"' in pack.text
+    pdf = await web.http.get("/board-pack.pdf?period=2026/27 Q2", headers=HTML)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    bad = await web.http.get("/board-pack?period=Q2", headers=HTML)
+    assert bad.status_code == 422 and 'data-rule="period"' in bad.text
+
+    # another partnership's manager finds none of GSCP's records
+    await _sign_in(web, "outsider")
+    for path in ("/section11/S11-2026", "/subgroups/QIIP", "/scorecards/GSCP-SC"):
+        r = await web.http.get(path, headers=HTML)
+        assert r.status_code == 404, path
+    r = await web.http.get("/board-pack?period=2026/27 Q2", headers=HTML)
+    assert r.status_code == 200 and "WSCP" in r.text and "S11-2026" not in r.text

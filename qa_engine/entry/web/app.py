@@ -32,6 +32,7 @@ from qa_engine.entry.web.oidc import ClaimMapping, Issuer, OidcSignIn, oidc_rout
 from qa_engine.entry.web.outbox import outbox_router
 from qa_engine.entry.web.pages import pages_router
 from qa_engine.entry.web.problems import ServiceUnavailable, install_problem_handlers
+from qa_engine.entry.web.programme_pages import programme_pages_router
 from qa_engine.entry.web.routes import records_router
 
 __all__ = ["WebContext", "create_app"]
@@ -199,6 +200,7 @@ def mount_pages(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     app.include_router(pages_router())
+    app.include_router(programme_pages_router())
     here = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=here), name="static")
     built = frontend_dir()

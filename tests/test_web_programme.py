@@ -94,3 +94,87 @@ async def test_the_lifecycle_3_pages_show_the_partnerships_programme(web: Web) -
         assert r.status_code == 404, path
     r = await web.http.get("/board-pack?period=2026/27 Q2", headers=HTML)
     assert r.status_code == 200 and "WSCP" in r.text and "S11-2026" not in r.text
+
+
+async def test_lifecycle_3_steps_through_the_api(web: Web) -> None:
+    from datetime import date
+
+    from tests import test_section11 as s11
+
+    base = "/partnerships/GSCP"
+    today = date.today().isoformat()
+    # a programme opened from the seed timetable; the schedules are synced or a note says why
+    r = await web.http.post(
+        f"{base}/programmes?template=seed-002",
+        json={"year": 2027, "decided_on": today},
+        headers={**web.as_("manager"), "Idempotency-Key": "open-programme-2027"},
+    )
+    assert r.status_code == 201, r.text
+    assert len(r.json()["entries"]) == 12 and "schedules_note" in r.json()
+    again = await web.http.post(
+        f"{base}/programmes?template=seed-002",
+        json={"year": 2027, "decided_on": today},
+        headers={**web.as_("manager"), "Idempotency-Key": "open-programme-2027"},
+    )
+    assert again.status_code == 201 and again.json()["ref"] == r.json()["ref"]
+    r = await web.http.post(
+        f"{base}/programmes/2027/steps/skip-programme-occurrence",
+        json={"entry_id": "QAR", "month": 12, "decided_on": today, "reason": "Annual report"},
+        headers=web.as_("manager"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["entries"]["QAR"]["occurrences"]["12"]["status"] == "skipped"
+    shown = await web.http.get(f"{base}/programmes/2027", headers=web.as_("auditor"))
+    assert shown.status_code == 200 and shown.json()["year"] == 2027
+
+    # a Section 11 cycle: opened by the manager, the police lead returns their own part only
+    r = await web.http.post(
+        f"{base}/section11-cycles",
+        json={
+            "cycle_ref": "S11-2026",
+            "cycle_year": 1,
+            "opened_on": s11.OPENED.isoformat(),
+            "returns_due_on": s11.DUE.isoformat(),
+        },
+        headers=web.as_("manager"),
+    )
+    assert r.status_code == 201, r.text
+    steps = f"{base}/section11-cycles/S11-2026/steps"
+    before = web.recorded()
+    r = await web.http.post(
+        f"{steps}/submit-self-assessment",
+        json={**s11.assessment("LA"), "submitted_on": s11.OPENED.isoformat()},
+        headers=web.as_("police"),
+    )
+    assert r.status_code == 403 and r.json()["rule"] == "own_agency_answer", r.text
+    r = await web.http.post(
+        f"{base}/section11-cycles",
+        json={"cycle_ref": "S11-2027", "cycle_year": 2, "opened_on": today},
+        headers=web.as_("police"),
+    )
+    assert r.status_code == 403 and r.json()["rule"] == "agency_lead_answers_only"
+    r = await web.http.post(
+        f"{steps}/submit-self-assessment",
+        json={**s11.assessment("POLICE"), "submitted_on": "not a day"},
+        headers=web.as_("police"),
+    )
+    assert r.status_code == 422 and "submitted_on" in r.text
+    r = await web.http.post(
+        f"{steps}/submit-self-assessment",
+        json=s11.assessment("POLICE") | {"submitted_on": s11.OPENED.isoformat()},
+        headers=web.as_("executive"),
+    )
+    assert r.status_code == 403 and r.json()["rule"] == "read_only_role"
+    assert web.recorded() == before  # no refusal recorded anything
+    r = await web.http.post(
+        f"{steps}/submit-self-assessment",
+        json={**s11.assessment("POLICE"), "submitted_on": s11.OPENED.isoformat()},
+        headers=web.as_("police"),
+    )
+    assert r.status_code == 200, r.text
+    assert list(r.json()["returns"]) == ["POLICE"]
+    events = web.services.programme.history("GSCP", "section11", "S11-2026")
+    assert [e.event for e in events].count("SelfAssessmentSubmitted") == 1
+    assert events[-1].actor["subject"] == "local:police"
+    r = await web.http.get(f"{base}/section11-cycles/S11-2026", headers=web.as_("outsider"))
+    assert r.status_code == 403 and r.json()["rule"] == "same_partnership"

@@ -32,6 +32,7 @@ from qa_engine.entry.web.oidc import ClaimMapping, Issuer, OidcSignIn, oidc_rout
 from qa_engine.entry.web.outbox import outbox_router
 from qa_engine.entry.web.pages import pages_router
 from qa_engine.entry.web.problems import ServiceUnavailable, install_problem_handlers
+from qa_engine.entry.web.programme_api import programme_api_router
 from qa_engine.entry.web.programme_pages import programme_pages_router
 from qa_engine.entry.web.routes import records_router
 
@@ -157,6 +158,7 @@ def create_app(
     app.include_router(outbox_router())
     app.include_router(contacts_router())
     app.include_router(board_router())
+    app.include_router(programme_api_router())
     if settings.dev_mail_dir is not None:
         app.include_router(dev_mail_router(settings.dev_mail_dir))
 

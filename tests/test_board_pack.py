@@ -224,19 +224,24 @@ def test_a_bad_period_names_the_rule() -> None:
         period_of("Q2 2026")
 
 
-def test_board_pack_through_the_cli(tmp_path: Path, cli: Any) -> None:  # noqa: F811
+def _recorded_for_the_cli(tmp_path: Path) -> dict[str, str]:
+    """A year recorded in a SQLite store under ``tmp_path``; the CLI's environment."""
     local = bootstrap(Settings(data_dir=tmp_path, store="sqlite"))
     try:
         record_a_year(local)
     finally:
         local.close()
-    env = {
+    return {
         "QA_DATA_DIR": str(tmp_path),
         "QA_ACTOR_NAME": "Bea Board",
         "QA_ACTOR_ROLE": "executive",
         "QA_PARTNERSHIP": "GSCP",
         "QA_LOG_LEVEL": "WARNING",
     }
+
+
+def test_board_pack_through_the_cli(tmp_path: Path, cli: Any) -> None:  # noqa: F811
+    env = _recorded_for_the_cli(tmp_path)
     target = tmp_path / "q2.html"
     code, data, err = cli(
         env, "board-pack", "--period", "2026/27 Q2", "--format", "html", "--out", str(target)
@@ -362,18 +367,7 @@ def test_the_quarterly_pdf_has_its_charts_and_the_figures_of_the_events(
 
 
 def test_board_pack_pdf_through_the_cli(tmp_path: Path, cli: Any) -> None:  # noqa: F811
-    local = bootstrap(Settings(data_dir=tmp_path, store="sqlite"))
-    try:
-        record_a_year(local)
-    finally:
-        local.close()
-    env = {
-        "QA_DATA_DIR": str(tmp_path),
-        "QA_ACTOR_NAME": "Bea Board",
-        "QA_ACTOR_ROLE": "executive",
-        "QA_PARTNERSHIP": "GSCP",
-        "QA_LOG_LEVEL": "WARNING",
-    }
+    env = _recorded_for_the_cli(tmp_path)
     target = tmp_path / "year.pdf"
     code, data, err = cli(
         env, "board-pack", "--period", "2026/27", "--format", "pdf", "--out", str(target)

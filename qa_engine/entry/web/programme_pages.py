@@ -29,22 +29,11 @@ from domain.calendar import LONDON
 from domain.errors import CaseNotFound, DomainError
 from projections.board import render_pdf
 from qa_engine.entry.web.board import board_pack_of
-from qa_engine.entry.web.pages import page, signed_in_or_none, to_sign_in
+from qa_engine.entry.web.pages import page, refused, signed_in_or_none, to_sign_in
 
 __all__ = ["programme_pages_router"]
 
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-
-def _refused(request: Request, principal: Any, e: DomainError, status: int) -> Response:
-    return page(
-        request,
-        principal,
-        "refused.html",
-        title="You cannot see this",
-        errors=[{"field": e.field or "", "rule": e.rule or "", "message": e.message}],
-        status=status,
-    )
 
 
 async def _read(
@@ -59,9 +48,9 @@ async def _read(
     try:
         context = await run_in_threadpool(read, services, principal)
     except CaseNotFound as e:
-        return _refused(request, principal, e, 404)
+        return refused(request, principal, e, 404)
     except DomainError as e:
-        return _refused(request, principal, e, 422)
+        return refused(request, principal, e, 422)
     return page(request, principal, template, title=title, **context)
 
 
@@ -170,7 +159,7 @@ def programme_pages_router() -> APIRouter:
         try:
             pack = await run_in_threadpool(board_pack_of, services, principal.partnership, period)
         except DomainError as e:
-            return _refused(request, principal, e, 422)
+            return refused(request, principal, e, 422)
         pdf = await run_in_threadpool(render_pdf, pack)
         name = f"board-pack-{pack.partnership}-{pack.period.replace('/', '-').replace(' ', '-')}"
         return Response(

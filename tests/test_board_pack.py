@@ -378,3 +378,48 @@ def test_board_pack_pdf_through_the_cli(tmp_path: Path, cli: Any) -> None:  # no
     assert "Annual report: GSCP, 2026/27" in pages[0]["text"]
     code, data, _ = cli(env, "board-pack", "--period", "2026/27", "--format", "pdf")
     assert (code, data["field"], data["rule"]) == (2, "out", "required")
+
+
+def test_every_chart_draws_its_figures_as_text_and_as_an_image() -> None:
+    """Each chart kind, the grades by practice standard among them, from a pack's
+    figures: SVG whose labels are text, a PNG, and the figures in words."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from projections.board import BoardPack, ClockRow, ProgrammeMonth, TrendRow
+    from projections.board_charts import charts
+
+    pack = BoardPack(
+        partnership="GSCP",
+        period="2026/27",
+        kind="annual",
+        start=date(2026, 4, 1),
+        end=date(2027, 3, 31),
+        timeliness=[ClockRow(measure="rapid_review", label="rapid reviews", within=3, late=1)],
+        programme=[ProgrammeMonth(month="Apr 2026", planned=4, opened=3, done=2, skipped=1)],
+        grades_by_standard={"PS1": {"good": 2, "inadequate": 1}, "PS2": {"outstanding": 1}},
+        trends=[
+            TrendRow(
+                scorecard="SC",
+                indicator="IHC",
+                name="Initial health assessments",
+                target=90,
+                unit="%",
+                values={"2026/27 Q1": 88, "2026/27 Q2": 92.5},
+            )
+        ],
+    )
+    drawn = {c.key: c for c in charts(pack)}
+    assert list(drawn) == ["timeliness", "programme", "grades", "trends"]  # no actions: none
+    grades = drawn["grades"]
+    assert "PS1: 2 good, 1 inadequate, 0 outstanding" in grades.description
+    assert "PS2: 0 good, 0 inadequate, 1 outstanding" in grades.description
+    assert "rapid reviews: 3 within time, 1 late, 0 overdue, 0 pending" in (
+        drawn["timeliness"].description
+    )
+    assert "IHC target 90%: 2026/27 Q1 88%, 2026/27 Q2 92.5%" in drawn["trends"].description
+    for chart in drawn.values():
+        assert chart.svg.startswith("<svg") and Image.open(BytesIO(chart.png)).format == "PNG"
+    assert ">PS1<" in grades.svg and ">inadequate<" in grades.svg  # labels kept as text
+    assert ">2026/27 Q2<" in drawn["trends"].svg

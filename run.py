@@ -33,6 +33,7 @@ def setup() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - run.py runs before any venv exists
         sys.exit(f"qa-engine needs Python 3.11 or newer (this is {sys.version.split()[0]})")
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    pdf_libraries()
     if STAMP.exists() and STAMP.read_text() == want and PY.exists():
         frontend()
         return
@@ -75,6 +76,26 @@ def chromium() -> None:
     if subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], **quiet).returncode:
         subprocess.run(["apt-get", "update", "-q"], **quiet, check=True)
         subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], **quiet, check=True)
+
+
+#: what WeasyPrint (the board pack's PDF) loads at run time, and the Debian packages with it
+PDF_LIBRARIES = {"pango-1.0": "libpango-1.0-0", "pangoft2-1.0": "libpangoft2-1.0-0"}
+
+
+def pdf_libraries() -> None:
+    """Debian's Pango for WeasyPrint (the board pack as PDF): installed when missing,
+    as root on Linux, the way ``chromium`` is."""
+    import ctypes.util
+
+    missing = [deb for lib, deb in PDF_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
+    if not missing or sys.platform != "linux" or os.geteuid() != 0:
+        return
+    print(f"installing {', '.join(missing)} (apt-get) for the board pack's PDF ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    quiet = {"env": env, "stdout": subprocess.DEVNULL}
+    if subprocess.run(["apt-get", "install", "-y", "-q", *missing], **quiet).returncode:
+        subprocess.run(["apt-get", "update", "-q"], **quiet, check=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", *missing], **quiet, check=True)
 
 
 def setup_node(folder: Path) -> None:

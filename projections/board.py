@@ -13,6 +13,7 @@ action is named by its record, id, agency and due day, never its text).
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections import Counter
@@ -23,9 +24,16 @@ from pydantic import BaseModel, Field
 
 from projections.catalogue import lifecycles
 from projections.lifecycles import by_topic
-from projections.queries import quarter_of
+from projections.queries import MEASURE_LABELS, quarter_of
 
-__all__ = ["BoardPack", "gather", "period_of", "render_html", "render_markdown"]
+__all__ = [
+    "BoardPack",
+    "gather",
+    "period_of",
+    "render_html",
+    "render_markdown",
+    "render_pdf",
+]
 
 REVIEW_MEASURES = (
     "incidents reported",
@@ -122,6 +130,28 @@ class MeetingsRow(BaseModel):
     by_chair_decision: int
 
 
+class ClockRow(BaseModel):
+    """One statutory clock's timeliness over the clocks due in the period."""
+
+    measure: str
+    label: str
+    within: int = 0
+    late: int = 0
+    overdue: int = 0
+    pending: int = 0
+
+
+class TrendRow(BaseModel):
+    """One scorecard indicator's values over the quarters up to the period's end."""
+
+    scorecard: str
+    indicator: str
+    name: str
+    target: float
+    unit: str
+    values: dict[str, float]
+
+
 class BoardPack(BaseModel):
     partnership: str
     period: str
@@ -138,14 +168,16 @@ class BoardPack(BaseModel):
     exceptions: list[ExceptionRow] = Field(default_factory=list)
     meetings: dict[str, MeetingsRow] = Field(default_factory=dict)
     assurance: dict[str, AssuranceRow] = Field(default_factory=dict)
+    timeliness: list[ClockRow] = Field(default_factory=list)
+    trends: list[TrendRow] = Field(default_factory=list)
 
     def action_counts(self) -> dict[str, int]:
         counts = Counter(a.status for a in self.actions)
         return {k: counts.get(k, 0) for k in ("open", "overdue", "completed")}
 
 
-def _states(app: Any, partnership: str) -> list[tuple[str, Any]]:
-    """Every record of ``partnership`` folded from the log: (kind, final state)."""
+def _states(app: Any, partnership: str) -> list[tuple[Any, Any]]:
+    """Every record of ``partnership`` folded from the log: (lifecycle, final state)."""
     lcs = lifecycles()
     states: dict[str, tuple[Any, Any]] = {}
     start = 0
@@ -161,12 +193,18 @@ def _states(app: Any, partnership: str) -> list[tuple[str, Any]]:
                 states[key] = (lc, lc.fold(state, event))
         start = batch[-1].id
     p = partnership.upper()
-    return [(lc.kind, s) for lc, s in states.values() if getattr(s, "partnership", None) == p]
+    return [(lc, s) for lc, s in states.values() if getattr(s, "partnership", None) == p]
 
 
-def gather(app: Any, *, partnership: str, period: str) -> BoardPack:
-    """The figures of ``partnership``'s board pack for ``period`` from the event log."""
+def gather(app: Any, *, partnership: str, period: str, today: date | None = None) -> BoardPack:
+    """The figures of ``partnership``'s board pack for ``period`` from the event log.
+
+    A clock due in the period counts as met within its time, met late, overdue (not
+    met and past due on ``today`` or the period's last day, whichever is earlier) or
+    pending; cancelled clocks are not counted (as ``projections.queries.timeliness``).
+    """
     label, start, end, kind = period_of(period)
+    as_of = min(end, today) if today is not None else end
     pack = BoardPack(partnership=partnership.upper(), period=label, kind=kind, start=start, end=end)
 
     def within(day: date | None) -> bool:
@@ -176,7 +214,30 @@ def gather(app: Any, *, partnership: str, period: str) -> BoardPack:
     reviews: Counter[str] = Counter(dict.fromkeys(REVIEW_MEASURES, 0))
     decisions: Counter[str] = Counter()
     months: dict[tuple[int, int], ProgrammeMonth] = {}
-    for kind_, s in _states(app, partnership):
+    clocks: dict[str, ClockRow] = {}
+    last_quarter = quarter_of(end)
+    for lc, s in _states(app, partnership):
+        kind_ = lc.kind
+        for fact in lc.clocks(s):
+            if not within(fact.due_on) or fact.status in ("cancelled", "not_required"):
+                continue
+            if fact.status == "not_met" and not fact.breached and fact.due_on >= as_of:
+                continue  # closed before it fell due, with the reason recorded: never due
+            row_ = clocks.setdefault(
+                fact.measure,
+                ClockRow(
+                    measure=fact.measure, label=MEASURE_LABELS.get(fact.measure, fact.measure)
+                ),
+            )
+            if fact.status == "met" and fact.met_on is not None:
+                if fact.met_on <= fact.due_on:
+                    row_.within += 1
+                else:
+                    row_.late += 1
+            elif fact.breached or fact.due_on < as_of:
+                row_.overdue += 1
+            else:
+                row_.pending += 1
         if kind_ == "review":
             reviews["incidents reported"] += within(s.reported_on)
             reviews["notified to the Panel"] += within(s.notified_on)
@@ -251,6 +312,20 @@ def gather(app: Any, *, partnership: str, period: str) -> BoardPack:
                         _action("assurance", s.ref, a.id, a.agency, a.due_on, a.completed_on, end)
                     )
         elif kind_ == "scorecard":
+            for code, by_quarter in sorted(s.values.items()):
+                points = {q: v.value for q, v in sorted(by_quarter.items()) if q <= last_quarter}
+                if points:
+                    ind = s.indicators[code]
+                    pack.trends.append(
+                        TrendRow(
+                            scorecard=s.ref,
+                            indicator=code,
+                            name=ind.name,
+                            target=ind.target,
+                            unit=ind.unit,
+                            values=points,
+                        )
+                    )
             for ind, v in s.exceptions():
                 if v.quarter in quarters:
                     pack.exceptions.append(
@@ -281,6 +356,12 @@ def gather(app: Any, *, partnership: str, period: str) -> BoardPack:
     pack.actions.sort(key=lambda a: (a.due_on, a.record, a.action))
     pack.section11.sort(key=lambda r: r.cycle)
     pack.exceptions.sort(key=lambda e: (e.quarter, e.indicator))
+    order = list(MEASURE_LABELS)
+    pack.timeliness = sorted(
+        clocks.values(),
+        key=lambda r: (order.index(r.measure) if r.measure in order else len(order), r.measure),
+    )
+    pack.trends.sort(key=lambda t: (t.scorecard, t.indicator))
     return pack
 
 
@@ -347,6 +428,15 @@ def render_markdown(pack: BoardPack) -> str:
         "## Reviews",
         "",
         *_table(["measure", "number"], [[k, v] for k, v in pack.reviews.items()]),
+        "## Timeliness of each clock",
+        "",
+        "Clocks due in the period: met within the statutory time, met late, overdue "
+        "(not met, past due) and pending (not yet due).",
+        "",
+        *_table(
+            ["clock", "within time", "late", "overdue", "pending"],
+            [[c.label, c.within, c.late, c.overdue, c.pending] for c in pack.timeliness],
+        ),
         "## The QA programme: planned against done",
         "",
         *_table(
@@ -434,35 +524,69 @@ def render_markdown(pack: BoardPack) -> str:
                 for e in pack.exceptions
             ],
         ),
+        "## Scorecard trends",
+        "",
+        *_table(
+            ["indicator", "target", *_trend_quarters(pack)],
+            [
+                [
+                    f"{t.indicator}: {t.name}",
+                    f"{t.target:g}{t.unit}",
+                    *(
+                        f"{t.values[q]:g}{t.unit}" if q in t.values else "-"
+                        for q in _trend_quarters(pack)
+                    ),
+                ]
+                for t in pack.trends
+            ],
+        ),
     ]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _chart(pack: BoardPack) -> str:
-    """An inline SVG bar chart: the programme's planned and done per month."""
-    if not pack.programme:
-        return ""
-    top = max(m.planned for m in pack.programme) or 1
-    w, h, bar = 40 * len(pack.programme) + 20, 160, 14
-    parts = [
-        f'<svg role="img" aria-label="Programme planned against done per month" '
-        f'width="{w}" height="{h + 30}" xmlns="http://www.w3.org/2000/svg">'
-    ]
-    for i, m in enumerate(pack.programme):
-        x = 10 + 40 * i
-        for j, (n, colour) in enumerate(((m.planned, "#b1b4b6"), (m.done, "#00703c"))):
-            bh = round(h * n / top)
-            parts.append(
-                f'<rect x="{x + j * bar}" y="{h - bh}" width="{bar}" height="{bh}" '
-                f'fill="{colour}"><title>{html.escape(m.month)}: {n}</title></rect>'
-            )
-        parts.append(f'<text x="{x}" y="{h + 15}" font-size="10">{html.escape(m.month[:3])}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+def _trend_quarters(pack: BoardPack) -> list[str]:
+    return sorted({q for t in pack.trends for q in t.values})
 
 
-def render_html(pack: BoardPack) -> str:
-    """The pack as one HTML page (tables and a chart), every value escaped."""
+def _figure(chart: Any, images: Literal["svg", "png"]) -> str:
+    """One chart as an HTML figure: inline SVG (the page) or a PNG image (the PDF)."""
+    alt = html.escape(chart.description)
+    if images == "svg":
+        picture = chart.svg.replace("<svg ", f'<svg role="img" aria-label="{alt}" ', 1)
+    else:
+        data = base64.b64encode(chart.png).decode("ascii")
+        picture = f'<img src="data:image/png;base64,{data}" alt="{alt}">'
+    return (
+        f'<figure class="chart" id="chart-{chart.key}">{picture}'
+        f"<figcaption>{html.escape(chart.title)}</figcaption></figure>"
+    )
+
+
+_STYLE = (
+    "body{font-family:Arial,'DejaVu Sans',sans-serif;max-width:60em;margin:2em auto}"
+    "table{border-collapse:collapse;margin-bottom:1em}"
+    "td,th{border:1px solid #b1b4b6;padding:.3em .6em;text-align:left}"
+    "figure.chart{margin:0 0 1.5em}figure.chart svg,figure.chart img{max-width:100%;height:auto}"
+    "figcaption{font-size:.9em;color:#505a5f}"
+)
+_PRINT = (
+    "@page{size:A4;margin:18mm 15mm;@bottom-right{content:'page ' counter(page) ' of ' "
+    "counter(pages);font-size:8pt;color:#505a5f}}"
+    "body{margin:0;font-size:10pt}h1{font-size:18pt}h2{font-size:13pt;break-after:avoid}"
+    "h3{font-size:11pt;break-after:avoid}table{width:100%;font-size:8.5pt}"
+    "tr,figure.chart{break-inside:avoid}"
+)
+
+
+def render_html(pack: BoardPack, *, images: Literal["svg", "png"] = "svg") -> str:
+    """The pack as one HTML page (tables and charts), every value escaped.
+
+    ``images``: the charts as inline SVG (the web page) or PNG images (the PDF)."""
+    from projections.board_charts import charts
+
+    by_section: dict[str, list[Any]] = {}
+    for chart in charts(pack):
+        by_section.setdefault(chart.section, []).append(chart)
     body: list[str] = []
     in_table = False
     for line in render_markdown(pack).splitlines():
@@ -485,9 +609,9 @@ def render_html(pack: BoardPack) -> str:
             in_table = False
         if line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
-            body.append(f"<h{level}>{html.escape(line[level:].strip())}</h{level}>")
-            if line.startswith("## The QA programme"):
-                body.append(_chart(pack))
+            heading = line[level:].strip()
+            body.append(f"<h{level}>{html.escape(heading)}</h{level}>")
+            body += [_figure(c, images) for c in by_section.get(heading, [])]
         elif line.startswith("- "):
             body.append(f"<p>• {html.escape(line[2:])}</p>")
         elif line:
@@ -495,10 +619,18 @@ def render_html(pack: BoardPack) -> str:
     if in_table:
         body.append("</tbody></table>")
     title = html.escape(render_markdown(pack).splitlines()[0].lstrip("# "))
+    style = _STYLE + (_PRINT if images == "png" else "")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>body{{font-family:Arial,sans-serif;max-width:60em;"
-        "margin:2em auto}table{border-collapse:collapse;margin-bottom:1em}"
-        "td,th{border:1px solid #b1b4b6;padding:.3em .6em;text-align:left}</style></head>"
+        f"<title>{title}</title><style>{style}</style></head>"
         "<body>" + "\n".join(body) + "</body></html>\n"
     )
+
+
+def render_pdf(pack: BoardPack) -> bytes:
+    """The pack as a PDF (A4, numbered pages, the charts as images): WeasyPrint over
+    the HTML page, which needs Pango (``run.py setup`` installs it on Debian)."""
+    from weasyprint import HTML
+
+    document: bytes = HTML(string=render_html(pack, images="png")).write_pdf()
+    return document

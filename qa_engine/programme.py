@@ -10,6 +10,7 @@ concurrency (the loser reloads and re-checks). The actor comes from the command
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 from uuid import UUID
@@ -119,6 +120,46 @@ class ProgrammeService(RecordService):
     def policy(self, partnership: str) -> QaPolicy:
         return self.quality.policy(partnership)
 
+    def _open_record(
+        self,
+        cls: type[QaRecord],
+        opener: Callable[..., QaRecord],
+        command: Any,
+        ref: str,
+        *,
+        key: str,
+        **extra: Any,
+    ) -> Any:
+        """Open ``cls`` as ``opener`` does, under the partnership's policy and the
+        calendar in force; retrying with the key returns the record's state."""
+        return self._open(
+            cls,
+            command.partnership,
+            ref,
+            key,
+            lambda: opener(
+                command,
+                key=key,
+                policy=self.policy(command.partnership),
+                calendar_version=self.calendar.version,
+                **extra,
+            ),
+        )
+
+    def _transact(self, key: str, attempt: Callable[[], tuple[S, list[QaRecord]]]) -> S:
+        """Save what ``attempt`` changed (its first record's state is the answer) in one
+        transaction, loading afresh after a concurrent write; nothing changed is saved."""
+        for _attempt in range(RETRIES):
+            state, changed = attempt()
+            if not changed:
+                return state
+            try:
+                self.save(*changed)
+            except RecordConflictError:
+                continue
+            return state
+        raise RuntimeError(f"could not record {key} after {RETRIES} concurrent conflicts")
+
     # --------------------------------------------------------------- programme
 
     def open_programme(self, command: OpenProgramme, *, key: str) -> ProgrammeState:
@@ -208,10 +249,11 @@ class ProgrammeService(RecordService):
     ) -> ProgrammeState:
         """Record the occurrence and, for a meeting of a group on the record, the meeting
         on the group's own record: both in one transaction, once per key."""
-        for _attempt in range(RETRIES):
+
+        def attempt() -> tuple[ProgrammeState, list[QaRecord]]:
             programme: Programme = self._load(Programme, partnership, state.ref)
             if key in programme.applied_keys:
-                return programme.state
+                return programme.state, []
             programme.record(command, key=key, today=today, opened=[])
             changed: list[QaRecord] = [programme]
             if entry.opens == "meeting" and entry.group:
@@ -224,12 +266,9 @@ class ProgrammeService(RecordService):
                     )
                     group.record(meeting, key=key, today=today, opened=[])
                     changed.append(group)
-            try:
-                self.save(*changed)
-            except RecordConflictError:
-                continue
-            return programme.state
-        raise RuntimeError(f"could not record {key} after {RETRIES} concurrent conflicts")
+            return programme.state, changed
+
+        return self._transact(key, attempt)
 
     def _group_if_any(self, partnership: str, group_ref: str) -> Subgroup | None:
         try:
@@ -242,17 +281,8 @@ class ProgrammeService(RecordService):
 
     def form_subgroup(self, command: FormSubgroup, *, key: str) -> SubgroupState:
         """Record a subgroup's formation: members by agency, lead partners, chair."""
-        state: SubgroupState = self._open(
-            Subgroup,
-            command.partnership,
-            command.group_ref,
-            key,
-            lambda: Subgroup.form(
-                command,
-                key=key,
-                policy=self.policy(command.partnership),
-                calendar_version=self.calendar.version,
-            ),
+        state: SubgroupState = self._open_record(
+            Subgroup, Subgroup.form, command, command.group_ref, key=key
         )
         return state
 
@@ -280,17 +310,8 @@ class ProgrammeService(RecordService):
     def open_scorecard(self, command: OpenScorecard, *, key: str) -> ScorecardState:
         """Open a scorecard; its exceptions go to the named subgroup's next agenda."""
         self._load(Subgroup, command.partnership, command.subgroup_ref)  # it must exist
-        state: ScorecardState = self._open(
-            Scorecard,
-            command.partnership,
-            command.scorecard_ref,
-            key,
-            lambda: Scorecard.open_scorecard(
-                command,
-                key=key,
-                policy=self.policy(command.partnership),
-                calendar_version=self.calendar.version,
-            ),
+        state: ScorecardState = self._open_record(
+            Scorecard, Scorecard.open_scorecard, command, command.scorecard_ref, key=key
         )
         return state
 
@@ -306,10 +327,11 @@ class ProgrammeService(RecordService):
         model = ScorecardState.COMMANDS.get(step)
         if model is None or not isinstance(command, model):
             raise TypeError(f"{step} is not a scorecard step taking {type(command).__name__}")
-        for _attempt in range(RETRIES):
+
+        def attempt() -> tuple[ScorecardState, list[QaRecord]]:
             card: Scorecard = self._load(Scorecard, partnership, ref)
             if key in card.applied_keys:
-                return card.state
+                return card.state, []
             card.record(command, key=key, today=today, opened=[])
             changed: list[QaRecord] = [card]
             if (
@@ -330,30 +352,21 @@ class ProgrammeService(RecordService):
                 )
                 group.record(item, key=key, today=today, opened=[])
                 changed.append(group)
-            try:
-                self.save(*changed)
-            except RecordConflictError:
-                continue
-            return card.state
-        raise RuntimeError(f"could not record {key} after {RETRIES} concurrent conflicts")
+            return card.state, changed
+
+        return self._transact(key, attempt)
 
     # -------------------------------------------------------------- section 11
 
     def open_section11(self, command: OpenSection11Cycle, *, key: str) -> Section11State:
         """Open a Section 11 cycle year; each agency's return clock starts with it."""
-        policy = self.policy(command.partnership)
-        state: Section11State = self._open(
+        state: Section11State = self._open_record(
             Section11Cycle,
-            command.partnership,
+            Section11Cycle.open_cycle,
+            command,
             command.cycle_ref,
-            key,
-            lambda: Section11Cycle.open_cycle(
-                command,
-                key=key,
-                policy=policy,
-                calendar_version=self.calendar.version,
-                opened=plan_section11_clocks(policy, command, self.calendar),
-            ),
+            key=key,
+            opened=plan_section11_clocks(self.policy(command.partnership), command, self.calendar),
         )
         return state
 
@@ -401,17 +414,12 @@ class ProgrammeService(RecordService):
 
     def open_assurance(self, command: OpenAssurance, *, key: str) -> AssuranceState:
         """Open a practice week, clinic, declaration round or thematic audit."""
-        state: AssuranceState = self._open(
+        state: AssuranceState = self._open_record(
             AssuranceActivity,
-            command.partnership,
+            AssuranceActivity.open_activity,
+            command,
             command.activity_ref,
-            key,
-            lambda: AssuranceActivity.open_activity(
-                command,
-                key=key,
-                policy=self.policy(command.partnership),
-                calendar_version=self.calendar.version,
-            ),
+            key=key,
         )
         return state
 

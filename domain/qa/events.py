@@ -111,3 +111,27 @@ class HistoryRead(QaEvent):
 
     def apply(self, aggregate: Any) -> None:
         super().apply(aggregate)
+
+
+def lifecycle_timer_events(
+    module: str,
+) -> tuple[type[ReminderSent], type[Escalated], type[HistoryRead]]:
+    """A lifecycle's own reminder, escalation and (legacy) history-read events: the
+    shapes above, defined under the lifecycle's events module, whose topics
+    (``<module>:ReminderSent`` …) are stored for ever. Assign them to those names in
+    that module: ``ReminderSent, Escalated, HistoryRead = lifecycle_timer_events(__name__)``."""
+
+    def make(base: type[QaEvent]) -> Any:
+        name = base.__name__
+        return type(name, (base,), {"__module__": module, "__qualname__": name})
+
+    return make(ReminderSent), make(Escalated), make(HistoryRead)
+
+
+def events_of(namespace: dict[str, Any], module: str) -> dict[str, type[QaEvent]]:
+    """A lifecycle's events by name: every ``QaEvent`` class its module defines."""
+    return {
+        cls.__name__: cls
+        for cls in list(namespace.values())
+        if isinstance(cls, type) and issubclass(cls, QaEvent) and cls.__module__ == module
+    }

@@ -109,21 +109,8 @@ class CycleClosed(qa.StepRecorded):
         state.on_closed(self)
 
 
-class ReminderSent(qa.ReminderSent):
-    class_version: ClassVar[int] = 2
+#: the shared shapes under this module's topics (stored: the names never change)
+ReminderSent, Escalated, HistoryRead = qa.lifecycle_timer_events(__name__)
 
-
-class Escalated(qa.Escalated):
-    class_version: ClassVar[int] = 2
-
-
-class HistoryRead(qa.HistoryRead):
-    class_version: ClassVar[int] = 1
-
-
-EVENTS: dict[str, type[qa.QaEvent]] = {
-    cls.__name__: cls
-    for cls in list(globals().values())
-    if isinstance(cls, type) and issubclass(cls, qa.QaEvent) and cls.__module__ == __name__
-}
+EVENTS: dict[str, type[qa.QaEvent]] = qa.events_of(globals(), __name__)
 TOPIC_PREFIXES = (f"{__name__}:",)

@@ -11,7 +11,7 @@
     qa-engine scorecard open|define-indicator|return-value|show|trend
     qa-engine section11 open|submit-self-assessment|hold-scrutiny-panel|...|show|chase
     qa-engine {programme,subgroup,scorecard,section11} history|verify
-    qa-engine board-pack --period '2026/27 Q2' [--format md|html] [--out FILE]
+    qa-engine board-pack --period '2026/27 Q2' [--format md|html|pdf] [--out FILE]
 
 Decisions are recorded by the service (they run no clocks of their own); after a
 programme decision the entries' schedules are brought in step (``--no-sync`` to
@@ -515,15 +515,23 @@ async def cmd_board_pack(ns: argparse.Namespace, settings: Settings, out: Output
     from pathlib import Path
 
     from domain.errors import InvalidInput
-    from projections.board import gather, period_of, render_html, render_markdown
+    from projections.board import gather, period_of, render_html, render_markdown, render_pdf
 
     partnership = tenant_of(ns, settings)
     try:
         period_of(ns.period)
     except ValueError as e:
         raise InvalidInput(str(e).partition(": ")[2], field="period", rule="period") from None
+    if ns.format == "pdf" and not ns.out:
+        raise InvalidInput(
+            "a PDF is written to a file: give --out FILE", field="out", rule="required"
+        )
     with _service(settings) as svc:
-        pack = gather(svc, partnership=partnership, period=ns.period)
+        pack = gather(svc, partnership=partnership, period=ns.period, today=_london_today())
+    if ns.format == "pdf":
+        Path(ns.out).write_bytes(render_pdf(pack))
+        out.data(pack, lambda: f"wrote {ns.out}")
+        return EXIT_OK
     document = render_html(pack) if ns.format == "html" else render_markdown(pack)
     if ns.out:
         Path(ns.out).write_text(document, encoding="utf-8")
@@ -730,7 +738,12 @@ def register(
         help="the quarterly assurance report or the annual report, from the records",
     )
     pack.add_argument("--period", required=True, help="a quarter (2026/27 Q2) or a year (2026/27)")
-    pack.add_argument("--format", choices=("md", "html"), default="md")
+    pack.add_argument(
+        "--format",
+        choices=("md", "html", "pdf"),
+        default="md",
+        help="Markdown, an HTML page with charts, or a PDF with charts (needs --out)",
+    )
     pack.add_argument("--out", help="write the document to this file")
     pack.set_defaults(func=cmd_board_pack)
 

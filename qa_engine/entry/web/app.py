@@ -25,12 +25,15 @@ from qa_engine.entry.qa_client import QaClient
 from qa_engine.entry.review_client import ReviewClient
 from qa_engine.entry.web.assets import frontend_dir
 from qa_engine.entry.web.auth import Authenticator, LocalSignIn, auth_router
+from qa_engine.entry.web.board import board_router
 from qa_engine.entry.web.contacts import contacts_router
 from qa_engine.entry.web.devmail import dev_mail_router
 from qa_engine.entry.web.oidc import ClaimMapping, Issuer, OidcSignIn, oidc_router
 from qa_engine.entry.web.outbox import outbox_router
 from qa_engine.entry.web.pages import pages_router
 from qa_engine.entry.web.problems import ServiceUnavailable, install_problem_handlers
+from qa_engine.entry.web.programme_api import programme_api_router
+from qa_engine.entry.web.programme_pages import programme_pages_router
 from qa_engine.entry.web.routes import records_router
 
 __all__ = ["WebContext", "create_app"]
@@ -154,6 +157,8 @@ def create_app(
     app.include_router(records_router())
     app.include_router(outbox_router())
     app.include_router(contacts_router())
+    app.include_router(board_router())
+    app.include_router(programme_api_router())
     if settings.dev_mail_dir is not None:
         app.include_router(dev_mail_router(settings.dev_mail_dir))
 
@@ -197,6 +202,7 @@ def mount_pages(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     app.include_router(pages_router())
+    app.include_router(programme_pages_router())
     here = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=here), name="static")
     built = frontend_dir()

@@ -108,10 +108,6 @@ def _to_sign_in() -> RedirectResponse:
     return RedirectResponse("/sign-in", status_code=303)
 
 
-#: for the pages of other modules (``entry.web.devmail``)
-page, signed_in_or_none, to_sign_in = _page, _principal, _to_sign_in
-
-
 def _refused(request: Request, principal: Principal, e: DomainError, status: int) -> HTMLResponse:
     return _page(
         request,
@@ -121,6 +117,10 @@ def _refused(request: Request, principal: Principal, e: DomainError, status: int
         errors=[{"field": e.field or "", "rule": e.rule or "", "message": e.message}],
         status=status,
     )
+
+
+#: for the pages of other modules (``entry.web.devmail``, ``entry.web.programme_pages``)
+page, signed_in_or_none, to_sign_in, refused = _page, _principal, _to_sign_in, _refused
 
 
 # ------------------------------------------------------------------ step forms

@@ -1,6 +1,10 @@
 # The qa-engine image used by docker-compose.yml (worker and projection processes).
 FROM python:3.11-slim
 WORKDIR /app
+# Pango for WeasyPrint (the board pack's PDF); fonts for its text
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY qa_engine ./qa_engine
 COPY domain ./domain

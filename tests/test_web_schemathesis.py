@@ -174,5 +174,7 @@ async def test_every_operation_answers_as_documented_with_temporal_up(tmp_path: 
     finally:
         services.close()
         await env.shutdown()
-    assert {200, 403, 409, 422} <= set(statuses), statuses
+    assert {200, 403, 422} <= set(statuses), statuses
+    # generated steps and openings reached the workflows: recorded, or refused by a rule
+    assert {201, 409} & set(statuses), statuses
     assert 503 not in statuses, statuses

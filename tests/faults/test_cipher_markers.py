@@ -61,7 +61,7 @@ def _audit(services: Any) -> None:
         ("draw_audit_sample", {"drawn_on": D, "case_refs": SAMPLE}),
         (
             "request_audit_returns",
-            {"requested_on": "2025-03-04", "requests": [{"agency": "LA", "due_on": "2025-03-14"}]},
+            {"requested_on": D, "requests": [{"agency": "LA", "due_on": "2025-04-07"}]},
         ),
         ("record_audit_return", {"agency": "LA", "received_on": D}),
         ("record_audit_moderation", {"held_on": D, "moderators": ["Moderator vellichor"]}),

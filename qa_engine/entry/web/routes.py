@@ -36,7 +36,7 @@ from domain.calendar import LONDON
 from domain.errors import CaseAlreadyExists, DomainError
 from domain.review import ReportIncident, ReviewState
 from domain.tenancy import OutsideScope, Principal, Role
-from domain.values import Command
+from domain.values import Command, Day
 from projections import queries
 from qa_engine.access_log import AccessEntry
 from qa_engine.entry.acting import (
@@ -645,8 +645,9 @@ def _verify_route(router: APIRouter, segment: str, kind: str) -> None:
 
 
 def _read_model_routes(router: APIRouter) -> None:
+    # a Day: within the dates the working-day calendar can count from (else 422)
     Today = Annotated[
-        date | None, Query(description="ISO date to count working days from (default: today)")
+        Day | None, Query(description="ISO date to count working days from (default: today)")
     ]
 
     @router.get(

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import structlog
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from domain.errors import DomainError
 from domain.review import COMMANDS, ReviewState
@@ -63,8 +63,14 @@ def domain_call(fn: Callable[[], T], **context: Any) -> T:
         result = fn()
     except DomainError as e:
         bound.info("rejected", error=type(e).__name__, rule=e.rule, field=e.field)
+        # BENIGN: a refusal by a rule is this one log line, not the SDK's warning with
+        # a traceback (issue 8); the failure itself reaches the workflow unchanged
         raise ApplicationError(
-            str(e), {"field": e.field, "rule": e.rule}, type=type(e).__name__, non_retryable=True
+            str(e),
+            {"field": e.field, "rule": e.rule},
+            type=type(e).__name__,
+            non_retryable=True,
+            category=ApplicationErrorCategory.BENIGN,
         ) from None
     except PROGRAMMING_ERRORS as e:
         # The alert: operations see it in the worker log and the workflow's history.

@@ -110,3 +110,19 @@ def test_an_agency_lead_is_scoped_to_their_agencies(tmp_path: Path) -> None:
     with pytest.raises(DomainError) as e:
         cli_common.scope_of(lead.model_copy(update={"actor_agencies": ()}))
     assert (e.value.field, e.value.rule) == ("QA_ACTOR_AGENCIES", "agency_lead_agencies")
+
+
+def test_temporal_unreachable_names_the_address_and_what_to_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 8 item 16: an infrastructure error names the address and what to check,
+    never the raw transport error nor a traceback (exit 4)."""
+    monkeypatch.setenv("QA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("QA_PARTNERSHIP", "GSCP")
+    monkeypatch.setenv("QA_TEMPORAL_ADDRESS", "127.0.0.1:1")
+    code = cli.run(["case", "show", "GSCP-1"])
+    err = capsys.readouterr()
+    said = err.out + err.err
+    assert code == 4, said
+    assert "Temporal at 127.0.0.1:1" in said and "QA_TEMPORAL_ADDRESS" in said
+    assert "tonic" not in said and "Traceback" not in said

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from qa_engine.config import Settings
 from qa_engine.entry.codec import data_converter
-from qa_engine.entry.workflow_calls import StepDeadlines
+from qa_engine.entry.workflow_calls import StepDeadlines, Unavailable
 from qa_engine.ledger import load_or_create_key
 from workflows.contracts import SEARCH_ATTRIBUTES
 
@@ -42,6 +42,22 @@ async def connect(settings: Settings) -> Client:
             if settings.temporal_tls_key
             else None,
         )
+    try:
+        return await _connect(settings, tls)
+    except RuntimeError as e:
+        if "connect" not in str(e).lower():
+            raise
+        # never the raw transport error: the address, and what to check
+        raise Unavailable(
+            f"Temporal at {settings.temporal_address} (namespace "
+            f"{settings.temporal_namespace}) did not answer: check that it is running "
+            "(qa-engine dev starts one) and that QA_TEMPORAL_ADDRESS names it",
+            request_id=None,
+            sent=False,
+        ) from None
+
+
+async def _connect(settings: Settings, tls: TLSConfig | bool) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

@@ -268,3 +268,38 @@ def test_assurance_through_the_cli(tmp_path: Path, cli: Any) -> None:  # noqa: F
     assert (code, data["field"], data["rule"]) == (1, "step", "step_for_kind")
     code, data, _ = cli(env, "assurance", "verify", "PW-2026-05")
     assert code == 0 and data["records"] == 2
+
+
+def test_an_action_completes_after_it_was_raised_and_closing_follows_it(
+    programme: ProgrammeService,
+) -> None:
+    """Issue 8: every date in order, naming the field and the rule ``chronology``;
+    nothing recorded on a refusal."""
+    ref = "PW-2026-ORDER"
+    open_activity(programme, ref, "practice_week")
+    step(
+        programme, ref, "raise_assurance_action", "a1",
+        agency="LA", action="Refresh supervision guidance",
+        raised_on=date(2026, 5, 20), due_on=date(2026, 7, 31),
+    )  # fmt: skip
+
+    def refused(name: str, field: str, **fields: Any) -> None:
+        before = programme.assurance("GSCP", ref).version
+        with pytest.raises(RuleViolation) as e:
+            step(programme, ref, name, f"x-{name}", **fields)
+        assert (e.value.field, e.value.rule) == (field, "chronology"), e.value
+        assert programme.assurance("GSCP", ref).version == before
+
+    refused(
+        "complete_assurance_action", "completed_on", action_id="AA1", completed_on=date(2026, 5, 19)
+    )
+    step(
+        programme,
+        ref,
+        "complete_assurance_action",
+        "done",
+        action_id="AA1",
+        completed_on=date(2026, 6, 1),
+    )
+    refused("close_assurance", "closed_on", closed_on=date(2026, 5, 30))
+    assert step(programme, ref, "close_assurance", "close", closed_on=date(2026, 6, 2)).closed

@@ -337,3 +337,61 @@ def test_oversight_rows_and_trail_for_a_section11_cycle(programme: ProgrammeServ
     assert [t.what for t in trail][1] == (
         "LA self-assessment submitted on 2026-05-20: 1 red, 0 amber, 7 green"
     )
+
+
+def test_every_date_follows_the_facts_it_depends_on(programme: ProgrammeService) -> None:
+    """Issue 8: a challenge, an action or the board report dated before the scrutiny
+    panel, and closing before the last action's completion, are refused naming the
+    field and the rule ``chronology``; nothing is recorded."""
+    open_cycle(programme)
+    step(
+        programme,
+        "submit_self_assessment",
+        "la",
+        submitted_on=date(2026, 5, 20),
+        **assessment("LA"),
+    )
+    step(programme, "hold_scrutiny_panel", "panel", held_on=date(2026, 7, 1))
+
+    def refused(name: str, field: str, **fields: Any) -> None:
+        before = programme.section11("GSCP", "S11-2026").version
+        with pytest.raises(RuleViolation) as e:
+            step(programme, name, f"x-{name}", **fields)
+        assert (e.value.field, e.value.rule) == (field, "chronology"), e.value
+        assert programme.section11("GSCP", "S11-2026").version == before
+
+    refused("hold_challenge_event", "held_on", agency="LA", held_on=date(2026, 6, 30))
+    action = {"agency": "LA", "standard": "S11_7", "action": "Agree an escalation protocol"}
+    refused(
+        "raise_s11_action",
+        "raised_on",
+        **action,
+        raised_on=date(2026, 6, 30),
+        due_on=date(2026, 9, 30),
+    )
+    refused("report_to_board", "reported_on", reported_on=date(2026, 6, 30), board_meeting="Board")
+    step(
+        programme,
+        "raise_s11_action",
+        "a1",
+        **action,
+        raised_on=date(2026, 7, 2),
+        due_on=date(2026, 9, 30),
+    )
+    step(
+        programme,
+        "complete_s11_action",
+        "done",
+        action_id="SA1",
+        completed_on=date(2026, 9, 25),
+        evidence="Signed off",
+    )
+    step(
+        programme,
+        "report_to_board",
+        "rep",
+        reported_on=date(2026, 9, 10),
+        board_meeting="Board 2026-09",
+    )
+    refused("close_cycle", "closed_on", closed_on=date(2026, 9, 20))
+    assert step(programme, "close_cycle", "close", closed_on=date(2026, 9, 25)).closed

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
+from domain import chronology
 from domain.assurance.commands import (
     ASSURANCE_COMMANDS,
     STEPS_BY_KIND,
@@ -35,7 +36,7 @@ def check(s: AssuranceState, command: Command, today: date) -> None:
             field="step",
             rule="step_for_kind",
         )
-    dispatch(s, command, today, CHECKS)
+    dispatch(s, command, today, CHECKS, ORDER)
 
 
 def _on_scale(s: AssuranceState, grade: str | None, field: str) -> None:
@@ -96,6 +97,13 @@ def _complete(s: AssuranceState, c: CompleteAssuranceAction, today: date) -> Non
         )
     if a.completed_on is not None:
         raise RuleViolation(f"{c.action_id} is done", field="action_id", rule="once_only")
+    if c.completed_on < a.raised_on:
+        raise RuleViolation(
+            f"{c.completed_on.isoformat()} is before {c.action_id} was raised "
+            f"({a.raised_on.isoformat()})",
+            field="completed_on",
+            rule="chronology",
+        )
 
 
 def _close(s: AssuranceState, c: CloseAssurance, today: date) -> None:
@@ -115,6 +123,11 @@ def _close(s: AssuranceState, c: CloseAssurance, today: date) -> None:
             rule="critical_friend_first",
         )
 
+
+#: every date in order: closing follows the last action's completion (issue 8)
+ORDER: chronology.Order = {
+    CloseAssurance: [("closed_on", "last_action_done_on", "the last action's completion")],
+}
 
 CHECKS: Mapping[type[Command], Rule] = {
     RecordObservation: _observation,

@@ -77,6 +77,11 @@ class AssuranceState(QaState):
     def check(self, command: Command, today: date) -> None:
         check_rules(self, command, today)
 
+    @property
+    def last_action_done_on(self) -> date | None:
+        """The day the last action was completed (None before any)."""
+        return max((a.completed_on for a in self.actions.values() if a.completed_on), default=None)
+
     def grades(self) -> dict[str, int]:
         """Observations and discussions by grade, in the scale's order."""
         counts = Counter(g for _, _, g in self.observations)

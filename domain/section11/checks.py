@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
+from domain import chronology
 from domain.errors import OutOfOrder, RuleViolation
 from domain.qa.checks import Rule, dispatch
 from domain.section11.commands import (
@@ -27,7 +28,7 @@ __all__ = ["CHECKS", "check"]
 
 
 def check(s: Section11State, command: Command, today: date) -> None:
-    dispatch(s, command, today, CHECKS)
+    dispatch(s, command, today, CHECKS, ORDER)
 
 
 def _in_cycle(s: Section11State, agency: str) -> None:
@@ -165,6 +166,17 @@ def _close(s: Section11State, c: CloseCycle, today: date) -> None:
             rule="actions_completed",
         )
 
+
+#: every date in order: each step follows the facts it depends on (issue 8)
+ORDER: chronology.Order = {
+    HoldChallengeEvent: [("held_on", "panel_held_on", "the scrutiny panel")],
+    RaiseS11Action: [("raised_on", "panel_held_on", "the scrutiny panel")],
+    ReportToBoard: [("reported_on", "panel_held_on", "the scrutiny panel")],
+    CloseCycle: [
+        ("closed_on", "reported_on", "the report to the board"),
+        ("closed_on", "last_action_done_on", "the last action's completion"),
+    ],
+}
 
 CHECKS: Mapping[type[Command], Rule] = {
     SubmitSelfAssessment: _submit,

@@ -96,6 +96,11 @@ class Section11State(QaState):
     def open_actions(self) -> list[S11Action]:
         return [a for a in self.actions.values() if a.completed_on is None]
 
+    @property
+    def last_action_done_on(self) -> date | None:
+        """The day the last action was completed (None before any)."""
+        return max((a.completed_on for a in self.actions.values() if a.completed_on), default=None)
+
     def outstanding(self) -> list[str]:
         """Agencies whose self-assessment is not in."""
         return [a for a in self.agencies if a not in self.returns]

@@ -33,6 +33,7 @@ from domain.audit import (
 )
 from domain.audit import events as audit_events
 from domain.audit.aggregate import Audit
+from domain.audit.commands import DrawSample, RecordFindings
 from domain.calendar import WorkingDayCalendar
 from domain.child_of_concern import (
     ConcernState,
@@ -125,6 +126,16 @@ class QualityService(RecordService):
     def record_audit_step(
         self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
     ) -> AuditState:
+        # Sampled case references follow the partnership's recorded pattern.
+        if isinstance(command, DrawSample):
+            self.partnerships.check_child_refs(partnership, command.case_refs, field="case_refs")
+        elif isinstance(command, RecordFindings):
+            self.partnerships.check_child_refs(
+                partnership,
+                [f.case_ref for f in command.findings],
+                field="findings",
+                item_field="case_ref",
+            )
         audit: AuditState = self._step(
             Audit, partnership, ref, step, command, key, today, plan_audit_clocks
         )

@@ -72,6 +72,9 @@ class ReviewService(StoreService):
             raise CaseAlreadyExists(
                 f"case {command.case_ref} already exists", field="case_ref", rule="unique_case_ref"
             )
+        self.partnerships.check_child_refs(
+            command.partnership, command.child_refs, field="child_refs"
+        )
         # The case copies its partnership's recorded policy: it keeps these rules.
         policy = self.partnerships.policy(command.partnership)
         rules = rule_set(policy.rule_set)

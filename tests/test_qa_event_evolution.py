@@ -81,7 +81,11 @@ def test_v1_records_load_through_the_new_classes_into_the_same_state(
     for kind, ref in RECORDS:
         state = quality.state("GSCP", kind, ref)  # type: ignore[arg-type]
         assert type(state) is STATES[kind]
-        assert state.model_dump(mode="json") == FIXTURE["states"][f"{kind}:{ref}"]
+        # the committed v1 state (an audit's held ``sample``) read as the state is now
+        expected = STATES[kind].model_validate(FIXTURE["states"][f"{kind}:{ref}"])
+        assert state.model_dump(mode="json") == expected.model_dump(mode="json")
+        if kind == "audit":  # the references are still known where folded from the store
+            assert state.sample_refs == FIXTURE["states"][f"{kind}:{ref}"]["sample"]
         history = quality.history("GSCP", kind, ref)  # type: ignore[arg-type]
         stored = [r for r in FIXTURE["rows"] if _ref(r) == (kind, ref)]
         assert [e.event for e in history] == [r["topic"].rsplit(".", 1)[1] for r in stored]
@@ -160,7 +164,8 @@ def test_stored_state_with_unknown_fields_loads(kind: str) -> None:
         for item in items.values() if isinstance(items, dict) else items or []:
             item["added_later"] = "x"
     state = STATES[kind].model_validate_json(json.dumps(stored))
-    assert state.model_dump(mode="json") == FIXTURE["states"][_first(kind)]
+    expected = STATES[kind].model_validate(FIXTURE["states"][_first(kind)])
+    assert state.model_dump(mode="json") == expected.model_dump(mode="json")
 
 
 def test_stored_clock_with_unknown_fields_loads() -> None:

@@ -80,7 +80,7 @@ def render_qa_state(state: QaState, today: date) -> str:
     if isinstance(state, AuditState):
         lines.append(
             f"audit       {state.kind.value}   period {state.period_start} to {state.period_end}"
-            f"   sample {len(state.sample)}/{state.sample_size}   standards {state.standards}"
+            f"   sample {state.sampled}/{state.sample_size}   standards {state.standards}"
         )
         if state.returns:
             lines.append(

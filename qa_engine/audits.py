@@ -317,14 +317,23 @@ class QualityService(RecordService):
         return state
 
     def history(
-        self, partnership: str, kind: RecordKind, ref: str, *, as_at: datetime | None = None
+        self,
+        partnership: str,
+        kind: RecordKind,
+        ref: str,
+        *,
+        as_at: datetime | None = None,
+        as_of: date | None = None,
     ) -> list[HistoryEntry]:
-        """Every fact recorded about the record, oldest first, up to ``as_at``."""
-        entries = stored_history(self, self._id(kind, partnership, ref), as_at)
+        """Every fact recorded about the record, oldest first: recorded by ``as_at``
+        (recording time) and happened by the end of ``as_of`` (fact time)."""
+        entries = stored_history(self, self._id(kind, partnership, ref), as_at, as_of)
         if not entries:
+            field = "as_of" if as_of is not None and as_at is None else "ref"
             raise CaseNotFound(
-                f"no {kind} {ref.upper()} in partnership {partnership.upper()}",
-                field="ref",
+                f"no {kind} {ref.upper()} in partnership {partnership.upper()}"
+                + (f" had anything happen by {as_of.isoformat()}" if as_of else ""),
+                field=field,
                 rule="record_exists",
             )
         return entries
@@ -342,8 +351,8 @@ class QualityService(RecordService):
         as_of: date | None = None,
     ) -> list[HistoryEntry]:
         """A person's read: recorded first in the access log (who, which record, why, and
-        which past moment or day was asked for), then returned up to ``as_at``. Nothing
-        is appended to the record's own stream."""
+        which past moment or day was asked for), then returned: recorded by ``as_at``,
+        happened by ``as_of``. Nothing is appended to the record's own stream."""
         self.record_history_read(
             partnership,
             kind,
@@ -354,7 +363,7 @@ class QualityService(RecordService):
             as_at=as_at,
             as_of=as_of,
         )
-        return self.history(partnership, kind, ref, as_at=as_at)
+        return self.history(partnership, kind, ref, as_at=as_at, as_of=as_of)
 
     def record_history_read(
         self,

@@ -82,15 +82,13 @@ def render_state(state: ReviewState, today: date) -> str:
     ]
     for d in sorted(state.deadlines.values(), key=lambda d: d.due_on):
         if d.status == "open":
-            left = cal.working_days_between(today, d.due_on)
             if d.paused_on:
                 status = f"PAUSED since {d.paused_on}"
-            elif d.breached or left < 0:
-                status = f"{'BREACHED' if d.breached else 'OVERDUE'} ({-left} working days over)"
-            elif left == 0:
-                status = "due today"
+            elif d.breached or today > d.due_on:
+                over = cal.over_by(d.due_on, today) if today > d.due_on else "0 working days"
+                status = f"{'BREACHED' if d.breached else 'OVERDUE'} ({over} over)"
             else:
-                status = f"{left} working days left"
+                status = cal.left_until(today, d.due_on)
         elif d.status == "met":
             status = f"met {d.met_on}" + (" (LATE)" if d.late else "")
         elif d.status == "not_met":

@@ -131,11 +131,11 @@ def render_qa_state(state: QaState, today: date) -> str:
     lines.append("clocks:")
     for c in sorted(state.clocks.values(), key=lambda c: c.due_on):
         if c.status == "open":
-            left = cal.working_days_between(today, c.due_on)
             status = (
-                f"OVERDUE ({-left} working days), escalated {c.escalations_sent}x"
+                f"OVERDUE ({cal.over_by(c.due_on, max(today, c.due_on))}), "
+                f"escalated {c.escalations_sent}x"
                 if c.overdue
-                else f"{left} working days left"
+                else cal.left_until(today, c.due_on)
             )
         elif c.status == "met":
             status = f"met {c.met_on}" + (" (LATE)" if c.late else "")

@@ -245,8 +245,8 @@ def clock_rows(state: Any, today: date, calendar: Any) -> list[dict[str, Any]]:
             [r for r in getattr(c, "reminders", []) if r.astimezone(LONDON).date() <= today]
         )
         status = c.status if not c.is_open else ("paused" if left is None else "open")
-        if c.is_open and left is not None and left < 0:
-            status = "overdue"
+        if c.is_open and left is not None and (left < 0 or today > c.due_on):
+            status = "overdue"  # past a weekend due day too (no working day between)
         # issue 8's closings read as what they are (never "cancelled"), with the reason
         status = _CLOSED_AS.get(status, status)
         rows.append(

@@ -266,3 +266,13 @@ async def test_temporal_down_is_503_naming_the_service(tmp_path: Path) -> None:
         ctx.accounts.close()
     assert r.status_code == 503 and r.headers["content-type"] == PROBLEM
     assert "Temporal" in r.json()["detail"] and r.headers["retry-after"] == "5"
+
+
+async def test_a_today_outside_the_calendar_is_refused_naming_the_field(web: Web) -> None:
+    """Found by schemathesis: ``today`` outside the working-day calendar reached it (500)."""
+    await open_case(web)
+    r = await web.http.get(
+        "/partnerships/GSCP/oversight", params={"today": "2000-01-02"}, headers=web.as_("manager")
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    assert (r.json()["field"], r.json()["rule"]) == ("today", "date_in_calendar_range")

@@ -36,7 +36,7 @@ from domain.calendar import LONDON
 from domain.errors import CaseAlreadyExists, DomainError
 from domain.review import ReportIncident, ReviewState
 from domain.tenancy import OutsideScope, Principal, Role
-from domain.values import Command
+from domain.values import FIRST_DAY, LAST_DAY, Command
 from projections import queries
 from qa_engine.access_log import AccessEntry
 from qa_engine.entry.acting import (
@@ -222,6 +222,15 @@ def _data(body: Any) -> dict[str, Any]:
 
 
 def _today(today: date | None) -> date:
+    """The day working days are counted from: within the calendar's range (a day
+    outside it used to reach the calendar and answer 500)."""
+    if today is not None and not FIRST_DAY <= today <= LAST_DAY:
+        raise DomainError(
+            f"{today.isoformat()} is outside the dates the working-day calendar can count "
+            f"from ({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})",
+            field="today",
+            rule="date_in_calendar_range",
+        )
     return today or datetime.now(LONDON).date()
 
 

@@ -92,6 +92,33 @@ class WorkingDayCalendar:
                 count += 1
         return count
 
+    def left_until(self, today: date, due_on: date) -> str:
+        """How an open deadline due on ``due_on`` reads on ``today``: "due today" only on
+        the due day itself. A due day on a weekend or bank holiday has no working day
+        left before it on the working day before (counting working days alone would
+        read "due today" on the Friday before a Saturday due day)."""
+        if today == due_on:
+            return "due today"
+        if today > due_on:
+            return f"{self.over_by(due_on, today)} over"
+        left = self.working_days_between(today, due_on)
+        if left == 0:
+            days = (due_on - today).days
+            return (
+                f"due {due_on:%A} {due_on.isoformat()} (a non-working day, in {days} "
+                f"day{'s' if days != 1 else ''}; no working day left)"
+            )
+        return f"{left} working day{'s' if left != 1 else ''} left"
+
+    def over_by(self, due_on: date, today: date) -> str:
+        """How long past ``due_on`` ``today`` is: in working days, or in days while no
+        working day has passed since (a Saturday due day, read on the Sunday)."""
+        over = self.working_days_between(due_on, today)
+        if over > 0:
+            return f"{over} working day{'s' if over != 1 else ''}"
+        days = (today - due_on).days
+        return f"{days} day{'s' if days != 1 else ''}"
+
 
 def end_of_day(day: date) -> datetime:
     """The instant a deadline day ends in Europe/London, as an aware UTC datetime."""

@@ -14,6 +14,7 @@ a partnership is registered with.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -24,7 +25,13 @@ from domain.errors import RuleViolation
 from domain.qa.clock import QaPolicy
 from domain.rules import RULE_SETS, LocalVariations
 from domain.standards import DEFAULT_STANDARD_SET, standard_set
-from domain.values import AgencyCode, FreeText, Name, PartnershipCode
+from domain.values import (
+    DEFAULT_CHILD_REF_PATTERN,
+    AgencyCode,
+    FreeText,
+    Name,
+    PartnershipCode,
+)
 
 __all__ = [
     "Partnership",
@@ -78,6 +85,34 @@ class SetContacts(BaseModel):
         return sorted(set(value))
 
 
+#: Values a partnership's child reference pattern must refuse: names, with or
+#: without a year (upper-cased, as references are compared).
+NAME_LIKE_PROBES = (
+    "JANESMITH2010",
+    "JOHNSMITH2015",
+    "JANESMITH",
+    "SMITH",
+    "JANE-SMITH",
+    "AVA-SMITH-2019",
+    "OLIVIA2019",
+)
+
+
+def _child_ref_pattern(value: str) -> str:
+    """A partnership's child reference pattern: a regular expression (matched whole,
+    against the upper-cased reference) that refuses every name-like probe."""
+    try:
+        compiled = re.compile(value)
+    except re.error as e:
+        raise ValueError(f"child_ref_pattern is not a regular expression ({e})") from None
+    accepted = [p for p in NAME_LIKE_PROBES if compiled.fullmatch(p)]
+    if accepted:
+        raise ValueError(
+            f"child_ref_pattern must refuse name-like references; it accepts {accepted[0]!r}"
+        )
+    return value
+
+
 def partnership_id(code: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"qa-engine:partnership:{code.upper()}")
 
@@ -91,6 +126,30 @@ class PartnershipPolicy(BaseModel):
     variations: LocalVariations = Field(default_factory=LocalVariations)
     qa: QaPolicy = Field(default_factory=QaPolicy)
     standards: str = Field(default=DEFAULT_STANDARD_SET, description="practice standards set id")
+    #: Absent from policies recorded before it: they load with the default.
+    child_ref_pattern: Annotated[str, AfterValidator(_child_ref_pattern)] = Field(
+        default=DEFAULT_CHILD_REF_PATTERN,
+        max_length=200,
+        description="the partnership's pseudonymous child reference scheme, a regular "
+        "expression matched whole against the upper-cased reference (default: a prefix "
+        "letter and digits, e.g. C-40213); it narrows the shape every partnership shares",
+    )
+
+    def check_child_refs(
+        self, refs: Sequence[str], *, field: str, item_field: str | None = None
+    ) -> None:
+        """Refuse (rule ``child_ref_pattern``, nothing recorded) a reference outside
+        this partnership's scheme. The message never repeats the value: it may be a name."""
+        compiled = re.compile(self.child_ref_pattern)
+        for i, ref in enumerate(refs):
+            if not compiled.fullmatch(ref.strip().upper()):
+                raise RuleViolation(
+                    f"{field} item {i + 1} does not follow this partnership's pseudonymous "
+                    f"child reference pattern ({self.child_ref_pattern}); a name-like value "
+                    "is never recorded",
+                    field=f"{field}.{i}" + (f".{item_field}" if item_field else ""),
+                    rule="child_ref_pattern",
+                )
 
     @field_validator("rule_set")
     @classmethod

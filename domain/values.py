@@ -27,6 +27,9 @@ recorded when it fails. The rules, each named in the error it raises:
     optional second letter, then 1-12 digits, optionally ``-`` and up to 6 more
     digits (``C-40213``, ``C-A0203``, ``X-1``, ``C-2031-2``). Anything with more
     letters (``JohnSmith2015``, ``Ava-2019``) could be a name and is refused.
+    This is the floor every partnership shares; a partnership's recorded policy
+    (``PartnershipPolicy.child_ref_pattern``) may narrow it to its own reference
+    scheme (e.g. ``^C-[0-9]{5}$``), checked by the services where it is known.
 
 These rules apply to commands only: stored events keep their own plain types and
 load without them, so tightening a rule never stops a record loading. A command
@@ -57,6 +60,7 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "AGENCIES",
+    "DEFAULT_CHILD_REF_PATTERN",
     "FIRST_DAY",
     "LAST_DAY",
     "REPLAYING_STORED",
@@ -80,7 +84,10 @@ FIRST_DAY = date(2013, 1, 1)
 LAST_DAY = date(2037, 12, 31)
 
 _CASE_REF = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")
-_CHILD_REF = re.compile(r"^[A-Z]-[A-Z]?[0-9]{1,12}(-[0-9]{1,6})?$")
+#: The pseudonymous child reference every partnership's own pattern narrows
+#: (rule ``child_ref_pattern``): a prefix letter and digits (``C-40213``).
+DEFAULT_CHILD_REF_PATTERN = r"^[A-Z]-[A-Z]?[0-9]{1,12}(-[0-9]{1,6})?$"
+_CHILD_REF = re.compile(DEFAULT_CHILD_REF_PATTERN)
 _ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 #: bidirectional embeddings, overrides, isolates and marks
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -269,6 +269,15 @@ class AuditLifecycle(QaLifecycle):
         s: AuditState = state
         return sorted(set(s.agencies) | set(s.returns))
 
+    # The folded state keeps the sample's references in the sealed state store (its
+    # serialised form for Temporal has only their count): the findings need them.
+    def dump(self, state: Any) -> str:
+        s: AuditState = state
+        return s.dump_with_refs()
+
+    def load(self, data: str) -> Any:
+        return AuditState.load_with_refs(data)
+
 
 # ----------------------------------------------------------------- action plans
 

@@ -33,6 +33,7 @@ from domain.audit import (
 )
 from domain.audit import events as audit_events
 from domain.audit.aggregate import Audit
+from domain.audit.commands import DrawSample, RecordFindings
 from domain.calendar import WorkingDayCalendar
 from domain.child_of_concern import (
     ConcernState,
@@ -131,6 +132,16 @@ class QualityService(RecordService):
     def record_audit_step(
         self, partnership: str, ref: str, step: str, command: Command, *, key: str, today: date
     ) -> AuditState:
+        # Sampled case references follow the partnership's recorded pattern.
+        if isinstance(command, DrawSample):
+            self.partnerships.check_child_refs(partnership, command.case_refs, field="case_refs")
+        elif isinstance(command, RecordFindings):
+            self.partnerships.check_child_refs(
+                partnership,
+                [f.case_ref for f in command.findings],
+                field="findings",
+                item_field="case_ref",
+            )
         audit: AuditState = self._step(
             Audit, partnership, ref, step, command, key, today, plan_audit_clocks
         )
@@ -313,14 +324,23 @@ class QualityService(RecordService):
         return state
 
     def history(
-        self, partnership: str, kind: RecordKind, ref: str, *, as_at: datetime | None = None
+        self,
+        partnership: str,
+        kind: RecordKind,
+        ref: str,
+        *,
+        as_at: datetime | None = None,
+        as_of: date | None = None,
     ) -> list[HistoryEntry]:
-        """Every fact recorded about the record, oldest first, up to ``as_at``."""
-        entries = stored_history(self, self._id(kind, partnership, ref), as_at)
+        """Every fact recorded about the record, oldest first: recorded by ``as_at``
+        (recording time) and happened by the end of ``as_of`` (fact time)."""
+        entries = stored_history(self, self._id(kind, partnership, ref), as_at, as_of)
         if not entries:
+            field = "as_of" if as_of is not None and as_at is None else "ref"
             raise CaseNotFound(
-                f"no {kind} {ref.upper()} in partnership {partnership.upper()}",
-                field="ref",
+                f"no {kind} {ref.upper()} in partnership {partnership.upper()}"
+                + (f" had anything happen by {as_of.isoformat()}" if as_of else ""),
+                field=field,
                 rule="record_exists",
             )
         return entries
@@ -338,8 +358,8 @@ class QualityService(RecordService):
         as_of: date | None = None,
     ) -> list[HistoryEntry]:
         """A person's read: recorded first in the access log (who, which record, why, and
-        which past moment or day was asked for), then returned up to ``as_at``. Nothing
-        is appended to the record's own stream."""
+        which past moment or day was asked for), then returned: recorded by ``as_at``,
+        happened by ``as_of``. Nothing is appended to the record's own stream."""
         self.record_history_read(
             partnership,
             kind,
@@ -350,7 +370,7 @@ class QualityService(RecordService):
             as_at=as_at,
             as_of=as_of,
         )
-        return self.history(partnership, kind, ref, as_at=as_at)
+        return self.history(partnership, kind, ref, as_at=as_at, as_of=as_of)
 
     def record_history_read(
         self,

@@ -71,6 +71,21 @@ class PartnershipService(Application[UUID]):
             return self.get(code).policy  # registered concurrently: same defaults either way
         return p.policy
 
+    def policy_in_force(self, code: str) -> PartnershipPolicy:
+        """The policy ``code`` works under now, without registering it (a partnership
+        never seen works under the defaults): for checks that must record nothing."""
+        try:
+            return self.get(code).policy
+        except CaseNotFound:
+            return self.defaults
+
+    def check_child_refs(
+        self, code: str, refs: list[str], *, field: str, item_field: str | None = None
+    ) -> None:
+        """Refuse a child reference outside ``code``'s recorded pattern (rule
+        ``child_ref_pattern``); nothing is recorded, not even a first registration."""
+        self.policy_in_force(code).check_child_refs(refs, field=field, item_field=item_field)
+
     def change_policy(
         self, code: str, policy: PartnershipPolicy, *, reason: str, actor: dict[str, Any]
     ) -> Partnership:

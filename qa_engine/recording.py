@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import (
     AggregateNotFoundError,
@@ -30,7 +31,7 @@ from eventsourcing.application import (
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import resolve_topic
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.calendar import CalendarRangeError, WorkingDayCalendar
 from domain.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
@@ -75,10 +76,15 @@ BACKOFF_FIRST, BACKOFF_CAP = 0.005, 0.5
 
 
 class HistoryEntry(BaseModel):
-    """One recorded fact, readable without knowing event classes."""
+    """One recorded fact, readable without knowing event classes: when it was recorded
+    (``recorded_at``, recording time) and when it happened (``happened_on``, fact time)."""
 
     version: int
     recorded_at: datetime
+    happened_on: date = Field(
+        description="the day the fact happened (its own date; the recording day, London "
+        "time, for a fact with no date of its own)"
+    )
     event: str
     actor: dict[str, Any]
     data: dict[str, Any]
@@ -178,6 +184,33 @@ _HIDDEN = frozenset(
 )
 
 
+_LONDON = ZoneInfo("Europe/London")
+#: the field holding when the fact happened, where the event's first day is not it
+_FACT_FIELD = {"IncidentReported": "aware_on", "ClockPaused": "paused_on"}
+#: days an event carries that are not when its fact happened: deadlines, plans and
+#: periods, and the day a report was entered into the system
+_NOT_FACT = frozenset(
+    {"due_on", "planned_on", "period_start", "period_end", "reported_on", "expected_on"}
+)
+
+
+def fact_day(event: str, data: dict[str, Any], recorded_at: datetime) -> date:
+    """When the fact an event records happened (fact time, for ``--as-of``): its named
+    fact field, else its first own day (not a deadline, plan or period), else the London
+    day of its own moment (``at``: a reminder, a breach), else the day it was recorded."""
+    named = _FACT_FIELD.get(event)
+    value = data.get(named) if named else None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    for key, value in data.items():
+        if key in _NOT_FACT or isinstance(value, datetime) or not isinstance(value, date):
+            continue
+        return value
+    at = data.get("at")
+    moment = at if isinstance(at, datetime) and at.tzinfo is not None else recorded_at
+    return moment.astimezone(_LONDON).date()
+
+
 def history_entry(ev: Any) -> HistoryEntry:
     return _entry(ev.originator_version, type(ev).__name__, vars(ev))
 
@@ -189,6 +222,7 @@ def _entry(version: int, event: str, state: dict[str, Any]) -> HistoryEntry:
         {
             "version": version,
             "recorded_at": state["timestamp"],
+            "happened_on": fact_day(event, state, state["timestamp"]),
             "event": event,
             "actor": state.get("actor", {}),
             "data": {k: v for k, v in state.items() if k not in _HIDDEN and k != "class_version"},
@@ -214,9 +248,10 @@ def _stored_rows(app: Any, aggregate_id: UUID) -> list[tuple[int, str, bytes]]:
 
 
 def stored_history(
-    app: Any, aggregate_id: UUID, as_at: datetime | None = None
+    app: Any, aggregate_id: UUID, as_at: datetime | None = None, as_of: date | None = None
 ) -> list[HistoryEntry]:
-    """An aggregate's recorded facts, oldest first, up to ``as_at``: each stored record
+    """An aggregate's recorded facts, oldest first, up to ``as_at`` (recorded by that
+    moment) and ``as_of`` (happened by the end of that day): each stored record
     decoded once and upcast to today's shape, without building event objects (the same
     entries as ``history_entry`` of each domain event)."""
     mapper = app.mapper
@@ -238,7 +273,10 @@ def stored_history(
             have += 1
         if as_at is not None and state["timestamp"] > as_at:
             continue
-        entries.append(_entry(version, cls.__name__, state))
+        entry = _entry(version, cls.__name__, state)
+        if as_of is not None and entry.happened_on > as_of:
+            continue
+        entries.append(entry)
     return entries
 
 

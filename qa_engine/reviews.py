@@ -72,6 +72,9 @@ class ReviewService(StoreService):
             raise CaseAlreadyExists(
                 f"case {command.case_ref} already exists", field="case_ref", rule="unique_case_ref"
             )
+        self.partnerships.check_child_refs(
+            command.partnership, command.child_refs, field="child_refs"
+        )
         # The case copies its partnership's recorded policy: it keeps these rules.
         policy = self.partnerships.policy(command.partnership)
         rules = rule_set(policy.rule_set)
@@ -164,12 +167,12 @@ class ReviewService(StoreService):
         as_of: date | None = None,
     ) -> list[HistoryEntry]:
         """An auditor's read: recorded first in the access log (who, when, why), then
-        returned. Nothing is appended to the case's own stream. ``as_of`` (a day) is
-        recorded as asked; the caller passes the end of that day as ``as_at``."""
+        returned: the facts recorded by ``as_at`` (recording time) that had happened by
+        the end of ``as_of`` (fact time). Nothing is appended to the case's own stream."""
         self.record_history_read(
             partnership, case_ref, actor=actor, as_at=as_at, purpose=purpose, as_of=as_of
         )
-        return self.history(partnership, case_ref, as_at=as_at)
+        return self.history(partnership, case_ref, as_at=as_at, as_of=as_of)
 
     def record_history_read(
         self,
@@ -212,11 +215,23 @@ class ReviewService(StoreService):
         return True
 
     def history(
-        self, partnership: str, case_ref: str, *, as_at: datetime | None = None
+        self,
+        partnership: str,
+        case_ref: str,
+        *,
+        as_at: datetime | None = None,
+        as_of: date | None = None,
     ) -> list[HistoryEntry]:
-        """Every fact recorded about the case, oldest first, up to ``as_at``."""
-        entries = stored_history(self, self._id(partnership, case_ref), as_at)
+        """Every fact recorded about the case, oldest first: recorded by ``as_at``
+        (recording time) and happened by the end of ``as_of`` (fact time)."""
+        entries = stored_history(self, self._id(partnership, case_ref), as_at, as_of)
         if not entries:
+            if as_of is not None and as_at is None:
+                raise CaseNotFound(
+                    f"nothing had happened in case {case_ref} by {as_of.isoformat()}",
+                    field="as_of",
+                    rule="case_exists",
+                )
             raise CaseNotFound(f"no case {case_ref}", field="case_ref", rule="case_exists")
         return entries
 

@@ -21,6 +21,7 @@ from domain.action_plan import (
 from domain.action_plan.aggregate import ActionPlan
 from domain.audit import (
     AuditStage,
+    AuditState,
     DrawSample,
     PlanAudit,
     RecordFindings,
@@ -295,3 +296,21 @@ def test_concern_weekly_reviews_fall_on_working_days_and_misses_roll_on() -> Non
         concern.escalate("ad_review:2", 0, key="k/early", at=ad1.escalations[0].at, opened=[])
     rebuilt, _ = replayed(concern)
     assert rebuilt.state == concern.state
+
+
+def test_the_audit_state_counts_its_sample_and_serialises_no_reference() -> None:
+    """Issue 8 item 14b: the state the workflow carries (its serialised form) holds the
+    sample's count; the references are known only to a state built from the events.
+    A state serialised by the earlier release (with ``sample``) still decodes."""
+    audit = planned_audit()
+    do(audit, "draw_audit_sample", cmd(DrawSample, drawn_on=DAY, case_refs=["C-1", "C-2"]), DAY)
+    assert audit.state.sample_refs == ["C-1", "C-2"] and audit.state.sampled == 2
+    dumped = audit.state.model_dump(mode="json")
+    assert dumped["sampled"] == 2 and "sample" not in dumped
+    assert "C-1" not in audit.state.model_dump_json()
+    copy = AuditState.model_validate(dumped)  # as a workflow decodes an activity's result
+    assert copy.sample_refs is None and copy.sampled == 2
+    older = {k: v for k, v in dumped.items() if k != "sampled"} | {"sample": ["C-1", "C-2"]}
+    decoded = AuditState.model_validate(older)
+    assert decoded.sampled == 2 and decoded.sample_refs is None
+    assert "C-1" not in decoded.model_dump_json()

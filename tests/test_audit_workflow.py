@@ -308,3 +308,47 @@ async def test_action_plan_for_review_recommendations(
     assert [e.event for e in services.quality.history("GSCP", "actionplan", p.ref)] == [
         "PlanOpened"
     ]
+
+
+async def test_no_child_reference_in_the_workflows_state_query_or_results(
+    ts_env: WorkflowEnvironment, qa_worker: tuple[Client, str, Services]
+) -> None:
+    """Issue 8 item 14b: the workflow holds the sample's count, never its references
+    (they stay in the event store); a finding for a case not sampled is still refused,
+    by the service that holds them, and nothing is recorded."""
+    client, queue, services = qa_worker
+    t0 = await today_of(ts_env)
+    ref, h = await start_audit(client, queue, t0)
+    s = await step(h, "draw_audit_sample", AuditState, drawn_on=t0, case_refs=SAMPLE)
+    assert s.sampled == len(SAMPLE) and s.sample_refs is None
+    queried = await h.query("state")  # the raw query result, as any client decodes it
+    assert queried["sampled"] == len(SAMPLE) and "sample" not in queried
+    due = working_day(t0 + timedelta(days=14))
+    await step(
+        h,
+        "request_audit_returns",
+        AuditState,
+        requested_on=t0,
+        requests=[{"agency": "LA", "due_on": due}, {"agency": "ICB", "due_on": due}],
+    )
+    await step(h, "record_audit_return", AuditState, agency="LA", received_on=t0)
+    await step(h, "record_audit_return", AuditState, agency="ICB", received_on=t0)
+    await step(h, "record_audit_moderation", AuditState, held_on=t0, moderators=["QA officer"])
+    before = services.quality.history("GSCP", "audit", ref)
+    not_sampled = [finding("C-1001", "good"), finding("C-1002", "good"), finding("C-9", "good")]
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await step(h, "record_audit_findings", AuditState, recorded_on=t0, findings=not_sampled)
+    assert err.value.cause.details[0]["rule"] == "sampled_cases_only"
+    assert services.quality.history("GSCP", "audit", ref) == before
+    # the references are in the store: the service's state knows them
+    assert services.quality.state("GSCP", "audit", ref).sample_refs == SAMPLE
+    # activity results in the workflow's history (the state it carries) name no child
+    history = await h.fetch_history()
+    completed = [
+        e.activity_task_completed_event_attributes.result
+        for e in history.events
+        if e.HasField("activity_task_completed_event_attributes")
+    ]
+    decoded = [str(await client.data_converter.decode(list(r.payloads), [dict])) for r in completed]
+    assert decoded and all("'sampled'" in d for d in decoded[1:])
+    assert not any(r in d for d in decoded for r in SAMPLE)

@@ -97,6 +97,7 @@ def test_trusted_builds_without_validating_and_refuses_a_partial_model() -> None
     values = {
         "version": 1,
         "recorded_at": "not checked",
+        "happened_on": "not checked either",
         "event": "E",
         "actor": {},
         "data": {},

@@ -184,20 +184,46 @@ async def test_an_audit_is_planned_and_read_through_the_api(web: Web) -> None:
     assert [row["ref"] for row in oversight.json()] == ["GSCP-A01"]
 
 
-async def test_history_as_of_a_day_before_the_case_is_404_and_as_at_now_has_it(web: Web) -> None:
-    await open_case(web)
+async def test_history_as_of_is_fact_time_and_as_at_recording_time(web: Web) -> None:
+    """Issue 8 item 13, on a case entered after the event (facts of April 2025, recorded
+    now): as of a day, what had happened by its end; as at a moment, what the record
+    said then. The two answers differ."""
+    await open_case(web)  # every fact dated 2025-04-11, recorded today
     url = "/partnerships/GSCP/reviews/GSCP-2025-001/history"
-    before = await web.http.get(url, params={"as_of": "2020-01-01"}, headers=web.as_("auditor"))
-    assert before.status_code == 404 and before.json()["rule"] == "case_exists"
-    both = await web.http.get(
-        url,
-        params={"as_of": "2020-01-01", "as_at": "2020-01-01T00:00:00"},
-        headers=web.as_("auditor"),
+    r = await web.http.post(
+        "/partnerships/GSCP/reviews/GSCP-2025-001/steps/record-agency-summary",
+        json={"agency": "POLICE", "received_on": "2025-04-15"},
+        headers=web.as_("manager"),
     )
-    assert both.status_code == 422 and both.json()["rule"] == "as_at_or_as_of"
-    now = await web.http.get(url, params={"as_of": "2100-01-01"}, headers=web.as_("auditor"))
-    assert now.status_code == 200 and now.json()["state"]["case_ref"] == "GSCP-2025-001"
-    assert now.json()["reads"][-1]["as_of"] == "2100-01-01"
+    assert r.status_code == 200, r.text
+    auditor = web.as_("auditor")
+    before = await web.http.get(url, params={"as_of": "2020-01-01"}, headers=auditor)
+    assert before.status_code == 404 and before.json()["rule"] == "case_exists"
+    assert before.json()["field"] == "as_of"
+    # as of the 11th: the facts of that day, not the summary received on the 15th
+    of_11 = await web.http.get(url, params={"as_of": "2025-04-11"}, headers=auditor)
+    assert of_11.status_code == 200, of_11.text
+    events = of_11.json()["events"]
+    assert events[0]["event"] == "IncidentReported" and len(events) == 5
+    assert {e["happened_on"] for e in events} == {"2025-04-11"}
+    assert "AgencySummaryReceived" not in [e["event"] for e in events]
+    of_15 = await web.http.get(url, params={"as_of": "2025-04-15"}, headers=auditor)
+    assert [e["event"] for e in of_15.json()["events"]][-1] == "AgencySummaryReceived"
+    assert of_15.json()["events"][-1]["happened_on"] == "2025-04-15"
+    # as at the end of the 15th nothing was recorded yet: it was entered later
+    at_15 = await web.http.get(url, params={"as_at": "2025-04-15T23:59:59"}, headers=auditor)
+    assert at_15.status_code == 404
+    # both: what the record says now about what had happened by the 11th
+    both = await web.http.get(
+        url, params={"as_of": "2025-04-11", "as_at": "2100-01-01T00:00:00"}, headers=auditor
+    )
+    assert both.status_code == 200 and len(both.json()["events"]) == 5
+    assert both.json()["state"]["case_ref"] == "GSCP-2025-001"
+    assert both.json()["reads"][-1]["as_of"] == "2025-04-11"
+    spec = (await web.http.get("/openapi.json")).json()
+    params = spec["paths"]["/partnerships/{p}/reviews/{ref}/history"]["get"]["parameters"]
+    described = {p["name"]: p.get("description", "") for p in params}
+    assert "fact time" in described["as_of"] and "recording time" in described["as_at"]
 
 
 async def test_the_openapi_document_describes_every_route_and_problem(web: Web) -> None:
@@ -240,3 +266,13 @@ async def test_temporal_down_is_503_naming_the_service(tmp_path: Path) -> None:
         ctx.accounts.close()
     assert r.status_code == 503 and r.headers["content-type"] == PROBLEM
     assert "Temporal" in r.json()["detail"] and r.headers["retry-after"] == "5"
+
+
+async def test_a_today_outside_the_calendar_is_refused_naming_the_field(web: Web) -> None:
+    """Found by schemathesis: ``today`` outside the working-day calendar reached it (500)."""
+    await open_case(web)
+    r = await web.http.get(
+        "/partnerships/GSCP/oversight", params={"today": "2000-01-02"}, headers=web.as_("manager")
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    assert (r.json()["field"], r.json()["rule"]) == ("today", "date_in_calendar_range")

@@ -110,14 +110,19 @@ def _record_moderation(s: AuditState, c: RecordModeration, today: date) -> None:
 def _record_findings(s: AuditState, c: RecordFindings, today: date) -> None:
     _need(s, "grading findings", AuditStage.MODERATED)
     graded = {f.case_ref for f in c.findings}
-    extra = sorted(graded - set(s.sample))
+    sample = s.sample_refs
+    # A workflow's copy of the state holds no references (only the count): there the
+    # count is checked, and the service, which holds them, checks each reference.
+    if sample is not None:
+        extra, missing = len(graded - set(sample)), len(set(sample) - graded)
+    else:
+        extra, missing = max(0, len(graded) - s.sampled), max(0, s.sampled - len(graded))
     if extra:
         raise RuleViolation(
-            f"{len(extra)} graded case(s) are not in the sample",
+            f"{extra} graded case(s) are not in the sample",
             field="findings",
             rule="sampled_cases_only",
         )
-    missing = len(set(s.sample) - graded)
     if missing:
         raise RuleViolation(
             f"{missing} sampled case(s) are not graded: grade every sampled case",

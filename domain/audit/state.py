@@ -2,17 +2,22 @@
 
 Built only from recorded events: each ``on_*`` method sets state from one event's
 own fields (and the clocks recorded with it), so replay rebuilds the same state.
-It holds the pseudonymous sample references the findings are checked against,
-but no free text; none of it goes into workflow ids, search attributes or memos.
+It holds no child reference and no free text: the sample is a count
+(``sampled``) and concerns are named by sample position. The sampled references
+stay in the (encrypted) event store and its read models; a state built from the
+events in the store (the service's aggregate) keeps them in a private attribute
+(``sample_refs``), never serialised, so the workflow's state, its query results
+and the activities' results in Temporal's history never carry them.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from domain.audit.checks import check as check_rules
 from domain.audit.commands import (
@@ -54,7 +59,7 @@ class AuditState(QaState):
     period_end: date
     sample_size: int
     agencies: list[str]
-    sample: list[str] = Field(default_factory=list)
+    sampled: int = Field(default=0, description="how many cases were sampled")
     sampled_on: date | None = None
     returns: dict[str, date | None] = Field(default_factory=dict)
     moderated_on: date | None = None
@@ -67,6 +72,44 @@ class AuditState(QaState):
     briefing_on: date | None = None
     briefing_recipients: list[str] = Field(default_factory=list)
     action_plan_ref: str | None = None
+    #: the sampled references, in order: known only where the state was built from
+    #: the stored events (never serialised; ``None`` in a workflow's copy)
+    _sample: list[str] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_an_older_sample(cls, data: Any) -> Any:
+        """A state serialised by an earlier release (an activity's result or a resumed
+        run in a stored Temporal history) held the references: only their count is kept."""
+        if isinstance(data, dict) and "sample" in data and "sampled" not in data:
+            older = data["sample"]
+            data = {k: v for k, v in data.items() if k != "sample"}
+            data["sampled"] = len(older) if isinstance(older, list) else 0
+        return data
+
+    def dump_with_refs(self) -> str:
+        """The state as JSON with its sample's references (``sample_refs``): for the
+        read models' sealed state store only, never for Temporal."""
+        data = self.model_dump(mode="json")
+        data["sample_refs"] = self._sample
+        return json.dumps(data)
+
+    @classmethod
+    def load_with_refs(cls, text: str) -> AuditState:
+        """A state from ``dump_with_refs`` (or an earlier release's dump, whose
+        ``sample`` held the references), with its sample's references known."""
+        data = json.loads(text)
+        refs = data.pop("sample_refs", None)
+        if refs is None and isinstance(data.get("sample"), list):
+            refs = list(data["sample"])
+        state = cls.model_validate(data)
+        state._sample = None if refs is None else [str(r) for r in refs]
+        return state
+
+    @property
+    def sample_refs(self) -> list[str] | None:
+        """The sampled references where this state was built from the store, else ``None``."""
+        return None if self._sample is None else list(self._sample)
 
     @classmethod
     def opened_by(cls, e: events.Planned) -> AuditState:
@@ -100,7 +143,8 @@ class AuditState(QaState):
     # --------------------------------------------------------------- mutations
 
     def on_sample_drawn(self, e: events.SampleDrawn) -> None:
-        self.sample = list(e.case_refs)
+        self._sample = list(e.case_refs)
+        self.sampled = len(e.case_refs)
         self.sampled_on = e.drawn_on
         self.stage = AuditStage.SAMPLED
 
@@ -126,7 +170,12 @@ class AuditState(QaState):
                 per_standard.setdefault(code, Counter())[str(grade)] += 1
         self.standard_grades = {k: dict(v) for k, v in sorted(per_standard.items())}
         if self.kind in CONCERN_KINDS:
-            position = {ref: i for i, ref in enumerate(self.sample, 1)}
+            if self._sample is None:
+                raise ValueError(
+                    "placing concerns needs the sample's references: fold the audit from "
+                    "its stored events (or a state loaded with load_with_refs)"
+                )
+            position = {ref: i for i, ref in enumerate(self._sample, 1)}
             self.concerns = [
                 ConcernRaised(
                     concern_ref=concern_ref(self.ref, position[f["case_ref"]]),

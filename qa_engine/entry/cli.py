@@ -45,6 +45,7 @@ from qa_engine.entry.cli_common import (
     check_tenant,
     model_input,
     parse_as_at,
+    parse_day,
     parse_text,
     principal_of,
     records_table,
@@ -81,15 +82,13 @@ def render_state(state: ReviewState, today: date) -> str:
     ]
     for d in sorted(state.deadlines.values(), key=lambda d: d.due_on):
         if d.status == "open":
-            left = cal.working_days_between(today, d.due_on)
             if d.paused_on:
                 status = f"PAUSED since {d.paused_on}"
-            elif d.breached or left < 0:
-                status = f"{'BREACHED' if d.breached else 'OVERDUE'} ({-left} working days over)"
-            elif left == 0:
-                status = "due today"
+            elif d.breached or today > d.due_on:
+                over = cal.over_by(d.due_on, today) if today > d.due_on else "0 working days"
+                status = f"{'BREACHED' if d.breached else 'OVERDUE'} ({over} over)"
             else:
-                status = f"{left} working days left"
+                status = cal.left_until(today, d.due_on)
         elif d.status == "met":
             status = f"met {d.met_on}" + (" (LATE)" if d.late else "")
         elif d.status == "not_met":
@@ -196,10 +195,13 @@ def _service(settings: Settings) -> Any:
 async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -> int:
     svc = _service(settings)
     as_at = parse_as_at(ns.as_at)
+    as_of = parse_day(ns.as_of, "as_of") if ns.as_of else None
     purpose = parse_text(ns.purpose, "purpose")
     actor = _actor(ns, settings, records=False)
     partnership = tenant_of(ns, settings)
-    entries = svc.read_history(partnership, ns.ref, actor=actor, as_at=as_at, purpose=purpose)
+    entries = svc.read_history(
+        partnership, ns.ref, actor=actor, as_at=as_at, purpose=purpose, as_of=as_of
+    )
     state = svc.state_as_at(partnership, ns.ref, as_at) if as_at else None
     reads = svc.reads(partnership, ns.ref)
 
@@ -212,7 +214,7 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
             about = e.data.get("deadline") or e.data.get("purpose") or ""
             lines.append(
                 f"{e.version:>3}  {e.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
-                f"{e.event:<28} {about:<24} {who}"
+                f"happened {e.happened_on}  {e.event:<28} {about:<24} {who}"
             )
         lines.append(f"access log: {len(reads)} recorded read(s) of this case (yours last)")
         for r in reads:
@@ -226,6 +228,7 @@ async def cmd_history(ns: argparse.Namespace, settings: Settings, out: Output) -
     out.data(
         {
             "as_at": as_at.isoformat() if as_at else None,
+            "as_of": as_of.isoformat() if as_of else None,
             "state": state.model_dump(mode="json") if state else None,
             "events": [e.model_dump(mode="json") for e in entries],
             "reads": [r.model_dump(mode="json") for r in reads],
@@ -360,7 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the recorded events (your read is recorded too)",
     )
     hist.add_argument("ref")
-    hist.add_argument("--as-at", help="ISO timestamp: rebuild the case as it stood then")
+    hist.add_argument(
+        "--as-at", help="ISO timestamp: the case as the record stood then (recording time)"
+    )
+    hist.add_argument(
+        "--as-of", help="YYYY-MM-DD: what had happened by the end of that day (fact time)"
+    )
     hist.add_argument("--purpose", default="case review", help="why you are reading it")
     hist.set_defaults(func=cmd_history)
     from qa_engine.entry.cli_read import register_read_commands

@@ -38,6 +38,8 @@ from qa_engine.entry.cli_common import (
     add_request_option,
     check_tenant,
     model_input,
+    parse_as_at,
+    parse_day,
     parse_text,
     principal_of,
     records_table,
@@ -80,7 +82,7 @@ def render_qa_state(state: QaState, today: date) -> str:
     if isinstance(state, AuditState):
         lines.append(
             f"audit       {state.kind.value}   period {state.period_start} to {state.period_end}"
-            f"   sample {len(state.sample)}/{state.sample_size}   standards {state.standards}"
+            f"   sample {state.sampled}/{state.sample_size}   standards {state.standards}"
         )
         if state.returns:
             lines.append(
@@ -129,11 +131,11 @@ def render_qa_state(state: QaState, today: date) -> str:
     lines.append("clocks:")
     for c in sorted(state.clocks.values(), key=lambda c: c.due_on):
         if c.status == "open":
-            left = cal.working_days_between(today, c.due_on)
             status = (
-                f"OVERDUE ({-left} working days), escalated {c.escalations_sent}x"
+                f"OVERDUE ({cal.over_by(c.due_on, max(today, c.due_on))}), "
+                f"escalated {c.escalations_sent}x"
                 if c.overdue
-                else f"{left} working days left"
+                else cal.left_until(today, c.due_on)
             )
         elif c.status == "met":
             status = f"met {c.met_on}" + (" (LATE)" if c.late else "")
@@ -250,14 +252,23 @@ def make_history(kind: Kind) -> Handler:
         actor = _actor(ns, settings, records=False)
         partnership = tenant_of(ns, settings)
         service = _service(settings)
+        as_at = parse_as_at(ns.as_at)
+        as_of = parse_day(ns.as_of, "as_of") if ns.as_of else None
         entries = service.read_history(
-            partnership, kind, ns.ref, actor=actor, purpose=parse_text(ns.purpose, "purpose")
+            partnership,
+            kind,
+            ns.ref,
+            actor=actor,
+            purpose=parse_text(ns.purpose, "purpose"),
+            as_at=as_at,
+            as_of=as_of,
         )
         reads = service.reads(partnership, kind, ns.ref)
 
         def human() -> str:
             lines = [
                 f"{e.version:>3}  {e.recorded_at.astimezone(LONDON):%Y-%m-%d %H:%M:%S}  "
+                f"happened {e.happened_on}  "
                 f"{e.event:<28} {e.actor.get('name', '')} ({e.actor.get('role', '')})"
                 for e in entries
             ]
@@ -272,6 +283,8 @@ def make_history(kind: Kind) -> Handler:
 
         out.data(
             {
+                "as_at": as_at.isoformat() if as_at else None,
+                "as_of": as_of.isoformat() if as_of else None,
                 "events": [e.model_dump(mode="json") for e in entries],
                 "reads": [r.model_dump(mode="json") for r in reads],
             },
@@ -370,6 +383,12 @@ def register(
         )
         hist.add_argument("ref")
         hist.add_argument("--purpose", default="quality assurance", help="why you are reading it")
+        hist.add_argument(
+            "--as-at", help="ISO timestamp: what the record said then (recording time)"
+        )
+        hist.add_argument(
+            "--as-of", help="YYYY-MM-DD: what had happened by the end of that day (fact time)"
+        )
         hist.set_defaults(func=make_history(kind))
         ver = steps.add_parser("verify", parents=[common, tenant], help="check the hash chain")
         ver.add_argument("ref")

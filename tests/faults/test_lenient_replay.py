@@ -3,9 +3,10 @@
 An earlier release accepted values today's command models refuse (a child reference
 like a name, a carriage return in free text). Those values sit in Temporal histories
 as update and start arguments, decoded again on every replay. Here the older release
-is stood in for by switching the value rules off (``domain.values._stored``) while a
-case is recorded; with the rules back on, the history replays with the converter
-every worker uses, and would not with a strict one.
+is stood in for by switching the value rules off (``domain.values._stored``, and the
+partnership's own child reference pattern) while a case is recorded; with the rules
+back on, the history replays with the converter every worker uses, and would not with
+a strict one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from domain import values
+from domain.partnership import PartnershipPolicy
 from domain.review import COMMANDS
 from qa_engine.entry.codec import EncryptionCodec, data_converter
 from qa_engine.reviews import ReviewService
@@ -40,6 +42,8 @@ async def test_a_history_with_values_refused_today_replays(
     today = await today_of(ts_env)
     with monkeypatch.context() as older_release:
         older_release.setattr(values, "_stored", lambda info: True)
+        # nor did it know a partnership's own child reference pattern (issue 8 item 14)
+        older_release.setattr(PartnershipPolicy, "check_child_refs", lambda *a, **k: None)
         _, handle = await start_case(client, queue, today, child_refs=[child_ref])
         for name, field in (
             ("record_panel_notification", "notified_on"),

@@ -45,7 +45,6 @@ from qa_engine.entry.web.lifecycles import NOUNS, RECORDS, RESOURCES
 from qa_engine.entry.web.problems import Unauthorized, _field_problems
 from qa_engine.entry.web.routes import (
     Where,
-    end_of,
     live_state,
     perform_step,
     stored_state,
@@ -246,8 +245,8 @@ def clock_rows(state: Any, today: date, calendar: Any) -> list[dict[str, Any]]:
             [r for r in getattr(c, "reminders", []) if r.astimezone(LONDON).date() <= today]
         )
         status = c.status if not c.is_open else ("paused" if left is None else "open")
-        if c.is_open and left is not None and left < 0:
-            status = "overdue"
+        if c.is_open and left is not None and (left < 0 or today > c.due_on):
+            status = "overdue"  # past a weekend due day too (no working day between)
         # issue 8's closings read as what they are (never "cancelled"), with the reason
         status = _CLOSED_AS.get(status, status)
         rows.append(
@@ -673,12 +672,11 @@ def pages_router() -> APIRouter:
         except CaseNotFound as e:
             return _refused(request, principal, e, 404)
         actor = actor_for(principal, records=False)
-        moment = None if day is None else end_of(day)
 
         def read() -> tuple[Any, Any, Any]:
             records = RECORDS[kind]
             events = records.read_history(
-                services, partnership, ref, actor=actor, purpose=purpose, as_at=moment, as_of=day
+                services, partnership, ref, actor=actor, purpose=purpose, as_at=None, as_of=day
             )
             return (
                 events,

@@ -21,7 +21,7 @@ the handlers made per step, whose body models are local.
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -168,10 +168,15 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 class HistoryAnswer(BaseModel):
     """A record's recorded events (up to a moment, if asked) and its access log."""
 
-    as_at: datetime | None = Field(description="the moment asked for (end of the day, as of)")
-    as_of: date | None = Field(description="the day asked for, if any")
+    as_at: datetime | None = Field(
+        description="the moment asked for, if any: facts recorded by then (recording time)"
+    )
+    as_of: date | None = Field(
+        description="the day asked for, if any: facts that had happened by the end of it "
+        "(fact time, each event's happened_on)"
+    )
     state: dict[str, Any] | None = Field(
-        description="a review case's state rebuilt as it stood then (as at / as of only)"
+        description="a review case's state rebuilt as the record stood at as_at (as at only)"
     )
     events: list[HistoryEntry] = Field(description="the recorded facts, oldest first")
     reads: list[AccessEntry] = Field(description="every recorded read, yours last")
@@ -217,6 +222,8 @@ def _data(body: Any) -> dict[str, Any]:
 
 
 def _today(today: date | None) -> date:
+    """The day working days are counted from (a ``Day``: the query parameter is
+    refused with 422 outside the calendar's range before it gets here)."""
     return today or datetime.now(LONDON).date()
 
 
@@ -523,11 +530,6 @@ def _record_get(
     return register
 
 
-def end_of(day: date) -> datetime:
-    """The last moment of ``day`` in London: "as of" a day is "as at" that moment."""
-    return datetime.combine(day + timedelta(days=1), time(0), LONDON) - timedelta(microseconds=1)
-
-
 Purpose = Annotated[
     str,
     Query(min_length=3, max_length=200, description="why you are reading it (recorded)"),
@@ -540,7 +542,8 @@ def _history_route(router: APIRouter, segment: str, kind: str) -> None:
         kind,
         "/history",
         HistoryAnswer,
-        f"a {NOUNS[kind]}'s recorded events, as at a moment or as of a day (your read is recorded)",
+        f"a {NOUNS[kind]}'s recorded events, as at a moment (recording time) and/or as of "
+        "a day (fact time) (your read is recorded)",
     )
     async def history(
         request: Request,
@@ -548,26 +551,25 @@ def _history_route(router: APIRouter, segment: str, kind: str) -> None:
         where: Annotated[Where, Depends(in_scope(kind))],
         as_at: Annotated[
             datetime | None,
-            Query(description="ISO timestamp: the record as it stood at that moment"),
+            Query(
+                description="ISO timestamp: what the record said at that moment (recording "
+                "time: the facts recorded by then)"
+            ),
         ] = None,
         as_of: Annotated[
-            date | None, Query(description="ISO date: what had been recorded by the end of it")
+            date | None,
+            Query(
+                description="ISO date: what had happened by the end of that day (fact time: "
+                "each fact's own date, however late it was entered); with as_at, both apply"
+            ),
         ] = None,
         purpose: Purpose = "case review",
     ) -> HistoryAnswer:
-        if as_at is not None and as_of is not None:
-            raise DomainError(
-                "ask for the record as at a moment or as of a day, not both",
-                field="as_of",
-                rule="as_at_or_as_of",
-            )
         partnership, ref = where.partnership, where.ref
         actor = actor_for(principal, records=False)
         moment = as_at
         if moment is not None and moment.tzinfo is None:
             moment = moment.replace(tzinfo=LONDON)
-        if as_of is not None:
-            moment = end_of(as_of)
         services = _ctx(request).services
 
         def read() -> HistoryAnswer:

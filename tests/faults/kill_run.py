@@ -15,6 +15,12 @@ each case's stored history is compared with a case run without faults:
 - **wedged**: a command that did not succeed within its budget, or a read model
   that did not catch up with the log within its budget.
 
+A second kind of case, a **conflict** (``--conflicts``): after the report, two callers
+send conflicting SIN decisions at once (criteria met / not met, each re-run on exit 4
+like any command) while the kills go on. Exactly one must win (exit 0, its decision
+the one stored, once); the other must be refused by a rule (exit 1 naming the rule),
+never by a conflict count, a traceback or a wedge.
+
     .venv/bin/python -m tests.faults.kill_run --cases 100   # the full run (README)
 
 The short run is ``tests/faults/test_kill_run.py``.
@@ -57,18 +63,25 @@ class Figures:
     commands: int = 0
     reruns: int = 0
     kills: Counter[str] = field(default_factory=Counter)
+    conflicts: int = 0
     lost: int = 0
     duplicated: int = 0
     wedged: int = 0
+    #: conflicts without exactly one winner and one refusal by a rule
+    conflicts_unresolved: int = 0
+    #: cases (of both kinds) with nothing lost, duplicated, wedged or unresolved
+    survived: int = 0
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def line(self) -> str:
         kills = ", ".join(f"{n} {k}" for k, n in sorted(self.kills.items())) or "none"
         return (
-            f"{self.cases} cases, {self.commands} commands ({self.reruns} re-runs after exit 4),"
+            f"{self.cases} cases + {self.conflicts} conflicts tried, {self.survived} survived;"
+            f" {self.commands} commands ({self.reruns} re-runs after exit 4),"
             f" kills: {kills}; lost {self.lost}, duplicated {self.duplicated},"
-            f" wedged {self.wedged} in {self.seconds:.0f}s"
+            f" wedged {self.wedged}, conflicts unresolved {self.conflicts_unresolved}"
+            f" in {self.seconds:.0f}s"
         )
 
 
@@ -130,6 +143,22 @@ def case_commands(ref: str, n: int) -> list[list[str]]:
             "LA",
             "--agencies-present",
             "POLICE",
+        ],
+    ]
+
+
+def conflict_commands(ref: str) -> list[list[str]]:
+    """Two callers' conflicting SIN decisions on one case (after its report)."""
+    decide = ["case", "record-threshold-decision", ref, "--json", "--decided-on", DAY]
+    return [
+        [*decide, "--met", "--rationale", "criteria met"],
+        [
+            *decide,
+            "--no-met",
+            "--outcome-if-not-met",
+            "case_based_review",
+            "--rationale",
+            "criteria not met",
         ],
     ]
 
@@ -254,10 +283,18 @@ async def _chaos(
 
 
 async def _drive(
-    fleet: Fleet, ref: str, n: int, figures: Figures, budget: float, rng: random.Random
-) -> None:
-    """Run one case's commands in order; exit 4 -> the same command again."""
-    for args in case_commands(ref, n):
+    fleet: Fleet,
+    ref: str,
+    n: int,
+    figures: Figures,
+    budget: float,
+    rng: random.Random,
+    *,
+    commands: list[list[str]] | None = None,
+) -> bool:
+    """Run one case's commands in order; exit 4 -> the same command again. False if
+    one did not succeed within ``budget`` (wedged)."""
+    for args in case_commands(ref, n) if commands is None else commands:
         end = time.monotonic() + budget
         first = True
         while True:
@@ -275,15 +312,84 @@ async def _drive(
             if time.monotonic() > end:
                 figures.wedged += 1
                 figures.problems.append(f"{ref} {args[1]}: no success within {budget:.0f}s")
-                return
+                return False
             await asyncio.sleep(rng.uniform(0.2, 1.0))
+    return True
+
+
+async def _one_caller(
+    fleet: Fleet, ref: str, args: list[str], figures: Figures, budget: float, rng: random.Random
+) -> tuple[int, dict[str, object]]:
+    """One caller of a conflict: the command until it is answered (exit 0, or a refusal
+    by a rule); exit 4 -> the same command again. Its last exit and JSON answer."""
+    end = time.monotonic() + budget
+    first = True
+    while True:
+        r = await fleet.cli(args)
+        figures.commands += 1
+        figures.reruns += 0 if first else 1
+        first = False
+        if "Traceback" in r.stderr:
+            figures.problems.append(f"{ref} conflict: traceback: {r.stderr[-300:]}")
+        if r.returncode != 4:
+            try:
+                answer = json.loads(r.stdout.splitlines()[-1]) if r.stdout.strip() else {}
+            except ValueError:
+                answer = {}
+            return r.returncode, answer
+        if time.monotonic() > end:
+            figures.wedged += 1
+            figures.problems.append(f"{ref} conflict: no answer within {budget:.0f}s")
+            return 4, {}
+        await asyncio.sleep(rng.uniform(0.2, 1.0))
+
+
+async def _drive_conflict(
+    fleet: Fleet, ref: str, n: int, figures: Figures, budget: float, rng: random.Random
+) -> list[tuple[int, dict[str, object]]] | None:
+    """A conflict case: its report, then the two conflicting decisions at once."""
+    if not await _drive(fleet, ref, n, figures, budget, rng, commands=case_commands(ref, n)[:1]):
+        return None
+    answers = await asyncio.gather(
+        *(_one_caller(fleet, ref, a, figures, budget, rng) for a in conflict_commands(ref))
+    )
+    return list(answers)
+
+
+def _resolved(
+    ref: str, answers: list[tuple[int, dict[str, object]]] | None, got: list[tuple[str, str]]
+) -> str | None:
+    """Why a conflict is not resolved (exactly one winner whose decision is stored once,
+    the other refused by a named rule), or None."""
+    if answers is None:
+        return f"{ref} conflict: the case was not reported"
+    codes = sorted(code for code, _ in answers)
+    if codes != [0, 1]:
+        return f"{ref} conflict: exits {codes}, not one winner (0) and one refusal (1)"
+    loser = next(a for code, a in answers if code == 1)
+    if not loser.get("rule"):
+        return f"{ref} conflict: the refusal names no rule: {loser}"
+    winner = next(i for i, (code, _) in enumerate(answers) if code == 0)
+    decided = [e for e, _ in got if e == "ThresholdDecided"]
+    if len(decided) != 1:
+        return f"{ref} conflict: {len(decided)} decisions stored"
+    met = next(m for e, m in got if e == "ThresholdDecided")
+    if met != str(winner == 0):
+        return f"{ref} conflict: the stored decision (met={met}) is not the winner's"
+    return None
 
 
 def _events(settings: Settings, ref: str) -> list[tuple[str, str]]:
+    """(event, its clock or deadline; a decision's ``met``) of one case, oldest first."""
     services = bootstrap(settings)
     try:
         return [
-            (e.event, str(e.data.get("deadline") or e.data.get("clock") or ""))
+            (
+                e.event,
+                str(e.data.get("met"))
+                if e.event == "ThresholdDecided"
+                else str(e.data.get("deadline") or e.data.get("clock") or ""),
+            )
             for e in services.reviews.history("GSCP", ref)
         ]
     finally:
@@ -319,10 +425,14 @@ async def run(
     budget: float = 180,
     pause: tuple[float, float] = (1, 4),
     deadline: float = 8,
+    conflicts: int = 0,
+    stop_after: float | None = None,
 ) -> Figures:
-    """One fault run over ``cases`` cases; returns its figures."""
+    """One fault run over ``cases`` lifecycles and ``conflicts`` conflict cases
+    (spread among them); returns its figures. ``stop_after`` (seconds): no case is
+    started after that, and the figures count the cases started."""
     rng = random.Random(seed)
-    figures = Figures(cases=cases)
+    figures = Figures(cases=cases, conflicts=conflicts)
     started = time.monotonic()
     fleet = Fleet(data_dir, deadline)
     settings = Settings(data_dir=data_dir)
@@ -339,11 +449,21 @@ async def run(
         stop = asyncio.Event()
         chaos = asyncio.create_task(_chaos(fleet, figures, stop, rng, pause))
         queue = [(f"KILL-{n:04d}", n) for n in range(1, cases + 1)]
+        for c in range(1, conflicts + 1):  # spread among the lifecycles
+            queue.insert(c * len(queue) // (conflicts + 1), (f"KILL-C{c:03d}", 50000 + c))
+        answers: dict[str, list[tuple[int, dict[str, object]]] | None] = {}
+
+        started_refs: list[str] = []
+        last_start = None if stop_after is None else started + stop_after
 
         async def lane() -> None:
-            while queue:
+            while queue and (last_start is None or time.monotonic() < last_start):
                 ref, n = queue.pop(0)
-                await _drive(fleet, ref, n, figures, budget, rng)
+                started_refs.append(ref)
+                if ref.startswith("KILL-C"):
+                    answers[ref] = await _drive_conflict(fleet, ref, n, figures, budget, rng)
+                else:
+                    await _drive(fleet, ref, n, figures, budget, rng)
 
         await asyncio.gather(*(lane() for _ in range(concurrency)))
         stop.set()
@@ -352,8 +472,10 @@ async def run(
             if fleet.procs[name].poll() is not None:
                 fleet.start(name)
         await fleet.wait_for_server()
-        for n in range(1, cases + 1):
-            ref = f"KILL-{n:04d}"
+        wedged_refs = {p.split()[0] for p in figures.problems if "no success within" in p}
+        lifecycles = [r for r in started_refs if not r.startswith("KILL-C")]
+        figures.cases, figures.conflicts = len(lifecycles), len(started_refs) - len(lifecycles)
+        for ref in lifecycles:
             try:
                 lost, duplicated = _tally(expected, _events(settings, ref))
             except Exception as e:  # a case never opened is a lost case
@@ -361,6 +483,21 @@ async def run(
                 lost, duplicated = len(expected), 0
             figures.lost += lost
             figures.duplicated += duplicated
+            figures.survived += lost == duplicated == 0 and ref not in wedged_refs
+        for ref in (r for r in started_refs if r.startswith("KILL-C")):
+            try:
+                got = _events(settings, ref)
+            except Exception as e:
+                figures.problems.append(f"{ref}: {type(e).__name__}: {e}")
+                got = []
+            lost, duplicated = _tally({"IncidentReported"}, got)
+            why = _resolved(ref, answers.get(ref), got)
+            if why is not None:
+                figures.conflicts_unresolved += 1
+                figures.problems.append(why)
+            figures.lost += lost
+            figures.duplicated += duplicated
+            figures.survived += lost == duplicated == 0 and why is None
         if not await _projections_caught_up(fleet, budget=60):
             figures.wedged += 1
             figures.problems.append("the read models did not catch up within 60s")
@@ -387,16 +524,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--conflicts", type=int, default=20, help="conflict cases among the lifecycles"
+    )
+    parser.add_argument(
+        "--stop-after",
+        type=float,
+        help="seconds after which no further case is started (the figures count those started)",
+    )
     parser.add_argument("--data-dir", help="keep the stores here (default: a temporary directory)")
     ns = parser.parse_args(argv)
     with _kept(ns.data_dir) as data_dir:
         figures = asyncio.run(
-            run(data_dir, cases=ns.cases, concurrency=ns.concurrency, seed=ns.seed)
+            run(
+                data_dir,
+                cases=ns.cases,
+                concurrency=ns.concurrency,
+                seed=ns.seed,
+                conflicts=ns.conflicts,
+                stop_after=ns.stop_after,
+            )
         )
     for p in figures.problems[:20]:
         print("problem:", p)
     print(figures.line())
-    ok = figures.lost == figures.duplicated == figures.wedged == 0
+    ok = figures.lost == figures.duplicated == figures.wedged == figures.conflicts_unresolved == 0
     return 0 if ok else 1
 
 

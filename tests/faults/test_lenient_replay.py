@@ -77,3 +77,61 @@ async def test_a_history_with_values_refused_today_replays(
     )
     failed = await strict.replay_workflow(history, raise_on_replay_failure=False)
     assert failed.replay_failure is not None  # the stored values really are refused today
+
+
+async def test_a_history_with_an_update_a_newer_whole_model_rule_refuses_replays(
+    ts_env: WorkflowEnvironment,
+    review_worker: tuple[Client, str, ReviewService],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A whole-model rule (``RecordThresholdDecision._outcome``: no outcome for a
+    threshold met) that an older release did not have: the older release is stood in
+    for by the model rebuilt without that validator while the case is recorded."""
+    client, queue, _ = review_worker
+    today = await today_of(ts_env)
+    model = COMMANDS["record_threshold_decision"]
+    decorators = model.__pydantic_decorators__
+    data = {
+        "actor": actor(),
+        "met": True,
+        "decided_on": today,
+        "rationale": "criteria met",
+        "outcome_if_not_met": "close",
+    }
+    with monkeypatch.context() as older_release:
+        without = {k: v for k, v in decorators.model_validators.items() if k != "_outcome"}
+        older_release.setattr(decorators, "model_validators", without)
+        model.model_rebuild(force=True)
+        try:
+            _, handle = await start_case(client, queue, today)
+            for name, field in (
+                ("record_panel_notification", "notified_on"),
+                ("record_partners_informed", "informed_on"),
+            ):
+                earlier = COMMANDS[name].model_validate({"actor": actor(), field: today})
+                await handle.execute_update(name, earlier)
+            await handle.execute_update("record_threshold_decision", model.model_validate(data))
+        finally:
+            older_release.undo()
+            model.model_rebuild(force=True)
+    # today's whole-model rule refuses the stored argument
+    with pytest.raises(ValueError, match="outcome_if_not_met: only allowed"):
+        model.model_validate(data)
+    history = await handle.fetch_history()
+    ours = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=data_converter(TEST_CODEC_KEY),
+        workflow_runner=sandbox_runner(),
+    )
+    assert (
+        await ours.replay_workflow(history, raise_on_replay_failure=False)
+    ).replay_failure is None
+    strict = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=dataclasses.replace(
+            pydantic_data_converter, payload_codec=EncryptionCodec(TEST_CODEC_KEY)
+        ),
+        workflow_runner=sandbox_runner(),
+    )
+    failed = await strict.replay_workflow(history, raise_on_replay_failure=False)
+    assert failed.replay_failure is not None  # the stored argument really is refused today

@@ -43,21 +43,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import execute, london_today, rejected
     from workflows.contracts import BREACHED, NEXT_DEADLINE, STAGE
 
-__all__ = [
-    "CONTINUE_AS_NEW",
-    "DEFAULT_HISTORY_LIMIT",
-    "OPEN_DEADLINE",
-    "ClockedState",
-    "ClockedWorkflow",
-]
+__all__ = ["CONTINUE_AS_NEW", "DEFAULT_HISTORY_LIMIT", "ClockedState", "ClockedWorkflow"]
 
 #: patch id: runs may continue as new (review, audit and action plan workflows)
 CONTINUE_AS_NEW = "continue-as-new"
-#: patch id: a run opened by update-with-start waits for its ``open`` only until its
-#: caller's deadline (``start.not_after``), then completes with nothing recorded
-OPEN_DEADLINE = "open-deadline"
-#: at least this long, so an ``open`` accepted in the run's first task is seen starting
-_OPEN_GRACE = timedelta(seconds=5)
 DEFAULT_HISTORY_LIMIT = 2000
 _MAX_BACKOFF = timedelta(hours=1)
 
@@ -111,7 +100,6 @@ class ClockedWorkflow(Generic[S]):
         self._changed = False
         self._fire_failures = 0
         self._refused = False
-        self._opening = False
 
     # ------------------------------------------------------ lifecycle hooks
 
@@ -162,15 +150,10 @@ class ClockedWorkflow(Generic[S]):
         if resume is not None:
             self._state = resume
         elif getattr(start, "by_update", False):
-            not_after = getattr(start, "not_after", None)
-            if not_after is not None and workflow.patched(OPEN_DEADLINE):
-                if not await self._opened_by(not_after):
-                    return None
-            else:
-                await workflow.wait_condition(lambda: self._state is not None or self._refused)
-                if self._state is None:
-                    await workflow.wait_condition(workflow.all_handlers_finished)
-                    return None
+            await workflow.wait_condition(lambda: self._state is not None or self._refused)
+            if self._state is None:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return None
         else:
             name, arg = self._open_call(start)
             self._state = await self._activity(name, arg)
@@ -189,27 +172,8 @@ class ClockedWorkflow(Generic[S]):
         assert self._state is not None
         return self._state
 
-    async def _opened_by(self, not_after: datetime) -> bool:
-        """Wait for the ``open`` update until its caller's deadline ``not_after``: an
-        ``open`` reaching a worker later is refused by ``workflows.request_deadline``
-        (its caller was told the outcome is unknown), and the run then completes with
-        nothing recorded, so re-running the opening starts afresh. An ``open`` that
-        started in time (or a re-run's, attached to this run meanwhile) is waited for."""
-        wait = max(not_after - workflow.now(), _OPEN_GRACE)
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                lambda: self._state is not None or self._refused or self._opening,
-                timeout=wait,
-            )
-        await workflow.wait_condition(
-            lambda: self._state is not None or self._refused or not self._opening
-        )
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state is not None
-
     async def _open(self, start: Any) -> S:
         """The ``open`` update's handler: record the opening (once)."""
-        self._opening = True
         async with self._lock:
             self._validate_open(start)
             name, arg = self._open_call(start)

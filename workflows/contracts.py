@@ -69,9 +69,6 @@ class StartReview(_Contract):
     #: True when a client opens the case with update-with-start (the ``open`` update
     #: records it); False when the run records the opening itself
     by_update: bool = False
-    #: with ``by_update``: the instant the opening's caller stops waiting; a run whose
-    #: ``open`` has not arrived by then completes with nothing recorded
-    not_after: datetime | None = None
     #: set when the workflow continues as new: the state carried over
     resume: ReviewState | None = None
     #: continue as new once the run's history grows past this many events

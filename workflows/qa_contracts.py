@@ -76,8 +76,6 @@ class StartAudit(_Contract):
     plan: PlanAudit
     #: True when a client opens the audit with update-with-start (the ``open`` update)
     by_update: bool = False
-    #: with ``by_update``: the instant the opening's caller stops waiting
-    not_after: datetime | None = None
     #: set when the workflow continues as new: the state carried over
     resume: AuditState | None = None
     #: continue as new once the run's history grows past this many events
@@ -91,8 +89,6 @@ class StartActionPlan(_Contract):
     from_review: OpenPlanFromReview | None = None
     #: True when a client opens the plan with update-with-start (the ``open`` update)
     by_update: bool = False
-    #: with ``by_update``: the instant the opening's caller stops waiting
-    not_after: datetime | None = None
     #: set when the workflow continues as new: the state carried over
     resume: ActionPlanState | None = None
     #: continue as new once the run's history grows past this many events

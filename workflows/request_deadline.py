@@ -1,15 +1,13 @@
 """A step's deadline, carried with its update: a worker never records a step its
 caller has stopped waiting for.
 
-The client (``qa_engine.entry.workflow_calls``) sends every step, and every opening's
-``open`` update (update-with-start), with a header ``qa-not-after`` (an ISO instant:
-when it gives up waiting). A step that reaches a worker later (it was sent while no
-worker ran, and one started afterwards) is refused by this interceptor's validator
-with rule ``request_expired``: nothing is recorded, and the caller, told "outcome
-unknown", re-runs it with the same request id. A refused opening's run completes
-with nothing recorded (``ClockedWorkflow._opened_by``, patch ``open-deadline``).
-Validators do not run on replay, so histories recorded before (or after) this replay
-unchanged.
+The client (``qa_engine.entry.workflow_calls``) sends every step with a header
+``qa-not-after`` (an ISO instant: when it gives up waiting). A step that reaches a
+worker later (it was sent while no worker ran, and one started afterwards) is
+refused by this interceptor's validator with rule ``request_expired``: nothing is
+recorded, and the caller, told "outcome unknown", re-runs it with the same request
+id. Validators do not run on replay, so histories recorded before (or after) this
+replay unchanged.
 """
 
 from __future__ import annotations

@@ -9,8 +9,6 @@ twice, it is recorded once) and the instant its caller stops waiting (the update
 header ``qa-not-after``, read by ``workflows.request_deadline``). No answer by then is
 ``Unavailable``: the outcome is unknown, the step is never recorded later by a worker
 that starts afterwards, and re-sending it with the same request id records it once.
-An opening carries its deadline the same way (and in its start input): one that
-reaches a worker too late is refused and its run completes with nothing recorded.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from temporalio.client import (
     Interceptor,
     OutboundInterceptor,
     StartWorkflowUpdateInput,
-    StartWorkflowUpdateWithStartInput,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
     WorkflowUpdateHandle,
@@ -108,26 +105,13 @@ class _DeadlineOutbound(OutboundInterceptor):
     async def start_workflow_update(
         self, input: StartWorkflowUpdateInput
     ) -> WorkflowUpdateHandle[Any]:
-        header = _not_after_header()
-        if header is not None:
+        not_after = _NOT_AFTER.get()
+        if not_after is not None:
+            header = Payload(
+                metadata={"encoding": b"binary/plain"}, data=not_after.isoformat().encode()
+            )
             input.headers = {**input.headers, NOT_AFTER_HEADER: header}
         return await super().start_workflow_update(input)
-
-    async def start_update_with_start_workflow(
-        self, input: StartWorkflowUpdateWithStartInput
-    ) -> WorkflowUpdateHandle[Any]:
-        header = _not_after_header()
-        if header is not None:
-            update = input.update_workflow_input
-            update.headers = {**update.headers, NOT_AFTER_HEADER: header}
-        return await super().start_update_with_start_workflow(input)
-
-
-def _not_after_header() -> Payload | None:
-    not_after = _NOT_AFTER.get()
-    if not_after is None:
-        return None
-    return Payload(metadata={"encoding": b"binary/plain"}, data=not_after.isoformat().encode())
 
 
 class WorkflowRow(BaseModel):
@@ -168,28 +152,24 @@ async def start_and_wait(
     ]
     if partnership:
         attrs.append(SearchAttributePair(PARTNERSHIP, partnership))
-    not_after = datetime.now(UTC) + timedelta(seconds=wait_seconds)
-    # The opening carries its deadline twice: as the ``open`` update's header (a worker
-    # that gets it later refuses it) and in the start input (the run then completes).
-    start = arg.model_copy(update={"by_update": True, "not_after": not_after})
-
-    def operation() -> WithStartWorkflowOperation[Any, Any]:
-        return WithStartWorkflowOperation(
-            workflow,
-            start,
-            id=workflow_id,
-            task_queue=task_queue,
-            # A running record answers "already open" from its own validator.
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            search_attributes=TypedSearchAttributes(attrs),
-            memo={"summary": f"{what} {ref} being recorded"},
-        )
-
-    token = _NOT_AFTER.set(not_after)
+    start = arg.model_copy(update={"by_update": True})
+    operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+        workflow,
+        start,
+        id=workflow_id,
+        task_queue=task_queue,
+        # A running record answers "already open" from its own validator.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        search_attributes=TypedSearchAttributes(attrs),
+        memo={"summary": f"{what} {ref} being recorded"},
+    )
     try:
         result: T = await asyncio.wait_for(
-            _open_until_answered(client, start, operation, state_type), wait_seconds
+            client.execute_update_with_start_workflow(
+                "open", start, start_workflow_operation=operation, result_type=state_type
+            ),
+            wait_seconds,
         )
     except WorkflowUpdateFailedError as e:
         cause = e.cause
@@ -204,47 +184,14 @@ async def start_and_wait(
             err.rule = details.get("rule") or err.rule
         raise err from None
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        why = await _no_worker(client, workflow_id)
         raise Unavailable(
-            f"{what} {ref} was not answered within {wait_seconds:g}s ({why}); a worker that "
-            "starts later refuses it, so it is recorded only if it was already accepted: "
-            "run the same command again (if it was recorded, it answers that it already "
-            "exists)",
+            f"{what} {ref} was not recorded within {wait_seconds:g}s: is a worker running? "
+            "If it reached Temporal it is recorded when a worker starts; re-running "
+            "answers that it already exists",
             request_id=None,
             sent=True,
         ) from None
-    except RPCError as e:
-        raise Unavailable(
-            f"Temporal did not answer ({' '.join(str(e).split())}): the outcome of opening "
-            f"{what} {ref} is unknown; run the same command again",
-            request_id=None,
-            sent=True,
-        ) from None
-    finally:
-        _NOT_AFTER.reset(token)
     return result
-
-
-async def _open_until_answered(
-    client: Client,
-    start: BaseModel,
-    operation: Callable[[], WithStartWorkflowOperation[Any, Any]],
-    state_type: type[T],
-) -> T:
-    """Update-with-start ``open``; when it attached to an earlier run of the same
-    opening that completed meanwhile (that run's ``open`` reached a worker too late and
-    was refused), it is sent again, which starts a new run (the caller's deadline still
-    applies)."""
-    while True:
-        try:
-            result: T = await client.execute_update_with_start_workflow(
-                "open", start, start_workflow_operation=operation(), result_type=state_type
-            )
-            return result
-        except (RPCError, WorkflowUpdateFailedError) as e:
-            if "already completed" not in f"{e} {e.__cause__ or ''}".lower():
-                raise
-            await asyncio.sleep(0.2)
 
 
 async def send_step(

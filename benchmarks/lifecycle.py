@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import os
 import statistics
 import sys
 import tempfile
@@ -224,4 +225,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # os._exit: temporalio can crash at interpreter exit (sdk-python#300), which would
+    # turn a finished run into exit 134 (as the CLI and the test runner do)
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(code or 0))

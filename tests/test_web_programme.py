@@ -6,8 +6,10 @@ principal's partnership."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from domain.section11.commands import STANDARDS
 from tests.test_board_pack import _pdf_pages, record_a_year
 from tests.test_web_pages import HTML, _sign_in
 from tests.web_support import Web, web_app  # noqa: F401
@@ -178,3 +180,118 @@ async def test_lifecycle_3_steps_through_the_api(web: Web) -> None:
     assert events[-1].actor["subject"] == "local:police"
     r = await web.http.get(f"{base}/section11-cycles/S11-2026", headers=web.as_("outsider"))
     assert r.status_code == 403 and r.json()["rule"] == "same_partnership"
+
+
+def _form(page: str, slug: str) -> dict[str, str]:
+    """The hidden fields of the step form ``slug`` on ``page`` (CSRF and a fresh key)."""
+    form = page.split(f'/steps/{slug}"', 1)[1].split("</form>", 1)[0]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form)
+    assert csrf is not None and key is not None, slug
+    return {"csrf_token": csrf.group(1), "idempotency_key": key.group(1)}
+
+
+async def test_lifecycle_3_steps_through_the_pages_forms(web: Web) -> None:
+    """The Section 11 cycle's steps as GOV.UK forms without JavaScript: a refusal by a
+    rule, a bad date and another agency's answer each re-show the page with the error
+    summary naming the field and the rule, and record nothing; a resent form records
+    once; an agency's lead is offered only their agency's steps, a read-only role none."""
+    record_a_year(web.services)
+    svc = web.services.programme
+
+    def events(name: str) -> int:
+        return [e.event for e in svc.history("GSCP", "section11", "S11-2026")].count(name)
+
+    before = len(svc.history("GSCP", "section11", "S11-2026"))
+    url = "/section11/S11-2026/steps"
+
+    await _sign_in(web, "executive")
+    page = (await web.http.get("/section11/S11-2026", headers=HTML)).text
+    assert "/steps/" not in page and "Record a step" not in page  # read only: no forms
+
+    await _sign_in(web, "manager")
+    page = (await web.http.get("/section11/S11-2026", headers=HTML)).text
+    for slug in ("hold-challenge-event", "raise-s11-action", "report-to-board", "close-cycle"):
+        assert f'action="{url}/{slug}"' in page, slug
+    for page_url, slug in (
+        ("/programme?year=2026", "/programme/2026/steps/skip-programme-occurrence"),
+        ("/subgroups/QIIP", "/subgroups/QIIP/steps/record-meeting"),
+        ("/scorecards/GSCP-SC", "/scorecards/GSCP-SC/steps/return-value"),
+    ):
+        shown = (await web.http.get(page_url, headers=HTML)).text
+        assert "Record a step" in shown and f'action="{slug.rsplit("/", 1)[0]}/' in shown
+
+    # refused by a rule: the cycle is not reported and two actions are open
+    r = await web.http.post(
+        f"{url}/close-cycle",
+        data=_form(page, "close-cycle") | {"closed_on": "2026-07-20"},
+        headers=HTML,
+    )
+    assert r.status_code == 409 and "govuk-error-summary" in r.text, r.text
+    assert re.search(r'data-field="[a-z_]+" data-rule="[a-z_]+"', r.text)
+    assert '<details class="govuk-details" id="step-close-cycle" open>' in r.text
+    # a day that is not a day: 422 naming the field, the value kept in the form
+    form = _form(page, "hold-challenge-event")
+    r = await web.http.post(
+        f"{url}/hold-challenge-event",
+        data=form | {"agency": "LA", "held_on": "31/02/2026"},
+        headers=HTML,
+    )
+    assert r.status_code == 422 and 'data-field="held_on"' in r.text, r.text
+    assert len(svc.history("GSCP", "section11", "S11-2026")) == before
+
+    # recorded, then the same form sent again (same key): once
+    fields = form | {"agency": "LA", "held_on": "2026-07-10"}
+    for _ in range(2):
+        r = await web.http.post(f"{url}/hold-challenge-event", data=fields, headers=HTML)
+        assert r.status_code == 303 and r.headers["location"] == "/section11/S11-2026", r.text
+    assert events("ChallengeEventHeld") == 1
+    assert svc.history("GSCP", "section11", "S11-2026")[-1].actor["subject"] == "local:manager"
+    shown = (await web.http.get("/section11/S11-2026", headers=HTML)).text
+    assert "LA 10 Jul 2026" in shown
+
+    # the police's lead: their agency's steps only, and only for their agency
+    await _sign_in(web, "police")
+    page = (await web.http.get("/section11/S11-2026", headers=HTML)).text
+    assert f'action="{url}/submit-self-assessment"' in page
+    assert (
+        f'action="{url}/close-cycle"' not in page and f'action="{url}/report-to-board"' not in page
+    )
+    ratings = "\n".join(f"{code}, green" for code in STANDARDS)
+    evidence = "\n".join(f"{code}, Police policy pack {code}" for code in STANDARDS)
+    answer = {"ratings": ratings, "evidence": evidence, "submitted_on": "2026-06-20"}
+    r = await web.http.post(
+        f"{url}/submit-self-assessment",
+        data=_form(page, "submit-self-assessment") | answer | {"agency": "LA"},
+        headers=HTML,
+    )
+    assert r.status_code == 403 and 'data-rule="own_agency_answer"' in r.text, r.text
+    assert events("SelfAssessmentSubmitted") == 2
+    r = await web.http.post(
+        f"{url}/submit-self-assessment",
+        data=_form(page, "submit-self-assessment") | answer | {"agency": "POLICE"},
+        headers=HTML,
+    )
+    assert r.status_code == 303, r.text
+    assert events("SelfAssessmentSubmitted") == 3
+    shown = (await web.http.get("/section11/S11-2026", headers=HTML)).text
+    assert 'data-returned="3"' in shown
+
+    # a form without its session's CSRF token records nothing
+    r = await web.http.post(
+        f"{url}/hold-challenge-event",
+        data={"csrf_token": "forged", "agency": "POLICE", "held_on": "2026-07-11"},
+        headers=HTML,
+    )
+    assert r.status_code == 403 and events("ChallengeEventHeld") == 1
+
+    # a read-only role and another partnership's manager record nothing through a form
+    for who, status, rule in (("auditor", 403, "read_only_role"), ("outsider", 404, "")):
+        csrf = await _sign_in(web, who)
+        r = await web.http.post(
+            f"{url}/hold-challenge-event",
+            data={"csrf_token": csrf, "agency": "POLICE", "held_on": "2026-07-11"},
+            headers=HTML,
+        )
+        assert r.status_code == status and f'data-rule="{rule}' in r.text, (who, r.text)
+    assert events("ChallengeEventHeld") == 1

@@ -1,6 +1,7 @@
 """Lifecycle 3's pages in a real browser (Debian's Chromium through Playwright), each
 checked by axe-core for WCAG 2.2 A/AA: the programme, a Section 11 cycle, a subgroup,
-a scorecard quarter and the board pack with its charts (inline SVG)."""
+a scorecard quarter and the board pack with its charts (inline SVG); then the
+manager's step forms on the first four, and a refusal's error summary."""
 
 from __future__ import annotations
 
@@ -55,5 +56,27 @@ async def test_the_lifecycle_3_pages_pass_axe_in_a_real_browser(
             saved = tmp_path / "pack.pdf"
             await (await download.value).save_as(saved)
             assert saved.read_bytes().startswith(b"%PDF-")
+
+            # the manager's step forms, opened, and a refusal's error summary: axe clean
+            manager = await (
+                await browser.new_context(viewport={"width": 1200, "height": 900})
+            ).new_page()
+            await _sign_in(manager, served, web, "manager")
+            for path, name in (
+                ("/programme?year=2026", "programme forms"),
+                ("/subgroups/QIIP?year=2026", "subgroup forms"),
+                ("/scorecards/GSCP-SC?quarter=2026/27%20Q2", "scorecard forms"),
+                ("/section11/S11-2026", "section11 forms"),
+            ):
+                await manager.goto(f"{served}{path}")
+                for summary in await manager.locator("details.govuk-details summary").all():
+                    await summary.click()
+                await _axe(manager, name)
+            await manager.fill("#close-cycle-closed_on", "2026-07-20")
+            await manager.click("button:has-text('Record: close cycle')")
+            await manager.wait_for_selector(".govuk-error-summary")
+            assert "(rule: " in await manager.locator(".govuk-error-summary").inner_text()
+            await _axe(manager, "section11 refusal")
+            await manager.screenshot(path=str(shots / "section11-refusal.png"), full_page=True)
         finally:
             await browser.close()

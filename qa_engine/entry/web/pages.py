@@ -103,6 +103,18 @@ def _page(request: Request, principal: Principal, name: str, **context: Any) -> 
     )
 
 
+def expired(e: DomainError) -> HTMLResponse:
+    """A form whose CSRF token no longer matches the session (403; nothing recorded)."""
+    return render(
+        "refused.html",
+        403,
+        me=None,
+        path="",
+        title="This form has expired",
+        errors=[{"field": e.field or "", "rule": e.rule or "", "message": e.message}],
+    )
+
+
 def _to_sign_in() -> RedirectResponse:
     return RedirectResponse("/sign-in", status_code=303)
 
@@ -212,6 +224,22 @@ def form_data(command: type[Command], form: dict[str, str]) -> dict[str, Any]:
         elif raw:
             data[name] = raw
     return data
+
+
+def step_forms(commands: dict[str, type[Command]]) -> list[dict[str, Any]]:
+    """A form for each step: its title, its fields and a fresh idempotency key (a
+    resent form records once)."""
+    return [
+        {
+            "step": step,
+            "slug": step.replace("_", "-"),
+            "title": (command.__doc__ or _humanise(step)).strip().splitlines()[0],
+            "name": _humanise(step),
+            "fields": form_fields(command),
+            "key": secrets.token_urlsafe(16),
+        }
+        for step, command in commands.items()
+    ]
 
 
 def _commands(kind: str) -> dict[str, type[Command]]:
@@ -521,17 +549,7 @@ def pages_router() -> APIRouter:
         except DomainError:
             may_record = False
         if may_record:
-            for step, command in _commands(kind).items():
-                steps.append(
-                    {
-                        "step": step,
-                        "slug": step.replace("_", "-"),
-                        "title": (command.__doc__ or _humanise(step)).strip().splitlines()[0],
-                        "name": _humanise(step),
-                        "fields": form_fields(command),
-                        "key": secrets.token_urlsafe(16),
-                    }
-                )
+            steps = step_forms(_commands(kind))
         return _page(
             request,
             principal,
@@ -568,14 +586,7 @@ def pages_router() -> APIRouter:
         except Unauthorized:
             return _to_sign_in()
         except OutsideScope as e:
-            return render(
-                "refused.html",
-                403,
-                me=None,
-                path="",
-                title="This form has expired",
-                errors=[{"field": e.field or "", "rule": e.rule or "", "message": e.message}],
-            )
+            return expired(e)
         kind = RESOURCES.get(segment)
         step = slug.replace("-", "_")
         commands = _commands(kind) if kind else {}

@@ -126,13 +126,15 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     409: {"model": Problem, "description": "refused by a rule of the record; nothing recorded"},
 }
+#: the kinds by name (``programme``, ``subgroup``, ``scorecard``, ``section11``, ``assurance``)
+KIND_OF: dict[str, Kind] = {k.kind: k for k in KINDS}
 Signed = Annotated[Principal, Depends(signed_in)]
 Tenant = Annotated[str, Depends(in_partnership)]
 Opener = Annotated[Principal, Depends(may_open)]
 Recorder = Annotated[Principal, Depends(may_record)]
 
 
-def _ref(kind: Kind, ref: str) -> Any:
+def record_ref(kind: Kind, ref: str) -> Any:
     """The service's reference: a programme's is its year."""
     if kind.kind != "programme":
         return ref
@@ -142,10 +144,10 @@ def _ref(kind: Kind, ref: str) -> Any:
 
 
 def _read(services: Any, kind: Kind, partnership: str, ref: str) -> Any:
-    return getattr(services.programme, kind.kind)(partnership, _ref(kind, ref))
+    return getattr(services.programme, kind.kind)(partnership, record_ref(kind, ref))
 
 
-def _check_agency(principal: Principal, kind: Kind, command: Command) -> None:
+def check_agency_answer(principal: Principal, kind: Kind, command: Command) -> None:
     """An agency's lead records only a step naming one of their agencies."""
     scope = scope_for(principal)
     if scope is None or scope.agencies is None:
@@ -163,7 +165,7 @@ def _check_agency(principal: Principal, kind: Kind, command: Command) -> None:
         )
 
 
-async def _sync(request: Request, state: ProgrammeState) -> dict[str, Any]:
+async def sync_schedules(request: Request, state: ProgrammeState) -> dict[str, Any]:
     """Bring the programme's schedules in step (as the CLI does after a decision)."""
     from temporalio.service import RPCError
 
@@ -240,7 +242,7 @@ def _register_kind(router: APIRouter, kind: Kind) -> None:
             )
             out: dict[str, Any] = state.model_dump(mode="json")
             if kind.kind == "programme":
-                out |= await _sync(request, state)
+                out |= await sync_schedules(request, state)
             return out
 
         return await idempotent(request, principal, idempotency_key, body, 201, act, replay=True)
@@ -294,9 +296,9 @@ def _register_step(router: APIRouter, kind: Kind, step: str, command_type: type[
         command = command_type.model_validate(
             {**body.model_dump(exclude_unset=True), "actor": actor_for(principal)}  # type: ignore[attr-defined]
         )
-        _check_agency(principal, kind, command)
+        check_agency_answer(principal, kind, command)
         services = request.app.state.ctx.services
-        target = _ref(kind, ref)
+        target = record_ref(kind, ref)
         key = _key(principal, kind, partnership, ref, command, idempotency_key, step)
         record: Callable[..., Any] = getattr(services.programme, f"record_{kind.kind}_step")
 
@@ -313,7 +315,7 @@ def _register_step(router: APIRouter, kind: Kind, step: str, command_type: type[
             )
             out: dict[str, Any] = state.model_dump(mode="json")
             if kind.kind == "programme":
-                out |= await _sync(request, state)
+                out |= await sync_schedules(request, state)
             return out
 
         return await idempotent(request, principal, idempotency_key, body, 200, act, replay=True)

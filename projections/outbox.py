@@ -22,7 +22,7 @@ outbox) are written ``stale``: shown, never sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -206,6 +206,29 @@ def outbox_rows(
         (*args, limit),
     ).fetchall()
     return [row_of(r) for r in rows]
+
+
+#: the role an agency's own asks are owed by (``domain.tenancy.Role.AGENCY_LEAD``)
+AGENCY_LEAD = "agency safeguarding lead"
+
+
+def for_agencies(rows: Sequence[OutboxRow], agencies: Iterable[str]) -> list[OutboxRow]:
+    """The emails an agency's safeguarding lead may see: those addressed to their
+    agency. That is a step keyed to it (``agency_summary:POLICE``: their agency's ask,
+    its reminder, its escalation), or a step with no agency in its key that the agency
+    lead role owes on a record their agency is part of. Never another agency's ask, nor
+    a step the partnership's own staff owe (the API's outbox, ``/dev/mail`` and a
+    record's page all use this one rule)."""
+    mine = {a.upper() for a in agencies}
+    out = []
+    for r in rows:
+        _, _, agency = r.step_key.partition(":")
+        if agency:
+            if agency.upper() in mine:
+                out.append(r)
+        elif AGENCY_LEAD in r.roles and mine & {a.upper() for a in r.agencies}:
+            out.append(r)
+    return out
 
 
 def row_of(r: Any) -> OutboxRow:

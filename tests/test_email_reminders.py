@@ -367,3 +367,47 @@ def test_an_ask_entered_after_its_due_day_is_not_emailed(tmp_path: Path) -> None
     build_runner(reviews).catch_up()
     assert [r.what for r in Mailer(settings, reviews).rows()] == []
     services.close()
+
+
+def test_an_agency_lead_sees_only_the_emails_addressed_to_their_agency() -> None:
+    """One rule for the API's outbox, ``/dev/mail`` and a record's page: an agency's
+    own asks (keyed to it), and steps the agency lead role owes on a record the agency
+    is part of; never another agency's ask, nor what the partnership's staff owe."""
+    from projections.outbox import OutboxRow, for_agencies
+
+    def row(what: str, key: str, roles: tuple[str, ...]) -> OutboxRow:
+        return OutboxRow(
+            originator_id=f"{what}-{key}",
+            version=1,
+            kind="review",
+            partnership="GSCP",
+            ref="GSCP-2025-001",
+            what=what,
+            step_key=key,
+            step_label=key,
+            due_on=D,
+            roles=roles,
+            agencies=("LA", "POLICE", "HEALTH"),
+            status="sent",
+            attempts=1,
+            next_attempt_at=datetime.now(UTC),
+            last_error=None,
+            sent_at=None,
+            recipients=1,
+        )
+
+    lead, manager = ("agency safeguarding lead",), ("partnership business manager",)
+    rows = [
+        row("request", "agency_summary:POLICE", lead),
+        row("escalation", "agency_summary:POLICE", lead),
+        row("request", "agency_summary:HEALTH", lead),
+        row("escalation", "panel_notification", manager),
+        row("reminder", "chronology", lead),  # owed by every agency's lead on the record
+    ]
+    seen = [(r.what, r.step_key) for r in for_agencies(rows, ["police"])]
+    assert seen == [
+        ("request", "agency_summary:POLICE"),
+        ("escalation", "agency_summary:POLICE"),
+        ("reminder", "chronology"),
+    ]
+    assert [r.step_key for r in for_agencies(rows, ["EDUCATION"])] == []

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from projections.outbox import outbox_rows
+from projections.outbox import for_agencies, outbox_rows
 from qa_engine.entry.acting import scope_for
 from qa_engine.entry.devmail import sunk_messages
 from qa_engine.entry.mailer import message_id
@@ -42,10 +42,9 @@ def dev_mail_router(maildir: Path) -> APIRouter:
                     cur, partnership=None if scope is None else principal.partnership, limit=1000
                 )
             if scope is not None and scope.agencies is not None:
-                # an agency's lead: the emails about their agency's asks only (not, say,
+                # an agency's lead: the emails addressed to their agency only (not, say,
                 # another agency's escalation on a record their agency is part of)
-                mine = set(scope.agencies)
-                rows = [r for r in rows if r.step_key.partition(":")[2] in mine]
+                rows = for_agencies(rows, scope.agencies)
             by_id = {message_id(r): r for r in rows}
             shown = []
             for m in sunk_messages(maildir):

@@ -2,7 +2,8 @@
 stands (pending, sent, retrying, failed, nobody to tell), for the partnership's staff.
 
 The rows hold no addresses and no personal data (see ``projections.outbox``). An
-agency's safeguarding lead sees only the rows of the records their agency is part of.
+agency's safeguarding lead sees only the emails addressed to their agency
+(``projections.outbox.for_agencies``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from domain.tenancy import Principal
-from projections.outbox import outbox_rows
+from projections.outbox import for_agencies, outbox_rows
 from qa_engine.entry.acting import scope_for
 from qa_engine.entry.web.auth import signed_in
 from qa_engine.entry.web.problems import Problem
@@ -83,8 +84,7 @@ def outbox_router() -> APIRouter:
             with runner.db.read() as cur:
                 rows = outbox_rows(cur, partnership=partnership, status=status)
             if scope is not None and scope.agencies is not None:
-                mine = set(scope.agencies)
-                rows = [r for r in rows if mine & set(r.agencies)]
+                rows = for_agencies(rows, scope.agencies)
             return [
                 OutboxEntry(
                     kind=r.kind,

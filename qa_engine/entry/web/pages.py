@@ -37,7 +37,7 @@ from domain.errors import CaseNotFound, DomainError
 from domain.tenancy import OutsideScope, Principal, Role
 from domain.values import Command
 from projections import queries
-from projections.outbox import OutboxRow, outbox_rows
+from projections.outbox import OutboxRow, for_agencies, outbox_rows
 from qa_engine.accounts import SignInRefused
 from qa_engine.entry.acting import actor_for, check_agency, check_tenant, scope_for
 from qa_engine.entry.web.auth import CSRF_COOKIE, SESSION_COOKIE, Signed, signed_in
@@ -536,8 +536,13 @@ def pages_router() -> APIRouter:
             )
             with runner.db.read() as cur:
                 emails = outbox_rows(cur, partnership=partnership, ref=ref)
-            # the emails of this record (a reference is unique within its kind)
-            return trail, [e for e in emails if e.kind.replace("_", "") == kind]
+            # the emails of this record (a reference is unique within its kind); an
+            # agency's lead sees those addressed to their agency
+            emails = [e for e in emails if e.kind.replace("_", "") == kind]
+            scope = scope_for(principal)
+            if scope is not None and scope.agencies is not None:
+                emails = for_agencies(emails, scope.agencies)
+            return trail, emails
 
         trail, emails = await run_in_threadpool(read)
         from qa_engine.calendar import england_and_wales

@@ -5,10 +5,11 @@ Tests construct ``Settings(...)`` directly; nothing mutates ``os.environ``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.partnership import PartnershipPolicy
@@ -223,6 +224,24 @@ class Settings(BaseSettings):
     smtp_username: str = Field(default="", description="SMTP login (empty: none)")
     smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password")
     smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    email_via: Literal["smtp", "govuk_notify"] = Field(
+        default="smtp",
+        description="how emails go out: smtp (QA_SMTP_*) or govuk_notify (GOV.UK Notify's "
+        "API through its official Python client, QA_GOVUK_NOTIFY_*)",
+    )
+    govuk_notify_api_key: SecretStr = Field(
+        default=SecretStr(""), description="GOV.UK Notify API key (a live or test key)"
+    )
+    govuk_notify_template_id: str = Field(
+        default="",
+        description="the Notify email template: subject ((subject)), body ((body))",
+    )
+    govuk_notify_reply_to_id: str = Field(
+        default="", description="a Notify reply-to address id (empty: the service's default)"
+    )
+    govuk_notify_base_url: str = Field(
+        default="https://api.notifications.service.gov.uk", description="Notify's API address"
+    )
     notify_from: str = Field(
         default="qa-engine@localhost", description="the From address of reminder emails"
     )
@@ -247,6 +266,32 @@ class Settings(BaseSettings):
         description="dev only (`qa-engine dev` sets it): the local SMTP sink's Maildir; "
         "set, the web app shows what was sent at /dev/mail",
     )
+
+    @model_validator(mode="after")
+    def _govuk_notify(self) -> Settings:
+        """GOV.UK Notify's key is ``name-<service id>-<secret>`` (two UUIDs at its end),
+        and the template is named by its UUID."""
+        if self.email_via != "govuk_notify":
+            return self
+        key = self.govuk_notify_api_key.get_secret_value()
+        uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+        if not re.fullmatch(rf".+-{uuid}-{uuid}", key):
+            raise ValueError(
+                "govuk_notify_api_key: a GOV.UK Notify API key ends with the service id "
+                "and the secret, two UUIDs (rule: notify_api_key)"
+            )
+        if not re.fullmatch(uuid, self.govuk_notify_template_id):
+            raise ValueError(
+                "govuk_notify_template_id: the template's id, a UUID (rule: notify_template_id)"
+            )
+        return self
+
+    @property
+    def sends_email(self) -> bool:
+        """Whether the outbox's sender runs: an SMTP server, or GOV.UK Notify, is set."""
+        if self.email_via == "govuk_notify":
+            return bool(self.govuk_notify_api_key.get_secret_value())
+        return bool(self.smtp_host)
 
     # logging
     log_level: str = "INFO"

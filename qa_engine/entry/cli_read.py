@@ -81,10 +81,11 @@ def _runner(settings: Settings) -> Iterator[Any]:
 
 async def run_projections_forever(settings: Settings, stop: asyncio.Event) -> None:
     """The projection runner as a long-running task (``qa-engine dev`` starts one), and
-    beside it the outbox's email sender when ``QA_SMTP_HOST`` is set (the runner writes
+    beside it the outbox's email sender when email is configured (``QA_SMTP_HOST``, or
+    ``QA_EMAIL_VIA=govuk_notify``) (the runner writes
     the outbox, the sender empties it)."""
     with _services(settings) as (services, runner):
-        if not settings.smtp_host:
+        if not settings.sends_email:
             await runner.run_forever(stop, poll_seconds=settings.projection_poll_seconds)
             return
         from qa_engine.entry.mailer import send_forever

@@ -16,12 +16,22 @@ exactly once.
 
 An email says what is due and links to the record. It never holds a child's
 reference, a name or free text: only the record's reference, the step and the day.
+
+Two ways out (``QA_EMAIL_VIA``): ``smtp`` (above), or ``govuk_notify``: GOV.UK Notify's
+API through its official Python client (``notifications-python-client``), one call per
+address with the partnership's template (``((subject))`` and ``((body))``), the row's
+Message-ID as the Notify reference. Notify takes one address a call, so each address
+delivered is remembered (``notify_delivered``: a hash of the address, never the
+address): a retry after a partial failure sends only to those not yet reached. A
+refusal Notify will repeat (a 4xx other than 429: a bad key, template or address)
+fails the row at once; a 429, a 5xx or no answer is retried with the back-off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -50,6 +60,21 @@ _PATHS = {
     "childofconcern": "concerns",
 }
 CLAIM = timedelta(minutes=5)
+#: the addresses a row's email reached through GOV.UK Notify (hashed), so that a retry
+#: after a partial failure does not send twice
+DELIVERED_DDL = (
+    "CREATE TABLE IF NOT EXISTS {notify_delivered} ("
+    "originator_id TEXT NOT NULL, version INTEGER NOT NULL, address TEXT NOT NULL, "
+    "delivered_at TEXT NOT NULL, PRIMARY KEY (originator_id, version, address))"
+)
+
+
+class DeliveryFailed(Exception):
+    """The email did not go; worth trying again later (the back-off)."""
+
+
+class Undeliverable(Exception):
+    """The email service refused the email in a way a retry will not change."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +167,8 @@ class Mailer:
         self.partnerships = partnerships or getattr(app, "partnerships", None)
         with self.db.transaction() as cur:
             cur.execute(OUTBOX_DDL)
+            if settings.email_via == "govuk_notify":
+                cur.execute(DELIVERED_DDL)
 
     def rows(self, *, partnership: str | None = None, status: str | None = None) -> list[OutboxRow]:
         with self.db.read() as cur:
@@ -192,11 +219,11 @@ class Mailer:
                 nobody += 1
                 continue
             try:
-                self._deliver(compose(row, self.settings, to), to)
-            except (OSError, smtplib.SMTPException) as e:
+                self._deliver(row, compose(row, self.settings, to), to)
+            except (OSError, smtplib.SMTPException, DeliveryFailed, Undeliverable) as e:
                 attempts = row.attempts + 1
                 error = f"{type(e).__name__}: {str(e)[:200]}"
-                if attempts >= self.settings.notify_max_attempts:
+                if attempts >= self.settings.notify_max_attempts or isinstance(e, Undeliverable):
                     self._set(
                         row,
                         status="failed",
@@ -232,7 +259,58 @@ class Mailer:
             sent += 1
         return DeliveryReport(sent=sent, retried=retried, failed=failed, no_recipient=nobody)
 
-    def _deliver(self, message: EmailMessage, to: Sequence[str]) -> None:
+    def _deliver(self, row: OutboxRow, message: EmailMessage, to: Sequence[str]) -> None:
+        if self.settings.email_via == "govuk_notify":
+            self._via_notify(row, message, to)
+        else:
+            self._via_smtp(message, to)
+
+    def _via_notify(self, row: OutboxRow, message: EmailMessage, to: Sequence[str]) -> None:
+        """One Notify call per address not yet reached; each success remembered."""
+        from notifications_python_client.errors import HTTPError
+        from notifications_python_client.notifications import NotificationsAPIClient
+
+        s = self.settings
+        client = NotificationsAPIClient(  # type: ignore[no-untyped-call]
+            s.govuk_notify_api_key.get_secret_value(),
+            base_url=s.govuk_notify_base_url,
+            timeout=s.smtp_timeout_seconds,
+        )
+        with self.db.read() as cur:
+            reached = {
+                r["address"]
+                for r in cur.execute(
+                    "SELECT address FROM {notify_delivered} WHERE originator_id = ? "
+                    "AND version = ?",
+                    (row.originator_id, row.version),
+                ).fetchall()
+            }
+        body = message.get_content()
+        for address in to:
+            hashed = hashlib.sha256(address.encode()).hexdigest()
+            if hashed in reached:
+                continue
+            try:
+                client.send_email_notification(  # type: ignore[no-untyped-call]
+                    email_address=address,
+                    template_id=s.govuk_notify_template_id,
+                    personalisation={"subject": str(message["Subject"]), "body": body},
+                    reference=message_id(row).strip("<>"),
+                    email_reply_to_id=s.govuk_notify_reply_to_id or None,
+                )
+            except HTTPError as e:
+                said = f"GOV.UK Notify answered {e.status_code}: {_notify_message(e)}"
+                if 400 <= e.status_code < 500 and e.status_code != 429:
+                    raise Undeliverable(said) from e
+                raise DeliveryFailed(said) from e
+            with self.db.transaction() as cur:
+                cur.execute(
+                    "INSERT INTO {notify_delivered} (originator_id, version, address, "
+                    "delivered_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (row.originator_id, row.version, hashed, datetime.now(UTC).isoformat()),
+                )
+
+    def _via_smtp(self, message: EmailMessage, to: Sequence[str]) -> None:
         s = self.settings
         if not s.smtp_host:
             raise smtplib.SMTPException("QA_SMTP_HOST is not set")
@@ -252,11 +330,19 @@ class Mailer:
             smtp.send_message(message, from_addr=s.notify_from, to_addrs=list(to))
 
 
+def _notify_message(e: Any) -> str:
+    """Notify's error messages (never the address: its messages name the field)."""
+    said = e.message
+    if isinstance(said, list):
+        said = "; ".join(str(m.get("message", m)) if isinstance(m, dict) else str(m) for m in said)
+    return str(said)[:200]
+
+
 async def send_forever(
     settings: Settings, app: Any, stop: asyncio.Event, partnerships: Any = None
 ) -> None:
-    """The sender as a long-running task (``qa-engine dev`` and the worker start one
-    when ``QA_SMTP_HOST`` is set)."""
+    """The sender as a long-running task (``qa-engine dev`` and the projection runner
+    start one when email is configured: ``Settings.sends_email``)."""
     mailer = Mailer(settings, app, partnerships)
     while not stop.is_set():
         try:

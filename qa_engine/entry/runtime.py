@@ -134,7 +134,7 @@ def _dev_mail(settings: Settings) -> tuple[DevMailSink | None, Settings]:
     """Unless an SMTP server is configured (``QA_SMTP_HOST``), start the local SMTP sink
     and point the outbox's sender at it: reminders and requests go out for real and
     land in ``<data_dir>/dev-mail``, shown at ``/dev/mail``."""
-    if settings.smtp_host:
+    if settings.sends_email:
         return None, settings
     sink = DevMailSink(settings.data_dir / "dev-mail")
     port = sink.start()

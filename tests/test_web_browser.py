@@ -152,6 +152,22 @@ async def test_people_see_and_do_what_they_owe_in_a_real_browser(
             assert await manager.locator("#records tr[data-ref='GSCP-2025-001']").count() == 1
             await _axe(manager, "oversight")
             await manager.screenshot(path=str(shots / "oversight.png"), full_page=True)
+            # a new case reported from its form: refused first (aware before the incident)
+            await manager.click("a:has-text('Report a serious incident')")
+            await manager.fill("#case_ref", "GSCP-2025-002")
+            await manager.fill("#incident_on", "2025-04-10")
+            await manager.fill("#aware_on", "2025-04-09")
+            await manager.fill("#child_refs", "C-10002")
+            await manager.check("#abuse_or_neglect")
+            await manager.select_option("#harm", "seriously_harmed")
+            await manager.click("button:has-text('Report the incident')")
+            await manager.wait_for_selector(".govuk-error-summary [data-field='aware_on']")
+            await _axe(manager, "report a serious incident, refused")
+            await manager.screenshot(path=str(shots / "new-case.png"), full_page=True)
+            await manager.fill("#aware_on", "2025-04-11")
+            await manager.click("button:has-text('Report the incident')")
+            await manager.wait_for_url("**/records/reviews/GSCP-2025-002")
+            assert await manager.locator("[data-clock='panel_notification']").count() == 1
 
             auditor = await (await browser.new_context()).new_page()
             await _sign_in(auditor, served, web, "auditor")

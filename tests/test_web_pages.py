@@ -182,3 +182,73 @@ async def test_an_audit_page_shows_its_clocks_and_records_a_step_from_its_form(w
     assert r.status_code == 303, r.text
     page = await web.http.get("/records/audits/GSCP-A01", headers=HTML)
     assert "Priya Shah" in page.text
+
+
+async def test_a_case_and_an_audit_are_opened_from_their_forms(web: Web) -> None:
+    """``/records/{segment}/new``: the form made from the opening command; a refusal
+    shows the error summary and opens nothing; a form sent twice opens once; only
+    someone who may open records is offered it."""
+    await _sign_in(web, "police")
+    r = await web.http.get("/records/reviews/new", headers=HTML)
+    assert r.status_code == 403 and 'data-rule="agency_lead_answers_only"' in r.text
+    assert 'id="open-records"' not in (await web.http.get("/oversight", headers=HTML)).text
+
+    csrf = await _sign_in(web, "manager")
+    assert 'href="/records/reviews/new"' in (await web.http.get("/oversight", headers=HTML)).text
+    form = await web.http.get("/records/reviews/new", headers=HTML)
+    assert form.status_code == 200 and "Report a serious incident" in form.text
+    assert 'name="partnership"' not in form.text  # always the signed-in person's own
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form.text)
+    assert key is not None
+    fields = {
+        "csrf_token": csrf,
+        "idempotency_key": key.group(1),
+        "case_ref": "GSCP-2025-077",
+        "incident_on": "2025-04-10",
+        "aware_on": "2025-04-09",  # before the incident: refused by the command's rule
+        "child_refs": "C-10077",
+        "abuse_or_neglect": "true",
+        "harm": "seriously_harmed",
+    }
+    before = web.recorded()
+    r = await web.http.post("/records/reviews/new", data=fields, headers=HTML)
+    assert r.status_code == 422 and 'data-field="aware_on"' in r.text, r.text
+    assert 'value="GSCP-2025-077"' in r.text  # what was typed is kept
+    r = await web.http.post(
+        "/records/reviews/new", data=fields | {"child_refs": "JohnSmith2015"}, headers=HTML
+    )
+    assert r.status_code == 422 and 'data-field="child_refs.0"' in r.text, r.text
+    assert web.recorded()[0] == before[0]
+
+    fields["aware_on"] = "2025-04-11"
+    for _ in range(2):  # a double submit opens the case once and lands on it
+        r = await web.http.post("/records/reviews/new", data=fields, headers=HTML)
+        assert r.status_code == 303, r.text
+        assert r.headers["location"] == "/records/reviews/GSCP-2025-077"
+    case = await web.http.get("/records/reviews/GSCP-2025-077", headers=HTML)
+    assert case.status_code == 200 and "Notify the national Panel" in case.text
+    events = web.services.reviews.history("GSCP", "GSCP-2025-077")
+    assert [e.event for e in events].count("IncidentReported") == 1
+    # the same reference again, from a fresh form: refused by the rule, nothing recorded
+    r = await web.http.post(
+        "/records/reviews/new", data=fields | {"idempotency_key": "another-form"}, headers=HTML
+    )
+    assert r.status_code == 409 and "govuk-error-summary" in r.text, r.text
+    assert len(web.services.reviews.history("GSCP", "GSCP-2025-077")) == len(events)
+
+    audit = {
+        "csrf_token": csrf,
+        "idempotency_key": "plan-audit-form-1",
+        "audit_ref": "GSCP-A77",
+        "kind": "multi_agency_thematic",
+        "theme": "Neglect",
+        "period_start": "2025-01-01",
+        "period_end": "2025-03-31",
+        "sample_size": "6",
+        "lead": "QA officer",
+        "agencies": "LA\nPOLICE",
+    }
+    r = await web.http.post("/records/audits/new", data=audit, headers=HTML)
+    assert r.status_code == 303 and r.headers["location"] == "/records/audits/GSCP-A77", r.text
+    page = await web.http.get("/records/audits/GSCP-A77", headers=HTML)
+    assert page.status_code == 200 and "Draw audit sample" in page.text

@@ -29,6 +29,7 @@ from qa_engine.entry.web.board import board_router
 from qa_engine.entry.web.contacts import contacts_router
 from qa_engine.entry.web.devmail import dev_mail_router
 from qa_engine.entry.web.oidc import ClaimMapping, Issuer, OidcSignIn, oidc_router
+from qa_engine.entry.web.open_pages import open_pages_router
 from qa_engine.entry.web.outbox import outbox_router
 from qa_engine.entry.web.pages import pages_router
 from qa_engine.entry.web.problems import ServiceUnavailable, install_problem_handlers
@@ -201,6 +202,7 @@ def mount_pages(app: FastAPI) -> None:
 
     from fastapi.staticfiles import StaticFiles
 
+    app.include_router(open_pages_router())  # before /records/{segment}/{ref}
     app.include_router(pages_router())
     app.include_router(programme_pages_router())
     here = Path(__file__).parent / "static"

@@ -46,6 +46,7 @@ from qa_engine.entry.web.problems import Unauthorized, _field_problems
 from qa_engine.entry.web.routes import (
     Where,
     live_state,
+    may_open,
     perform_step,
     stored_state,
 )
@@ -113,6 +114,15 @@ def expired(e: DomainError) -> HTMLResponse:
         title="This form has expired",
         errors=[{"field": e.field or "", "rule": e.rule or "", "message": e.message}],
     )
+
+
+async def _may_open(principal: Principal) -> bool:
+    """Whether the principal may open records (the oversight page links the forms)."""
+    try:
+        await may_open(principal)
+    except DomainError:
+        return False
+    return True
 
 
 def _to_sign_in() -> RedirectResponse:
@@ -494,6 +504,7 @@ def pages_router() -> APIRouter:
             kind=kind,
             kinds=TITLES,
             segments={k: _segment(k) for k in NOUNS},
+            may_open=await _may_open(principal),
         )
 
     async def _record_page(

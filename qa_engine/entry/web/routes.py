@@ -315,6 +315,26 @@ def records_router() -> APIRouter:
     return router
 
 
+#: the command that opens each kind of record (a child of concern opens from an audit)
+OPENERS: dict[str, type[Command]] = {
+    "review": ReportIncident,
+    "audit": PlanAudit,
+    "actionplan": OpenPlanFromReview,
+}
+
+
+async def open_new_record(request: Request, kind: str, validated: Command, partnership: str) -> Any:
+    """Open a record of ``kind`` through its workflow (the API's and the pages' one way)."""
+    ctx = _ctx(request)
+    if isinstance(validated, ReportIncident):
+        return await (await ctx.reviews()).report(validated)
+    client = await ctx.quality()
+    if isinstance(validated, PlanAudit):
+        return await client.plan_audit(validated)
+    assert isinstance(validated, OpenPlanFromReview), kind
+    return await client.open_plan_from_review(validated, partnership=partnership)
+
+
 def _review_routes(router: APIRouter) -> None:
     Body = body_model(ReportIncident, exclude=("partnership",))
 
@@ -337,13 +357,13 @@ def _review_routes(router: APIRouter) -> None:
         report = ReportIncident.model_validate({**data, "actor": actor_for(principal)})
 
         async def act() -> Any:
-            return await (await _ctx(request).reviews()).report(report)
+            return await open_new_record(request, "review", report, partnership)
 
         return await _idempotent(request, principal, idempotency_key, body, 201, act, replay=True)
 
 
 def _qa_create_route(router: APIRouter, kind: str, segment: str) -> None:
-    command: type[Command] = PlanAudit if kind == "audit" else OpenPlanFromReview
+    command = OPENERS[kind]
     Body = body_model(command, exclude=("partnership",))
     summary = (
         "plan an audit: opens it"
@@ -371,11 +391,7 @@ def _qa_create_route(router: APIRouter, kind: str, segment: str) -> None:
         validated = command.model_validate({**data, "actor": actor_for(principal)})
 
         async def act() -> Any:
-            client = await _ctx(request).quality()
-            if isinstance(validated, PlanAudit):
-                return await client.plan_audit(validated)
-            assert isinstance(validated, OpenPlanFromReview)
-            return await client.open_plan_from_review(validated, partnership=partnership)
+            return await open_new_record(request, kind, validated, partnership)
 
         return await _idempotent(request, principal, idempotency_key, body, 201, act, replay=True)
 

@@ -211,8 +211,12 @@ async def test_lifecycle_3_steps_through_the_pages_forms(web: Web) -> None:
 
     await _sign_in(web, "manager")
     page = (await web.http.get("/section11/S11-2026", headers=HTML)).text
-    for slug in ("hold-challenge-event", "raise-s11-action", "report-to-board", "close-cycle"):
+    for slug in ("hold-challenge-event", "raise-s11-action", "report-to-board"):
         assert f'action="{url}/{slug}"' in page, slug
+    # not offered while the state refuses it whatever is typed: the panel is held
+    # already; the cycle cannot close before its report to the board
+    for slug in ("hold-scrutiny-panel", "close-cycle"):
+        assert f'action="{url}/{slug}"' not in page, slug
     for page_url, slug in (
         ("/programme?year=2026", "/programme/2026/steps/skip-programme-occurrence"),
         ("/subgroups/QIIP", "/subgroups/QIIP/steps/record-meeting"),
@@ -221,15 +225,22 @@ async def test_lifecycle_3_steps_through_the_pages_forms(web: Web) -> None:
         shown = (await web.http.get(page_url, headers=HTML)).text
         assert "Record a step" in shown and f'action="{slug.rsplit("/", 1)[0]}/' in shown
 
-    # refused by a rule: the cycle is not reported and two actions are open
+    # refused by a rule on what was typed: a challenge event before the panel (1 Jul)
     r = await web.http.post(
-        f"{url}/close-cycle",
-        data=_form(page, "close-cycle") | {"closed_on": "2026-07-20"},
+        f"{url}/hold-challenge-event",
+        data=_form(page, "hold-challenge-event") | {"agency": "LA", "held_on": "2026-06-20"},
         headers=HTML,
     )
     assert r.status_code == 409 and "govuk-error-summary" in r.text, r.text
-    assert re.search(r'data-field="[a-z_]+" data-rule="[a-z_]+"', r.text)
-    assert '<details class="govuk-details" id="step-close-cycle" open>' in r.text
+    assert 'data-field="held_on" data-rule="chronology"' in r.text
+    assert '<details class="govuk-details" id="step-hold-challenge-event" open>' in r.text
+    # a step the state refuses, sent anyway (an old form, the API): refused, named
+    r = await web.http.post(
+        f"{url}/close-cycle",
+        data=_form(page, "hold-challenge-event") | {"closed_on": "2026-07-20"},
+        headers=HTML,
+    )
+    assert r.status_code == 409 and 'data-rule="report_first"' in r.text, r.text
     # a day that is not a day: 422 naming the field, the value kept in the form
     form = _form(page, "hold-challenge-event")
     r = await web.http.post(

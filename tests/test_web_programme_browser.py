@@ -72,8 +72,9 @@ async def test_the_lifecycle_3_pages_pass_axe_in_a_real_browser(
                 for summary in await manager.locator("details.govuk-details summary").all():
                     await summary.click()
                 await _axe(manager, name)
-            await manager.fill("#close-cycle-closed_on", "2026-07-20")
-            await manager.click("button:has-text('Record: close cycle')")
+            await manager.fill("#hold-challenge-event-agency", "LA")
+            await manager.fill("#hold-challenge-event-held_on", "2026-06-20")  # before the panel
+            await manager.click("button:has-text('Record: hold challenge event')")
             await manager.wait_for_selector(".govuk-error-summary")
             assert "(rule: " in await manager.locator(".govuk-error-summary").inner_text()
             await _axe(manager, "section11 refusal")

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 
 from domain.calendar import LONDON
 from domain.errors import CaseNotFound, DomainError
+from domain.steps import allowed_now
 from domain.tenancy import OutsideScope, Principal, Role
 from domain.values import Command
 from projections import queries
@@ -250,6 +251,29 @@ def step_forms(commands: dict[str, type[Command]]) -> list[dict[str, Any]]:
         }
         for step, command in commands.items()
     ]
+
+
+def offered(
+    principal: Principal,
+    state: Any,
+    commands: dict[str, type[Command]],
+    today: date,
+    *,
+    keep: str = "",
+    answers: frozenset[str] = frozenset({"agency", "owner_agency", "action_id"}),
+) -> dict[str, type[Command]]:
+    """The steps to offer a form for: those the record's state allows now
+    (``domain.steps.allowed_now``), and for an agency's safeguarding lead only the
+    steps that answer for an agency (naming one of ``answers``); ``keep``: a step
+    whose form is being re-shown."""
+    allowed = set(allowed_now(state, commands, today)) | {keep}
+    scope = scope_for(principal)
+    return {
+        step: c
+        for step, c in commands.items()
+        if step in allowed
+        and (scope is None or scope.agencies is None or answers & set(c.model_fields))
+    }
 
 
 def _commands(kind: str) -> dict[str, type[Command]]:
@@ -565,7 +589,7 @@ def pages_router() -> APIRouter:
         except DomainError:
             may_record = False
         if may_record:
-            steps = step_forms(_commands(kind))
+            steps = step_forms(offered(principal, state, _commands(kind), today, keep=open_step))
         return _page(
             request,
             principal,

@@ -40,12 +40,13 @@ from domain.calendar import LONDON
 from domain.errors import CaseNotFound, DomainError
 from domain.tenancy import OutsideScope, Principal
 from projections.board import render_pdf
-from qa_engine.entry.acting import actor_for, check_tenant, scope_for
+from qa_engine.entry.acting import actor_for, check_tenant
 from qa_engine.entry.web.auth import signed_in
 from qa_engine.entry.web.board import board_pack_of
 from qa_engine.entry.web.pages import (
     expired,
     form_data,
+    offered,
     page,
     refused,
     signed_in_or_none,
@@ -104,7 +105,7 @@ async def _read(
         principal,
         template,
         title=title,
-        steps=_steps(principal, kind) if kind else [],
+        steps=_steps(principal, kind, context, form.step if form else "") if kind else [],
         action=action,
         errors=form.errors if form else [],
         open_step=form.step if form else "",
@@ -114,22 +115,20 @@ async def _read(
     )
 
 
-def _steps(principal: Principal, kind: str) -> list[dict[str, Any]]:
-    """The step forms the principal may send: none for a read-only role; an agency's
-    lead only the steps naming an agency."""
+def _steps(
+    principal: Principal, kind: str, context: dict[str, Any], keep: str
+) -> list[dict[str, Any]]:
+    """The step forms the principal may send: none for a read-only role; the steps the
+    record allows now; an agency's lead only the steps naming an agency."""
     try:
         actor_for(principal)
     except DomainError:
         return []
+    state = context.get("s") or context.get("state")
+    today = datetime.now(LONDON).date()
     commands = KIND_OF[kind].commands
-    scope = scope_for(principal)
-    if scope is not None and scope.agencies is not None:
-        commands = {
-            step: c
-            for step, c in commands.items()
-            if {"agency", "owner_agency"} & set(c.model_fields)
-        }
-    return step_forms(commands)
+    answers = frozenset({"agency", "owner_agency"})  # check_agency_answer's
+    return step_forms(offered(principal, state, commands, today, keep=keep, answers=answers))
 
 
 async def _record_step(

@@ -31,6 +31,7 @@ from domain.values import (
     FreeText,
     Name,
     PartnershipCode,
+    invalid,
 )
 
 __all__ = [
@@ -48,7 +49,7 @@ _ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9
 def _address(value: str) -> str:
     value = value.strip().lower()
     if len(value) > 254 or not _ADDRESS.fullmatch(value):
-        raise ValueError(f"{value!r} is not an email address (name@domain)")
+        raise invalid(None, "email_address", f"{value!r} is not an email address (name@domain)")
     return value
 
 
@@ -104,11 +105,15 @@ def _child_ref_pattern(value: str) -> str:
     try:
         compiled = re.compile(value)
     except re.error as e:
-        raise ValueError(f"child_ref_pattern is not a regular expression ({e})") from None
+        raise invalid(
+            None, "regular_expression", f"child_ref_pattern is not a regular expression ({e})"
+        ) from None
     accepted = [p for p in NAME_LIKE_PROBES if compiled.fullmatch(p)]
     if accepted:
-        raise ValueError(
-            f"child_ref_pattern must refuse name-like references; it accepts {accepted[0]!r}"
+        raise invalid(
+            None,
+            "refuses_names",
+            f"child_ref_pattern must refuse name-like references; it accepts {accepted[0]!r}",
         )
     return value
 
@@ -155,7 +160,11 @@ class PartnershipPolicy(BaseModel):
     @classmethod
     def _known_rule_set(cls, value: str) -> str:
         if value not in RULE_SETS:
-            raise ValueError(f"unknown rule set {value!r}; known: {', '.join(sorted(RULE_SETS))}")
+            raise invalid(
+                None,
+                "known_rule_set",
+                f"unknown rule set {value!r}; known: {', '.join(sorted(RULE_SETS))}",
+            )
         return value
 
     @field_validator("standards")

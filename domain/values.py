@@ -103,12 +103,22 @@ def _stored(info: ValidationInfo) -> bool:
     return isinstance(info.context, dict) and info.context.get("replaying_stored") is True
 
 
+def invalid(field: str | None, rule: str, message: str) -> PydanticCustomError:
+    """A validator's refusal, named by its rule (the error's ``type``, which every
+    entry point shows as the rule). A rule over the whole model names its field at the
+    start of its message (``aware_on: ...``), where the entry points read it."""
+    text = f"{field}: {message}" if field else message
+    return PydanticCustomError(rule, text.replace("{", "{{").replace("}", "}}"))
+
+
 def _case_ref(value: str) -> str:
     value = value.strip().upper()
     if not _CASE_REF.match(value):
-        raise ValueError(
+        raise invalid(
+            None,
+            "case_ref_format",
             "a case reference is 3-40 characters of A-Z, 0-9 and '-', starting with a "
-            "letter or digit (e.g. GSCP-2026-014); it must not contain names"
+            "letter or digit (e.g. GSCP-2026-014); it must not contain names",
         )
     return value
 

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from domain.audit.commands import ActionSpec
-from domain.values import CaseRef, Command, Day, FreeText, PartnershipCode
+from domain.values import CaseRef, Command, Day, FreeText, PartnershipCode, invalid
 
 __all__ = [
     "ACTION_PLAN_COMMANDS",
@@ -56,7 +56,9 @@ class OpenActionPlan(Command):
     def _due(self) -> OpenActionPlan:
         for i, a in enumerate(self.actions, 1):
             if a.due_on <= self.opened_on:
-                raise ValueError(f"actions: action {i} must be due after the plan is opened")
+                raise invalid(
+                    "actions", "chronology", f"action {i} must be due after the plan is opened"
+                )
         return self
 
 
@@ -74,7 +76,9 @@ class OpenPlanFromReview(Command):
     @model_validator(mode="after")
     def _due(self) -> OpenPlanFromReview:
         if self.due_on <= self.opened_on:
-            raise ValueError("due_on: the actions must be due after the plan is opened")
+            raise invalid(
+                "due_on", "chronology", "the actions must be due after the plan is opened"
+            )
         return self
 
 
@@ -115,14 +119,22 @@ class RecordImpactCheck(Command):
     @model_validator(mode="after")
     def _actions(self) -> RecordImpactCheck:
         if self.result == "not_improved" and not self.new_actions:
-            raise ValueError(
-                "new_actions: practice did not improve, so at least one new action is needed"
+            raise invalid(
+                "new_actions",
+                "new_action_when_not_improved",
+                "practice did not improve, so at least one new action is needed",
             )
         if self.result == "improved" and self.new_actions:
-            raise ValueError("new_actions: only allowed when practice did not improve")
+            raise invalid(
+                "new_actions",
+                "only_when_not_improved",
+                "only allowed when practice did not improve",
+            )
         for i, a in enumerate(self.new_actions, 1):
             if a.due_on <= self.checked_on:
-                raise ValueError(f"new_actions: action {i} must be due after the check")
+                raise invalid(
+                    "new_actions", "chronology", f"action {i} must be due after the check"
+                )
         return self
 
 

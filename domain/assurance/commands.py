@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from domain.standards import Grade
-from domain.values import AgencyCode, CaseRef, Command, Day, Label, PartnershipCode
+from domain.values import AgencyCode, CaseRef, Command, Day, Label, PartnershipCode, invalid
 
 __all__ = [
     "ASSURANCE_COMMANDS",
@@ -71,11 +71,15 @@ class OpenAssurance(Command):
     @model_validator(mode="after")
     def _rules(self) -> OpenAssurance:
         if len(set(self.scale)) != len(self.scale):
-            raise ValueError("scale: each grade may appear once")
+            raise invalid("scale", "unique", "each grade may appear once")
         if len(set(self.agencies)) != len(self.agencies):
-            raise ValueError("agencies: each agency may appear once")
+            raise invalid("agencies", "unique", "each agency may appear once")
         if self.kind == "thematic" and not self.critical_friend:
-            raise ValueError("critical_friend: a thematic audit has an external critical friend")
+            raise invalid(
+                "critical_friend",
+                "critical_friend",
+                "a thematic audit has an external critical friend",
+            )
         return self
 
 

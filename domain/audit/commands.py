@@ -26,6 +26,7 @@ from domain.values import (
     FreeText,
     Label,
     PartnershipCode,
+    invalid,
 )
 
 __all__ = [
@@ -117,9 +118,11 @@ class PlanAudit(Command):
     @model_validator(mode="after")
     def _rules(self) -> PlanAudit:
         if self.period_end < self.period_start:
-            raise ValueError("period_end: the audit period cannot end before it starts")
+            raise invalid(
+                "period_end", "chronology", "the audit period cannot end before it starts"
+            )
         if len(set(self.agencies)) != len(self.agencies):
-            raise ValueError("agencies: each agency may appear once")
+            raise invalid("agencies", "unique", "each agency may appear once")
         return self
 
 
@@ -132,7 +135,7 @@ class DrawSample(Command):
     @model_validator(mode="after")
     def _unique(self) -> DrawSample:
         if len(set(self.case_refs)) != len(self.case_refs):
-            raise ValueError("case_refs: each case may be sampled once")
+            raise invalid("case_refs", "unique", "each case may be sampled once")
         return self
 
 
@@ -152,10 +155,12 @@ class RequestReturns(Command):
     def _rules(self) -> RequestReturns:
         agencies = [r.agency for r in self.requests]
         if len(set(agencies)) != len(agencies):
-            raise ValueError("requests: each agency may be asked once per request")
+            raise invalid("requests", "unique", "each agency may be asked once per request")
         for r in self.requests:
             if r.due_on <= self.requested_on:
-                raise ValueError(f"requests: {r.agency} must be due after the request day")
+                raise invalid(
+                    "requests", "chronology", f"{r.agency} must be due after the request day"
+                )
         return self
 
 
@@ -195,7 +200,7 @@ class RecordFindings(Command):
     def _unique(self) -> RecordFindings:
         refs = [f.case_ref for f in self.findings]
         if len(set(refs)) != len(refs):
-            raise ValueError("findings: each sampled case is graded once")
+            raise invalid("findings", "unique", "each sampled case is graded once")
         return self
 
 
@@ -233,7 +238,9 @@ class RaiseActionPlan(Command):
     def _due(self) -> RaiseActionPlan:
         for i, a in enumerate(self.actions, 1):
             if a.due_on <= self.raised_on:
-                raise ValueError(f"actions: action {i} must be due after the plan is raised")
+                raise invalid(
+                    "actions", "chronology", f"action {i} must be due after the plan is raised"
+                )
         return self
 
 

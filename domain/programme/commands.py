@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from domain.audit.commands import AuditKind
-from domain.values import AgencyCode, CaseRef, Command, FreeText, PartnershipCode
+from domain.values import AgencyCode, CaseRef, Command, FreeText, PartnershipCode, invalid
 
 __all__ = [
     "AUDIT_KIND_OF",
@@ -53,7 +53,11 @@ _ENTRY_ID = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
 def _entry_id(value: str) -> str:
     value = value.strip().upper()
     if not _ENTRY_ID.match(value):
-        raise ValueError("an entry id is 2-12 letters and digits, starting with a letter (DIP)")
+        raise invalid(
+            None,
+            "entry_id_format",
+            "an entry id is 2-12 letters and digits, starting with a letter (DIP)",
+        )
     return value
 
 
@@ -182,23 +186,30 @@ class EntrySpec(BaseModel):
     def _rules(self) -> EntrySpec:
         months = sorted(set(self.months))
         if len(months) != len(self.months):
-            raise ValueError("months: each month may appear once")
+            raise invalid("months", "unique", "each month may appear once")
         if self.cadence == Cadence.CYCLES and not months:
-            raise ValueError("months: a cadence of cycles names its months")
+            raise invalid("months", "cadence_months", "a cadence of cycles names its months")
         if self.cadence == Cadence.ONCE and len(months) != 1:
-            raise ValueError("months: an ad-hoc (once) entry has exactly one month")
+            raise invalid(
+                "months", "cadence_months", "an ad-hoc (once) entry has exactly one month"
+            )
         wanted = CADENCE_MONTHS.get(self.cadence)
         if wanted is not None and months and len(months) != len(wanted):
-            raise ValueError(
-                f"months: a {self.cadence.value} entry runs in {len(wanted)} month(s); "
-                f"{len(months)} given"
+            raise invalid(
+                "months",
+                "cadence_months",
+                f"a {self.cadence.value} entry runs in {len(wanted)} month(s); {len(months)} given",
             )
         if self.cadence != Cadence.ONCE and self.day > 28:
-            raise ValueError("day: a recurring entry opens on day 1-28 (every month has it)")
+            raise invalid(
+                "day", "day_of_month", "a recurring entry opens on day 1-28 (every month has it)"
+            )
         if OPENS[self.kind] == "meeting" and self.group is None:
-            raise ValueError(f"group: a {self.kind.value} entry names the group that meets")
+            raise invalid(
+                "group", "meeting_group", f"a {self.kind.value} entry names the group that meets"
+            )
         if len(set(self.agencies)) != len(self.agencies):
-            raise ValueError("agencies: each agency may appear once")
+            raise invalid("agencies", "unique", "each agency may appear once")
         object.__setattr__(self, "months", months or list(wanted or ()))
         return self
 
@@ -215,7 +226,7 @@ class OpenProgramme(Command):
     def _unique(self) -> OpenProgramme:
         ids = [e.entry_id for e in self.entries]
         if len(set(ids)) != len(ids):
-            raise ValueError("entries: each entry id may appear once")
+            raise invalid("entries", "unique", "each entry id may appear once")
         return self
 
 

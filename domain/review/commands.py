@@ -23,6 +23,7 @@ from domain.values import (
     FreeText,
     Name,
     PartnershipCode,
+    invalid,
 )
 
 __all__ = [
@@ -95,22 +96,28 @@ class ReportIncident(Command):
     @model_validator(mode="after")
     def _rules(self) -> ReportIncident:
         if self.aware_on < self.incident_on:
-            raise ValueError(
-                "aware_on: the local authority cannot become aware before the incident"
+            raise invalid(
+                "aware_on",
+                "chronology",
+                "the local authority cannot become aware before the incident",
             )
         if len(set(self.child_refs)) != len(self.child_refs):
-            raise ValueError("child_refs: each child reference may appear once")
+            raise invalid("child_refs", "unique", "each child reference may appear once")
         if self.looked_after and self.care_leaver:
-            raise ValueError(
-                "care_leaver: a child is either looked after or a care leaver, not both"
+            raise invalid(
+                "care_leaver",
+                "looked_after_or_care_leaver",
+                "a child is either looked after or a care leaver, not both",
             )
         if not self.abuse_or_neglect and not (
             (self.looked_after or self.care_leaver) and self.harm is Harm.DIED
         ):
-            raise ValueError(
-                "abuse_or_neglect: a serious incident notification needs abuse or neglect known "
+            raise invalid(
+                "abuse_or_neglect",
+                "sin_criteria",
+                "a serious incident notification needs abuse or neglect known "
                 "or suspected (only the death of a looked-after child or a care leaver is "
-                "reported without it)"
+                "reported without it)",
             )
         return self
 
@@ -148,11 +155,16 @@ class RecordThresholdDecision(Command):
     @model_validator(mode="after")
     def _outcome(self) -> RecordThresholdDecision:
         if self.met and self.outcome_if_not_met is not None:
-            raise ValueError("outcome_if_not_met: only allowed when the threshold is not met")
+            raise invalid(
+                "outcome_if_not_met",
+                "only_when_not_met",
+                "only allowed when the threshold is not met",
+            )
         if not self.met and self.outcome_if_not_met is None:
-            raise ValueError(
-                "outcome_if_not_met: required when the threshold is not met "
-                "(case_based_review or close)"
+            raise invalid(
+                "outcome_if_not_met",
+                "required_when_not_met",
+                "required when the threshold is not met (case_based_review or close)",
             )
         return self
 
@@ -191,10 +203,12 @@ class RequestAgencySummaries(Command):
     def _unique(self) -> RequestAgencySummaries:
         agencies = [r.agency for r in self.requests]
         if len(set(agencies)) != len(agencies):
-            raise ValueError("requests: each agency may be asked once per request")
+            raise invalid("requests", "unique", "each agency may be asked once per request")
         for r in self.requests:
             if r.due_on < self.requested_on:
-                raise ValueError(f"requests: {r.agency} is due before the request was made")
+                raise invalid(
+                    "requests", "chronology", f"{r.agency} is due before the request was made"
+                )
         return self
 
 
@@ -249,9 +263,15 @@ class RecordChallengeReply(Command):
     @model_validator(mode="after")
     def _decision(self) -> RecordChallengeReply:
         if self.reply == "change" and self.decision is None:
-            raise ValueError("decision: required when the partners change their decision")
+            raise invalid(
+                "decision",
+                "required_with_change",
+                "required when the partners change their decision",
+            )
         if self.reply == "maintain" and self.decision is not None:
-            raise ValueError("decision: only when the partners change their decision")
+            raise invalid(
+                "decision", "only_with_change", "only when the partners change their decision"
+            )
         return self
 
 
@@ -267,11 +287,17 @@ class RecordPanelRequest(Command):
     @model_validator(mode="after")
     def _due(self) -> RecordPanelRequest:
         if self.request == "more_information" and self.due_on is None:
-            raise ValueError("due_on: required when the Panel asks for more information")
+            raise invalid(
+                "due_on",
+                "required_with_request",
+                "required when the Panel asks for more information",
+            )
         if self.request == "national_review" and self.due_on is not None:
-            raise ValueError("due_on: only when the Panel asks for more information")
+            raise invalid(
+                "due_on", "only_with_request", "only when the Panel asks for more information"
+            )
         if self.due_on is not None and self.due_on < self.received_on:
-            raise ValueError("due_on: cannot be before the request was received")
+            raise invalid("due_on", "chronology", "cannot be before the request was received")
         return self
 
 
@@ -334,8 +360,10 @@ class RecordReportSent(Command):
     @model_validator(mode="after")
     def _both(self) -> RecordReportSent:
         if set(self.recipients) != {"panel", "secretary_of_state"}:
-            raise ValueError(
-                "recipients: the report goes to both the panel and the secretary_of_state"
+            raise invalid(
+                "recipients",
+                "report_recipients",
+                "the report goes to both the panel and the secretary_of_state",
             )
         return self
 

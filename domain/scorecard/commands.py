@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from domain.values import AgencyCode, CaseRef, Command, PartnershipCode
+from domain.values import AgencyCode, CaseRef, Command, PartnershipCode, invalid
 
 __all__ = [
     "SCORECARD_COMMANDS",
@@ -27,7 +27,11 @@ _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 def _code(value: str) -> str:
     value = value.strip().upper()
     if not _CODE.match(value):
-        raise ValueError("an indicator code is 2-16 of A-Z, 0-9 and _, starting with a letter")
+        raise invalid(
+            None,
+            "indicator_code",
+            "an indicator code is 2-16 of A-Z, 0-9 and _, starting with a letter",
+        )
     return value
 
 
@@ -40,7 +44,9 @@ def _quarter(value: str) -> str:
     value = " ".join(value.split()).upper()
     m = _QUARTER.match(value)
     if not m or int(m.group(2)) != (int(m.group(1)) + 1) % 100:
-        raise ValueError("a quarter is the financial year and quarter, e.g. 2026/27 Q1")
+        raise invalid(
+            None, "quarter_format", "a quarter is the financial year and quarter, e.g. 2026/27 Q1"
+        )
     return value
 
 

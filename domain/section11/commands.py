@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.values import AgencyCode, CaseRef, Command, Day, Label, PartnershipCode
+from domain.values import AgencyCode, CaseRef, Command, Day, Label, PartnershipCode, invalid
 
 __all__ = [
     "CYCLE_AGENCIES",
@@ -90,9 +90,11 @@ class OpenSection11Cycle(Command):
     @model_validator(mode="after")
     def _rules(self) -> OpenSection11Cycle:
         if len(set(self.agencies)) != len(self.agencies):
-            raise ValueError("agencies: each agency may appear once")
+            raise invalid("agencies", "unique", "each agency may appear once")
         if self.returns_due_on <= self.opened_on:
-            raise ValueError("returns_due_on: the returns are due after the cycle opens")
+            raise invalid(
+                "returns_due_on", "chronology", "the returns are due after the cycle opens"
+            )
         return self
 
     def cohort(self) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from domain.values import AgencyCode, CaseRef, Command, Day, FreeText, PartnershipCode
+from domain.values import AgencyCode, CaseRef, Command, Day, FreeText, PartnershipCode, invalid
 from domain.values import Label as PaperTitle
 
 __all__ = [
@@ -50,10 +50,14 @@ class FormSubgroup(Command):
     @model_validator(mode="after")
     def _rules(self) -> FormSubgroup:
         if len(set(self.members)) != len(self.members):
-            raise ValueError("members: each agency may appear once")
+            raise invalid("members", "unique", "each agency may appear once")
         missing = [a for a in self.lead_partners if a not in self.members]
         if missing:
-            raise ValueError(f"lead_partners: {', '.join(missing)} must be members too")
+            raise invalid(
+                "lead_partners",
+                "lead_partners_are_members",
+                f"{', '.join(missing)} must be members too",
+            )
         return self
 
 
@@ -86,7 +90,7 @@ class RecordMeeting(Command):
     @model_validator(mode="after")
     def _unique(self) -> RecordMeeting:
         if len(set(self.present)) != len(self.present):
-            raise ValueError("present: each agency may appear once")
+            raise invalid("present", "unique", "each agency may appear once")
         return self
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "DEFAULT_STANDARD_SET",
@@ -117,4 +118,9 @@ def standard_set(set_id: str) -> StandardSet:
         return STANDARD_SETS[set_id]
     except KeyError:
         known = ", ".join(sorted(STANDARD_SETS))
-        raise ValueError(f"unknown practice standards set {set_id!r}; known: {known}") from None
+        raise PydanticCustomError(  # a ValueError; in a validator, rule known_standard_set
+            "known_standard_set",
+            f"unknown practice standards set {set_id!r}; known: {known}".replace("{", "{{").replace(
+                "}", "}}"
+            ),
+        ) from None

@@ -212,7 +212,7 @@ async def test_a_case_and_an_audit_are_opened_from_their_forms(web: Web) -> None
     }
     before = web.recorded()
     r = await web.http.post("/records/reviews/new", data=fields, headers=HTML)
-    assert r.status_code == 422 and 'data-field="aware_on"' in r.text, r.text
+    assert r.status_code == 422 and 'data-field="aware_on" data-rule="chronology"' in r.text, r.text
     assert 'value="GSCP-2025-077"' in r.text  # what was typed is kept
     r = await web.http.post(
         "/records/reviews/new", data=fields | {"child_refs": "JohnSmith2015"}, headers=HTML

@@ -306,3 +306,80 @@ async def test_lifecycle_3_steps_through_the_pages_forms(web: Web) -> None:
         )
         assert r.status_code == status and f'data-rule="{rule}' in r.text, (who, r.text)
     assert events("ChallengeEventHeld") == 1
+
+
+async def test_lifecycle_3_records_are_opened_from_their_forms(web: Web) -> None:
+    """``/programme/new`` (from a timetable template), ``/section11/new``,
+    ``/subgroups/new``, ``/scorecards/new``: refusals in the error summary with nothing
+    recorded; a form sent twice opens once; an agency's lead is not offered them."""
+    from datetime import date
+
+    from tests import test_section11 as s11
+
+    await _sign_in(web, "police")
+    r = await web.http.get("/section11/new", headers=HTML)
+    assert r.status_code == 403 and 'data-rule="agency_lead_answers_only"' in r.text
+
+    csrf = await _sign_in(web, "manager")
+    oversight = (await web.http.get("/oversight", headers=HTML)).text
+    for path in ("/programme/new", "/section11/new", "/subgroups/new", "/scorecards/new"):
+        assert f'href="{path}"' in oversight, path
+        form = await web.http.get(path, headers=HTML)
+        assert form.status_code == 200 and 'name="partnership"' not in form.text, path
+
+    cycle = {
+        "csrf_token": csrf,
+        "idempotency_key": "open-s11-form",
+        "cycle_ref": "S11-2030",
+        "cycle_year": "1",
+        "opened_on": s11.OPENED.isoformat(),
+        "returns_due_on": (s11.OPENED.replace(day=1)).isoformat(),  # before it opens
+    }
+    r = await web.http.post("/section11/new", data=cycle, headers=HTML)
+    assert r.status_code == 422 and 'data-field="returns_due_on"' in r.text, r.text
+    cycle["returns_due_on"] = s11.DUE.isoformat()
+    for _ in range(2):
+        r = await web.http.post("/section11/new", data=cycle, headers=HTML)
+        assert r.status_code == 303 and r.headers["location"] == "/section11/S11-2030", r.text
+    events = web.services.programme.history("GSCP", "section11", "S11-2030")
+    assert [e.event for e in events] == ["Section11CycleOpened"]
+    shown = (await web.http.get("/section11/S11-2030", headers=HTML)).text
+    assert "LA, HEALTH, POLICE" in shown  # year 1's statutory partners
+
+    programme = {
+        "csrf_token": csrf,
+        "idempotency_key": "open-programme-form",
+        "year": "2031",
+        "decided_on": date.today().isoformat(),
+        "template": "no-such-timetable",
+    }
+    r = await web.http.post("/programme/new", data=programme, headers=HTML)
+    assert r.status_code == 422 and 'data-rule="known_template"' in r.text, r.text
+    r = await web.http.post(
+        "/programme/new", data=programme | {"template": "seed-002"}, headers=HTML
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/programme?year=2031", r.text
+    assert len(web.services.programme.programme("GSCP", 2031).entries) == 12
+
+    group = {
+        "csrf_token": csrf,
+        "idempotency_key": "form-subgroup-form",
+        "group_ref": "CSE",
+        "name": "Exploitation subgroup",
+        "chair": "Detective Superintendent",
+        "members": "LA\nPOLICE\nICB",
+        "lead_partners": "LA\nPOLICE\nICB",
+        "formed_on": "2026-04-01",
+    }
+    r = await web.http.post("/subgroups/new", data=group, headers=HTML)
+    assert r.status_code == 303 and r.headers["location"] == "/subgroups/CSE", r.text
+    card = {
+        "csrf_token": csrf,
+        "idempotency_key": "open-scorecard-form",
+        "scorecard_ref": "CSE-SC",
+        "subgroup_ref": "CSE",
+        "opened_on": "2026-04-02",
+    }
+    r = await web.http.post("/scorecards/new", data=card, headers=HTML)
+    assert r.status_code == 303 and r.headers["location"] == "/scorecards/CSE-SC", r.text
+    assert (await web.http.get("/scorecards/CSE-SC", headers=HTML)).status_code == 200

@@ -233,22 +233,28 @@ def _register_kind(router: APIRouter, kind: Kind) -> None:
         if kind.kind == "programme" and not data.get("entries") and template:
             data["entries"] = [e.model_dump() for e in TEMPLATES[template]()]
         command = kind.opener.model_validate(data)
-        services = request.app.state.ctx.services
         key = _key(principal, kind, partnership, "open", command, idempotency_key)
 
         async def act() -> Any:
-            state = await run_in_threadpool(
-                lambda: getattr(services.programme, kind.open_method)(command, key=key)
-            )
-            out: dict[str, Any] = state.model_dump(mode="json")
-            if kind.kind == "programme":
-                out |= await sync_schedules(request, state)
-            return out
+            return await open_lifecycle_3(request, kind, command, key)
 
         return await idempotent(request, principal, idempotency_key, body, 201, act, replay=True)
 
     for step, command_type in kind.commands.items():
         _register_step(router, kind, step, command_type)
+
+
+async def open_lifecycle_3(request: Request, kind: Kind, command: Command, key: str) -> Any:
+    """Open a lifecycle-3 record (the API's and the pages' one way); a programme's
+    schedules are then brought in step."""
+    services = request.app.state.ctx.services
+    state = await run_in_threadpool(
+        lambda: getattr(services.programme, kind.open_method)(command, key=key)
+    )
+    out: dict[str, Any] = state.model_dump(mode="json")
+    if kind.kind == "programme":
+        out |= await sync_schedules(request, state)
+    return out
 
 
 def _key(

@@ -383,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     from qa_engine.entry.cli_notify import register as register_notify_commands
 
     register_notify_commands(sub, common=common, tenant=tenant)
+    from qa_engine.entry.cli_ops import register as register_ops_commands
+
+    register_ops_commands(sub, common=common)
     from qa_engine.entry.cli_partnership import register as register_partnership_commands
 
     register_partnership_commands(sub, common=common, tenant=tenant)

@@ -15,6 +15,7 @@ from qa_engine.entry.demo import QA_DEMO
 from qa_engine.entry.devmail import DevMailSink
 from qa_engine.entry.signals import stop_event
 from qa_engine.entry.web.server import DemoAccount
+from workers.cancel import build_cancel_worker
 from workers.main import build_worker
 
 __all__ = ["run_dev", "run_worker_forever"]
@@ -35,7 +36,11 @@ async def run_worker_forever(
         worker = build_worker(
             client, task_queue=settings.temporal_task_queue, services=services, executor=executor
         )
-        async with worker:
+        # beside it, the queue ``qa-engine unstick`` moves a stuck step to (workers.cancel)
+        canceller = build_cancel_worker(
+            client, task_queue=settings.temporal_task_queue, executor=executor
+        )
+        async with worker, canceller:
             log.info(
                 "worker started",
                 task_queue=settings.temporal_task_queue,

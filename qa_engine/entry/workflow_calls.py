@@ -249,7 +249,11 @@ async def _send_until_answered(
 ) -> T:
     """Send the update; when an earlier send of the same request id reached a worker
     only after its own caller gave up, that one was refused (``request_expired``) and
-    nothing was recorded, so this caller sends it again (its own deadline applies)."""
+    nothing was recorded, so this caller sends it again (its own deadline applies).
+    Likewise a step that reached its record before the record's opening was (a
+    worker killed while opening it, or started only now): ``NotReady`` records
+    nothing and is sent again until the opening lands or the deadline passes (then
+    exit 4, to re-run), never reported as a rule's refusal."""
     while True:
         try:
             result: T = await handle.execute_update(
@@ -258,9 +262,10 @@ async def _send_until_answered(
             return result
         except WorkflowUpdateFailedError as e:
             cause = e.cause
-            if not (isinstance(cause, ApplicationError) and cause.type == "RequestExpired"):
+            kind = cause.type if isinstance(cause, ApplicationError) else None
+            if kind not in ("RequestExpired", "NotReady"):
                 raise
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1 if kind == "RequestExpired" else 0.5)
 
 
 _REFUSALS: dict[str, type[DomainError]] = {

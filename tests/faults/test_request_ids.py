@@ -32,6 +32,7 @@ from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
 from qa_engine.entry.temporal import start_dev_server
 from qa_engine.entry.workflow_calls import send_step
+from tests.review_data import cmd
 from tests.test_integration_dev_server import free_port
 from workers.main import build_worker
 
@@ -179,3 +180,36 @@ async def test_invalid_input_through_the_workflow_is_invalid_input(dev: Dev) -> 
             )
         assert (e.value.field, e.value.rule) == ("notified_on", "date_in_calendar_range")
         assert recorded(dev.services, "RID-002", "PanelNotified") == 0
+
+
+async def test_a_step_sent_before_its_case_is_recorded_waits_for_the_opening(dev: Dev) -> None:
+    """The kill run's finding: a step that reached its case before the case's opening
+    was recorded (the report sent while no worker ran) was refused ``not_ready`` (exit
+    1) and the caller moved on, so the step was lost. The client now sends it again
+    until the opening lands (or its deadline passes: exit 4, to re-run)."""
+    d = DAY.isoformat()
+    r = await cli(
+        dev.settings,
+        *("case", "report", "--case-ref", "RID-003", "--partnership", "GSCP"),
+        *("--incident-on", d, "--aware-on", d, "--child-refs", "C-31003"),
+        *("--abuse-or-neglect", "--harm", "died"),
+        QA_STEP_DEADLINE_SECONDS="3",
+    )
+    assert r.returncode == 4, (r.returncode, r.stderr)  # sent; no worker to record it
+    step = asyncio.create_task(
+        send_step(
+            dev.env.client,
+            "review-GSCP-RID-003",
+            "record_panel_notification",
+            cmd("record_panel_notification", notified_on=DAY),
+            ReviewState,
+            "case RID-003",
+            deadline=90,
+        )
+    )
+    await asyncio.sleep(1)
+    async with worker(dev):
+        state = await step
+    assert state.notified_on == DAY
+    assert recorded(dev.services, "RID-003", "IncidentReported") == 1
+    assert recorded(dev.services, "RID-003", "PanelNotified") == 1

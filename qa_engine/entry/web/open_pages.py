@@ -43,12 +43,13 @@ from qa_engine.entry.web.pages import (
     expired,
     form_data,
     form_fields,
+    form_refusal,
     page,
     refused,
     signed_in_or_none,
     to_sign_in,
 )
-from qa_engine.entry.web.problems import Unauthorized, _field_problems
+from qa_engine.entry.web.problems import Unauthorized
 from qa_engine.entry.web.programme_api import KIND_OF, Kind, open_lifecycle_3
 from qa_engine.entry.web.routes import OPENERS, idempotent, may_open, open_new_record
 
@@ -258,14 +259,8 @@ def _register(router: APIRouter, opening: Opening) -> None:
                 return await opening.open(request, validated, partnership, key)
 
             answer = await idempotent(request, principal, key, validated, 201, act, replay=True)
-        except ValidationError as e:
-            errors = [p.model_dump() for p in _field_problems(list(e.errors()))]
-            status = 422
-        except DomainError as e:
-            errors = [{"field": e.field or "", "rule": e.rule or "", "message": e.message}]
-            status = (
-                403 if isinstance(e, OutsideScope) else 422 if isinstance(e, InvalidInput) else 409
-            )
+        except (ValidationError, DomainError) as e:
+            errors, status = form_refusal(e)
         if errors:
             return await show(request, principal, errors=errors, values=values, status=status)
         return RedirectResponse(opening.lands(orjson.loads(bytes(answer.body))), status_code=303)

@@ -33,7 +33,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pydantic import BaseModel, ValidationError
 
 from domain.calendar import LONDON
-from domain.errors import CaseNotFound, DomainError
+from domain.errors import CaseNotFound, DomainError, InvalidInput
 from domain.steps import allowed_now
 from domain.tenancy import OutsideScope, Principal, Role
 from domain.values import Command
@@ -103,6 +103,23 @@ def _page(request: Request, principal: Principal, name: str, **context: Any) -> 
         dev_mail=request.app.state.ctx.settings.dev_mail_dir is not None,
         **context,
     )
+
+
+def form_refusal(e: ValidationError | DomainError) -> tuple[list[dict[str, str]], int]:
+    """A form's refusal: the error summary's rows (field, rule, message) and the page's
+    status (422 invalid input, 403 outside scope, 404 not found, 409 a rule)."""
+    if isinstance(e, ValidationError):
+        return [p.model_dump() for p in _field_problems(list(e.errors()))], 422
+    status = (
+        403
+        if isinstance(e, OutsideScope)
+        else 404
+        if isinstance(e, CaseNotFound)
+        else 422
+        if isinstance(e, InvalidInput)
+        else 409
+    )
+    return [{"field": e.field or "", "rule": e.rule or "", "message": e.message}], status
 
 
 def expired(e: DomainError) -> HTMLResponse:
@@ -643,14 +660,8 @@ def pages_router() -> APIRouter:
             )
             where = Where(partnership=principal.partnership, ref=ref.upper())
             await perform_step(request, principal, kind, where, step, validated, key)
-        except ValidationError as e:
-            errors = [p.model_dump() for p in _field_problems(list(e.errors()))]
-            status = 422
-        except DomainError as e:
-            errors = [{"field": e.field or "", "rule": e.rule or "", "message": e.message}]
-            status = (
-                403 if isinstance(e, OutsideScope) else 404 if isinstance(e, CaseNotFound) else 409
-            )
+        except (ValidationError, DomainError) as e:
+            errors, status = form_refusal(e)
         if errors:
             return await _record_page(
                 request,

@@ -46,6 +46,7 @@ from qa_engine.entry.web.board import board_pack_of
 from qa_engine.entry.web.pages import (
     expired,
     form_data,
+    form_refusal,
     offered,
     page,
     refused,
@@ -53,7 +54,7 @@ from qa_engine.entry.web.pages import (
     step_forms,
     to_sign_in,
 )
-from qa_engine.entry.web.problems import Unauthorized, _field_problems
+from qa_engine.entry.web.problems import Unauthorized
 from qa_engine.entry.web.programme_api import (
     KIND_OF,
     check_agency_answer,
@@ -173,12 +174,8 @@ async def _record_step(
         )
         if kind == "programme":
             await sync_schedules(request, state)
-    except ValidationError as e:
-        errors = [p.model_dump() for p in _field_problems(list(e.errors()))]
-        status = 422
-    except DomainError as e:
-        errors = [{"field": e.field or "", "rule": e.rule or "", "message": e.message}]
-        status = 403 if isinstance(e, OutsideScope) else 404 if isinstance(e, CaseNotFound) else 409
+    except (ValidationError, DomainError) as e:
+        errors, status = form_refusal(e)
     if errors:
         result: Response = await again(
             request, form=Form(errors, step, values, status), principal=principal

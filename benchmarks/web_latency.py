@@ -76,9 +76,11 @@ def start_dev(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
         "QA_CODEC_SERVER_PORT": str(free_port()),
         "QA_LOG_LEVEL": "ERROR",
     }
-    proc = subprocess.Popen(
-        [str(BIN / "qa-engine"), "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
+    errors = tmp / "dev-stderr.log"
+    with errors.open("wb") as err:
+        proc = subprocess.Popen(
+            [str(BIN / "qa-engine"), "dev"], env=env, stdout=subprocess.PIPE, stderr=err
+        )
     assert proc.stdout is not None
     deadline = time.monotonic() + 300
     for line in proc.stdout:
@@ -87,7 +89,9 @@ def start_dev(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
         if time.monotonic() > deadline:
             break
     proc.terminate()
-    raise RuntimeError(f"qa-engine dev ended without its banner (exit {proc.wait(timeout=60)})")
+    code = proc.wait(timeout=60)
+    said = errors.read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"qa-engine dev ended without its banner (exit {code}):\n{said}")
 
 
 def add_users(tmp: Path, n: int) -> list[tuple[str, str]]:

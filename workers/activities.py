@@ -81,6 +81,18 @@ def domain_call(fn: Callable[[], T], **context: Any) -> T:
             type="ProgrammingError",
             non_retryable=True,
         ) from None
+    except Exception as e:
+        # Infrastructure (the store down, a lock held too long): retried by the policy.
+        # Raised as a short failure without its cause chain: with the chain, Temporal
+        # keeps only "Failure exceeds size limit." and an operator (`qa-engine stuck`,
+        # the Temporal UI) cannot see why. The message's first line only: no values.
+        said = (str(e).splitlines() or [""])[0][:200]
+        bound.warning("infrastructure failure; retried", error=type(e).__name__)
+        raise ApplicationError(
+            f"{type(e).__name__}: {said} (nothing was recorded by this attempt)",
+            {"field": None, "rule": "infrastructure", "error": type(e).__name__},
+            type=type(e).__name__,
+        ) from None
     bound.info("recorded")
     return result
 

@@ -89,7 +89,7 @@ def domain_call(fn: Callable[[], T], **context: Any) -> T:
         said = (str(e).splitlines() or [""])[0][:200]
         bound.warning("infrastructure failure; retried", error=type(e).__name__)
         raise ApplicationError(
-            f"{type(e).__name__}: {said} (nothing was recorded by this attempt)",
+            f"{said} (nothing was recorded by this attempt)",
             {"field": None, "rule": "infrastructure", "error": type(e).__name__},
             type=type(e).__name__,
         ) from None

@@ -33,8 +33,7 @@ async def cmd_stuck(ns: argparse.Namespace, settings: Settings, out: cli.Output)
             return "no step is retrying or paused"
         head = f"{'WORKFLOW':<40} {'ACTIVITY':<34} {'TRY':>4} {'STATE':<17} LAST FAILURE"
         rows = [
-            f"{s.workflow_id:<40} {s.activity:<34} {s.attempt:>4} {s.state:<17} "
-            f"{s.last_failure[:70]}"
+            f"{s.workflow_id:<40} {s.activity:<34} {s.attempt:>4} {s.state:<17} {s.last_failure}"
             for s in steps
         ]
         return "\n".join([head, *rows])

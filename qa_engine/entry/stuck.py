@@ -144,6 +144,14 @@ async def unstick(
         )
     execution = WorkflowExecution(workflow_id=workflow_id)
     namespace = client.namespace
+
+    async def unpause() -> None:
+        await client.workflow_service.unpause_activity(
+            UnpauseActivityRequest(
+                namespace=namespace, execution=execution, id=target.activity_id, identity=IDENTITY
+            )
+        )
+
     await client.workflow_service.pause_activity(
         PauseActivityRequest(
             namespace=namespace,
@@ -162,14 +170,7 @@ async def unstick(
         if p.state == PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED:  # type: ignore[attr-defined]
             break
         if time.monotonic() > deadline:
-            await client.workflow_service.unpause_activity(
-                UnpauseActivityRequest(
-                    namespace=namespace,
-                    execution=execution,
-                    id=target.activity_id,
-                    identity=IDENTITY,
-                )
-            )
+            await unpause()
             raise DomainError(
                 f"{workflow_id}'s step attempt is still running after {wait:.0f}s: left as "
                 "it was; try again",
@@ -189,11 +190,7 @@ async def unstick(
             identity=IDENTITY,
         )
     )
-    await client.workflow_service.unpause_activity(
-        UnpauseActivityRequest(
-            namespace=namespace, execution=execution, id=target.activity_id, identity=IDENTITY
-        )
-    )
+    await unpause()
     while time.monotonic() < deadline:
         if await _pending(client, workflow_id, target.activity_id) is None:
             return "cancelled"

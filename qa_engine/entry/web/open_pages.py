@@ -37,19 +37,17 @@ from domain.programme.template import TEMPLATES
 from domain.tenancy import OutsideScope, Principal
 from domain.values import Command
 from qa_engine.entry.acting import actor_for, check_tenant
-from qa_engine.entry.web.auth import signed_in
 from qa_engine.entry.web.lifecycles import RESOURCES
 from qa_engine.entry.web.pages import (
-    expired,
     form_data,
     form_fields,
     form_refusal,
+    form_sender,
     page,
     refused,
     signed_in_or_none,
     to_sign_in,
 )
-from qa_engine.entry.web.problems import Unauthorized
 from qa_engine.entry.web.programme_api import KIND_OF, Kind, open_lifecycle_3
 from qa_engine.entry.web.routes import OPENERS, idempotent, may_open, open_new_record
 
@@ -231,12 +229,9 @@ def _register(router: APIRouter, opening: Opening) -> None:
 
     @router.post(opening.path)
     async def open_record(request: Request) -> Response:
-        try:
-            principal = await signed_in(request)  # checks the form's CSRF token
-        except Unauthorized:
-            return to_sign_in()
-        except OutsideScope as e:
-            return expired(e)
+        principal = await form_sender(request)
+        if isinstance(principal, Response):
+            return principal
         command = opening.command
         values = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         key = values.get("idempotency_key") or secrets.token_urlsafe(16)

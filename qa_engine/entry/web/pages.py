@@ -90,6 +90,17 @@ async def _principal(request: Request) -> Principal | None:
         return None
 
 
+async def form_sender(request: Request) -> Principal | Response:
+    """Who sent a form: the signed-in principal (its CSRF token checked), or the page
+    to answer with instead (sign in; a form that has expired)."""
+    try:
+        return await signed_in(request)
+    except Unauthorized:
+        return _to_sign_in()
+    except OutsideScope as e:
+        return expired(e)
+
+
 def _page(request: Request, principal: Principal, name: str, **context: Any) -> HTMLResponse:
     signed: Signed = request.state.signed
     status = context.pop("status", 200)
@@ -638,12 +649,9 @@ def pages_router() -> APIRouter:
 
     @router.post("/records/{segment}/{ref}/steps/{slug}")
     async def record_step(request: Request, segment: str, ref: str, slug: str) -> Response:
-        try:
-            principal = await signed_in(request)  # checks the form's CSRF token
-        except Unauthorized:
-            return _to_sign_in()
-        except OutsideScope as e:
-            return expired(e)
+        principal = await form_sender(request)
+        if isinstance(principal, Response):
+            return principal
         kind = RESOURCES.get(segment)
         step = slug.replace("-", "_")
         commands = _commands(kind) if kind else {}

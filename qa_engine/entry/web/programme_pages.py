@@ -38,15 +38,14 @@ from pydantic import ValidationError
 
 from domain.calendar import LONDON
 from domain.errors import CaseNotFound, DomainError
-from domain.tenancy import OutsideScope, Principal
+from domain.tenancy import Principal
 from projections.board import render_pdf
 from qa_engine.entry.acting import actor_for, check_tenant
-from qa_engine.entry.web.auth import signed_in
 from qa_engine.entry.web.board import board_pack_of
 from qa_engine.entry.web.pages import (
-    expired,
     form_data,
     form_refusal,
+    form_sender,
     offered,
     page,
     refused,
@@ -54,7 +53,6 @@ from qa_engine.entry.web.pages import (
     step_forms,
     to_sign_in,
 )
-from qa_engine.entry.web.problems import Unauthorized
 from qa_engine.entry.web.programme_api import (
     KIND_OF,
     check_agency_answer,
@@ -137,12 +135,9 @@ async def _record_step(
 ) -> Response:
     """Record one step from its form; on a refusal ``again(request, form=…)`` re-shows
     the page with the error summary; on success, back to the page (``back``)."""
-    try:
-        principal = await signed_in(request)  # checks the form's CSRF token
-    except Unauthorized:
-        return to_sign_in()
-    except OutsideScope as e:
-        return expired(e)
+    principal = await form_sender(request)
+    if isinstance(principal, Response):
+        return principal
     spec = KIND_OF[kind]
     step = slug.replace("-", "_")
     command_type = spec.commands.get(step)

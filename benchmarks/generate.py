@@ -599,7 +599,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=12)
     p.add_argument("--keep", action="store_true", help="keep the store (path / database printed)")
     p.add_argument(
-        "--data-dir", type=Path, default=None, help="SQLite: where to write (with --keep)"
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where to write (SQLite: the store; PostgreSQL: the ledger's key and anchor)",
     )
     a = p.parse_args(argv)
     volumes = Volumes(reviews=a.reviews, audits=a.audits)
@@ -644,8 +647,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{size * per100k / 1e6:.1f} MB"
         )
         if a.keep:
-            where = settings.sqlite_file if a.store == "sqlite" else settings.postgres_db
-            print(f"  kept: {where}")
+            if a.store == "sqlite":
+                print(f"  kept: {settings.sqlite_file}")
+            else:
+                print(f"  kept: database {settings.postgres_db}, data dir {settings.data_dir}")
     return 0
 
 

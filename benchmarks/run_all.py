@@ -40,10 +40,12 @@ from benchmarks.read_side import ACTOR, AWARE, RawDB, build_case  # noqa: E402
 from benchmarks.stores import store  # noqa: E402
 from domain.review import COMMANDS  # noqa: E402
 from domain.review.aggregate import review_id  # noqa: E402
+from domain.tenancy import Principal, Role  # noqa: E402
 from projections import queries  # noqa: E402
 from projections.catalogue import build_runner  # noqa: E402
 from qa_engine.bootstrap import bootstrap  # noqa: E402
 from qa_engine.config import Settings  # noqa: E402
+from qa_engine.entry.web.pages import inbox_items  # noqa: E402
 
 README = ROOT / "benchmarks" / "README.md"
 BEGIN, END = "<!-- run_all: begin -->", "<!-- run_all: end -->"
@@ -201,7 +203,7 @@ def projection_lag(svc: Any, listen: bool, samples: int) -> list[float]:
     lags = []
     try:
         for i in range(samples):
-            ref = f"LAG-{'N' if listen else 'P'}-{i}"
+            ref = f"LAG-{'N' if listen else 'P'}-{os.getpid() % 100000}-{i}"
             build_case(svc, ref, checkpoints=0, partnership="PAAA")
             t0 = time.perf_counter()
             while True:
@@ -234,8 +236,20 @@ def checkpoint(svc: Any, partnership: str, ref: str, i: int | str) -> None:
     )
 
 
-def run(kind: str, partnerships: int, years: int, volumes: Volumes, repeat: int) -> list[Any]:
+def run(
+    kind: str,
+    partnerships: int,
+    years: int,
+    volumes: Volumes,
+    repeat: int,
+    kept: tuple[Path, str | None] | None = None,
+) -> list[Any]:
+    """Every line for one store. ``kept``: measure on a store ``generate.py --keep`` wrote
+    (its data directory and, for PostgreSQL, its database) instead of generating one;
+    its cases this run adds are named apart from an earlier run's."""
     rows: list[tuple[str, str, float, float, str]] = []
+    tag = f"-{os.getpid() % 100000}" if kept else ""
+    short_ref, long_ref = f"B-SHORT{tag}", f"B-LONG{tag}"
 
     def line(measure: str, unit: str, ours: float, raw: float, how: str = "x") -> None:
         rows.append((measure, unit, ours, raw, how))
@@ -244,35 +258,41 @@ def run(kind: str, partnerships: int, years: int, volumes: Volumes, repeat: int)
             flush=True,
         )
 
-    with store(kind) as settings:
+    where = {"data_dir": kept[0], "database": kept[1]} if kept else {}
+    with store(kind, **where) as settings:  # type: ignore[arg-type]
         services = bootstrap(settings)
         svc = services.reviews
         raw = Raw(settings)
         try:
-            secs = timed(
-                lambda: generate(
-                    services, partnerships=partnerships, years=years, as_at=AS_AT, volumes=volumes
+            if kept is None:
+                secs = timed(
+                    lambda: generate(
+                        services,
+                        partnerships=partnerships,
+                        years=years,
+                        as_at=AS_AT,
+                        volumes=volumes,
+                    )
                 )
-            )
-            events = int(svc.recorder.max_notification_id() or 0)
-            print(f"[{kind}] generated {events:,} events in {secs:.1f} s", flush=True)
+                events = int(svc.recorder.max_notification_id() or 0)
+                print(f"[{kind}] generated {events:,} events in {secs:.1f} s", flush=True)
 
             # 1. a step appended through the service vs one raw row per transaction
-            build_case(svc, "B-SHORT", checkpoints=9, partnership="PAAA")  # ~20 events
-            build_case(svc, "B-LONG", checkpoints=190, partnership="PAAA")  # ~200 events
+            build_case(svc, short_ref, checkpoints=9, partnership="PAAA")  # ~20 events
+            build_case(svc, long_ref, checkpoints=190, partnership="PAAA")  # ~200 events
             # the bulk-written data set flushed first (its pages written back), and each
             # case loaded once: a worker is a long-lived process that has seen its cases
             raw.settle()
-            for ref in ("B-SHORT", "B-LONG"):
+            for ref in (short_ref, long_ref):
                 for i in range(3):
                     checkpoint(svc, "PAAA", ref, f"warm{i}")
-            cold = timed(lambda: svc.history("PAAA", "B-LONG"))  # noqa: F841 - pages warmed
+            cold = timed(lambda: svc.history("PAAA", long_ref))  # noqa: F841 - pages warmed
             n = max(repeat * 3, 5)
             short = statistics.median(
-                timed(lambda i=i: checkpoint(svc, "PAAA", "B-SHORT", i)) for i in range(n)
+                timed(lambda i=i: checkpoint(svc, "PAAA", short_ref, i)) for i in range(n)
             )
             long = statistics.median(
-                timed(lambda i=i: checkpoint(svc, "PAAA", "B-LONG", i)) for i in range(n)
+                timed(lambda i=i: checkpoint(svc, "PAAA", long_ref, i)) for i in range(n)
             )
             per_row = raw.append(n * 4, 1200)
             line(
@@ -312,48 +332,61 @@ def run(kind: str, partnerships: int, years: int, volumes: Volumes, repeat: int)
                 base_mb,
             )
 
-            # 3. oversight: all open rows, and one partnership
+            # 3. oversight (all open rows, one partnership) and an inbox, p50 and p95
             cal = svc.calendar
-            for label, part in (("all partnerships", None), ("one partnership", "PAAA")):
-                raw.oversight(part)  # each side's first query warms its caches
-                queries.oversight(
+            samples = max(repeat * 10, 20)
+
+            def over(part: str | None) -> list[Any]:
+                return queries.oversight(
                     runner.db, today=AS_AT, calendar=cal, amber_working_days=3, partnership=part
                 )
-                ours = [
-                    timed(
-                        lambda part=part: queries.oversight(
-                            runner.db,
-                            today=AS_AT,
-                            calendar=cal,
-                            amber_working_days=3,
-                            partnership=part,
-                        )
-                    )
-                    for _ in range(max(repeat * 10, 20))  # p95 of enough samples
-                ]
-                n_rows = len(
-                    queries.oversight(
-                        runner.db,
-                        today=AS_AT,
-                        calendar=cal,
-                        amber_working_days=3,
-                        partnership=part,
-                    )
-                )
-                raws = [timed(lambda part=part: raw.oversight(part)) for _ in range(len(ours))]
-                line(
-                    f"oversight query, {label} ({n_rows:,} rows), p95 (ms)",
-                    "ms",
-                    p95(ours) * 1e3,
-                    p95(raws) * 1e3,
+
+            def inbox(who: Principal) -> tuple[list[Any], list[Any]]:
+                return inbox_items(
+                    services, runner.db, who, today=AS_AT, calendar=cal, amber_working_days=3
                 )
 
+            manager = Principal(
+                subject="bench-bm",
+                name="Bench Manager",
+                partnership="PAAA",
+                roles=(Role.BUSINESS_MANAGER,),
+            )
+            lead = Principal(
+                subject="bench-lead",
+                name="Bench Lead",
+                partnership="PAAA",
+                roles=(Role.AGENCY_LEAD,),
+                agencies=("POLICE",),
+            )
+            reads: list[tuple[str, Callable[[], Any], str | None]] = [
+                ("oversight query, all partnerships", lambda: over(None), None),
+                ("oversight query, one partnership", lambda: over("PAAA"), "PAAA"),
+                ("inbox of a business manager (one partnership)", lambda: inbox(manager), "PAAA"),
+                ("inbox of an agency lead (police)", lambda: inbox(lead), "PAAA"),
+            ]
+            for label, read, part in reads:
+                raw.oversight(part)  # each side's first read warms its caches
+                first = read()
+                n_rows = len(first) if isinstance(first, list) else sum(map(len, first))
+                ours = [timed(read) for _ in range(samples)]
+                raws = [timed(lambda part=part: raw.oversight(part)) for _ in range(samples)]
+                what = "rows" if isinstance(first, list) else "tasks"
+                for q, pick in (("p50", statistics.median), ("p95", p95)):
+                    line(
+                        f"{label} ({n_rows:,} {what}), {q} (ms), vs a raw indexed select of "
+                        "its oversight rows",
+                        "ms",
+                        pick(ours) * 1e3,
+                        pick(raws) * 1e3,
+                    )
+
             # 4. a case's history vs raw read + JSON decode
-            oid = review_id("PAAA", "B-LONG")
-            hist = median(lambda: svc.history("PAAA", "B-LONG"), repeat)
+            oid = review_id("PAAA", long_ref)
+            hist = median(lambda: svc.history("PAAA", long_ref), repeat)
             raw_hist = median(lambda: raw.read_case(oid), repeat)
             line(
-                f"history of a {len(svc.history('PAAA', 'B-LONG'))}-event case (ms)",
+                f"history of a {len(svc.history('PAAA', long_ref))}-event case (ms)",
                 "ms",
                 hist * 1e3,
                 raw_hist * 1e3,
@@ -468,12 +501,19 @@ def machine() -> str:
     )
 
 
-def write_readme(text: str) -> None:
+def write_readme(text: str, name: str = "") -> None:
+    """The table between its markers in README.md (``name`` for a second table, as the
+    national-scale run's: ``<!-- run_all NAME: begin -->``)."""
     readme = README.read_text()
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in readme:
+    begin, end = (
+        (BEGIN, END)
+        if not name
+        else (f"<!-- run_all {name}: begin -->", f"<!-- run_all {name}: end -->")
+    )
+    block = f"{begin}\n{text}\n{end}"
+    if begin in readme:
         readme = re.sub(
-            re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, readme, flags=re.S
+            re.escape(begin) + ".*?" + re.escape(end), lambda _: block, readme, flags=re.S
         )
     else:
         readme = readme.rstrip() + "\n\n# All benchmarks: `run_all.py`\n\n" + block + "\n"
@@ -489,6 +529,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     p.add_argument("--no-write", action="store_true", help="print only; leave README.md")
     p.add_argument(
+        "--table", default="", help="write the table between README.md's markers of this name"
+    )
+    p.add_argument(
         "--temporal",
         action="store_true",
         help="the Temporal lines too (time-skipping lifecycle, dev start, dev-server steps)",
@@ -496,7 +539,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--cases", type=int, default=100, help="--temporal: cases through the dev server"
     )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="measure on the store `generate.py --keep` wrote there (no generation; one --store)",
+    )
+    p.add_argument(
+        "--database", default=None, help="with --data-dir and --store postgres: its database"
+    )
     a = p.parse_args(argv)
+    if a.data_dir is not None and (
+        a.store == "both" or (a.store == "postgres") != bool(a.database)
+    ):
+        p.error("--data-dir takes one --store; PostgreSQL needs --database, SQLite none")
+    kept = (a.data_dir, a.database) if a.data_dir is not None else None
     volumes = Volumes()
     if a.quick:
         a.partnerships, a.years, a.repeat = 1, 1, 1
@@ -506,11 +563,16 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Any] = []
     t0 = time.perf_counter()
     for kind in kinds:
-        results += run(kind, a.partnerships, a.years, volumes, a.repeat)
+        results += run(kind, a.partnerships, a.years, volumes, a.repeat, kept)
     if a.temporal:
         results += temporal(a.repeat, a.cases)
+    made = (
+        f"--data-dir {a.data_dir}" + (f" --database {a.database}" if a.database else "")
+        if kept
+        else f"--partnerships {a.partnerships} --years {a.years}"
+    )
     note = (
-        f"`run_all.py --store {a.store} --partnerships {a.partnerships} --years {a.years}"
+        f"`run_all.py --store {a.store} {made}"
         f"{' --temporal' if a.temporal else ''}` "
         f"({time.perf_counter() - t0:.0f} s); medians (p95 where named) of repeated runs; "
         "shared with other sessions, so read the ratios, not the absolute figures."
@@ -518,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results, machine(), note)
     print(text)
     if not a.no_write:
-        write_readme(text)
+        write_readme(text, a.table)
     return 0
 
 

@@ -19,7 +19,16 @@ from eventsourcing.utils import register_topic
 from qa_engine.config import Settings
 from qa_engine.ledger import ENV_ANCHOR, ENV_KEY, ENV_LOCATION, load_or_create_key
 
-__all__ = ["ACCESS_STORE", "EVENT_STORE", "OrjsonTranscoder", "register_legacy_topics", "store_env"]
+__all__ = [
+    "ACCESS_STORE",
+    "EVENT_STORE",
+    "TAG",
+    "TYPE_KEY",
+    "OrjsonTranscoder",
+    "register_legacy_topics",
+    "revive_tagged",
+    "store_env",
+]
 
 #: Every lifecycle appends to ONE event store (one table, one notification log), so
 #: projections, ``verify`` and the audit trail see every case in a single order.
@@ -33,6 +42,8 @@ ACCESS_STORE = "qa_access"
 AGGREGATE_CACHE = 1000
 
 _TYPE, _DATA = "_type_", "_data_"
+#: the key that tags a stored typed value (a date, a moment, a UUID)
+TYPE_KEY = _TYPE
 
 
 def _default(obj: Any) -> Any:
@@ -45,7 +56,7 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"cannot store {type(obj).__name__}")
 
 
-def _revive_tagged(obj: dict[str, Any]) -> Any:
+def revive_tagged(obj: dict[str, Any]) -> Any:
     kind, data = obj[_TYPE], obj[_DATA]
     if kind == "datetime_iso":
         return datetime.fromisoformat(data)
@@ -61,7 +72,7 @@ def _revive_in_place(obj: Any) -> Any:
     freshly decoded containers in place (scalars, most of a record, are never visited)."""
     if type(obj) is dict:
         if len(obj) == 2 and _TYPE in obj and _DATA in obj:
-            revived = _revive_tagged(obj)
+            revived = revive_tagged(obj)
             if revived is not obj:
                 return revived
         for k, v in obj.items():
@@ -78,7 +89,8 @@ def _revive_in_place(obj: Any) -> Any:
     return obj
 
 
-_TAG = b'"_type_"'
+#: a tag as it appears in the stored bytes
+TAG = b'"_type_"'
 
 
 class OrjsonTranscoder(Transcoder):
@@ -92,13 +104,13 @@ class OrjsonTranscoder(Transcoder):
         # Events tag their own typed fields (nested models are stored as plain JSON), so
         # revive the top level first and walk the containers only if tags are left.
         # The count is an upper bound: a free-text value could hold the same bytes.
-        tags = data.count(_TAG)
+        tags = data.count(TAG)
         if not tags:
             return obj
         if type(obj) is dict and not (len(obj) == 2 and _TYPE in obj):
             for k, v in obj.items():
                 if type(v) is dict and len(v) == 2 and _TYPE in v and _DATA in v:
-                    revived = _revive_tagged(v)
+                    revived = revive_tagged(v)
                     if revived is not v:
                         obj[k] = revived
                         tags -= 1

@@ -44,6 +44,34 @@ def test_history_equals_the_event_objects_path_on_the_committed_stores(
         assert stored_history(app, oid, cut) == [e for e in slow if e.recorded_at <= cut]
 
 
+def test_history_of_every_lifecycle_today_equals_the_event_objects_path(
+    settings: Settings,
+) -> None:
+    """Records of today's shape take the one-pass path (``_fast_entry``); every record
+    the national data generator writes (reviews, audits, plans, concerns, with their
+    reminders and breaches) reads the same through it as through its event objects."""
+    from benchmarks.generate import Volumes, generate
+    from qa_engine.recording import _fast_entry
+
+    services = bootstrap(settings)
+    try:
+        generate(services, partnerships=1, years=1, volumes=Volumes(reviews=2, audits=3))
+        app = services.reviews
+        ids = {n.originator_id for n in app.recorder.select_notifications(start=1, limit=10_000)}
+        fast_path = 0
+        for oid in ids:
+            slow = [history_entry(ev) for ev in app.events.get(oid)]
+            assert stored_history(app, oid) == slow
+            for row in app.recorder.select_events(oid):
+                cls = type(app.mapper.to_domain_event(row))
+                fast_path += _fast_entry(row.originator_version, cls, row.state) is not None
+        events = app.recorder.max_notification_id()
+        assert len(ids) >= 10 and events is not None
+        assert fast_path == events  # every record of today's shape takes the one pass
+    finally:
+        services.close()
+
+
 def test_a_step_recorded_elsewhere_is_seen_by_the_next_step_here(settings: Settings) -> None:
     here, there = bootstrap(settings), bootstrap(settings)  # two processes' services
     try:

@@ -368,6 +368,53 @@ def owed_by(principal: Principal, owner: str, key: str) -> bool:
     )
 
 
+def inbox_items(
+    services: Any,
+    db: Any,
+    principal: Principal,
+    *,
+    today: date,
+    calendar: Any,
+    amber_working_days: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The inbox: every running clock of the open records the principal may see, theirs
+    to meet first, then the others; soonest due first (call in a thread)."""
+    rows = queries.oversight(
+        db,
+        today=today,
+        calendar=calendar,
+        amber_working_days=amber_working_days,
+        partnership=None if scope_for(principal) is None else principal.partnership,
+        scope=scope_for(principal),
+    )
+    mine: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    for row in rows:
+        if row.kind not in RECORDS:  # lifecycle 3 (programme, subgroups, ...):
+            continue  # no page of its own yet; the oversight page lists it
+        try:
+            state = RECORDS[row.kind].stored_state(services, row.partnership, row.ref)
+        except DomainError:
+            continue
+        running = [
+            c for c in clock_rows(state, today, calendar) if c["status"] in {"open", "overdue"}
+        ]
+        if not running:  # the next step has no clock: listed, with no due day
+            running = [_undated(row)]
+        for c in running:
+            item = {
+                **c,
+                "kind": row.kind,
+                "noun": TITLES[row.kind],
+                "ref": row.ref,
+                "segment": _segment(row.kind),
+                "stage": row.stage,
+            }
+            (mine if owed_by(principal, c["owner"], c["key"]) else others).append(item)
+    order = lambda i: (i["due_on"] or date.max, i["ref"])  # noqa: E731 - overdue first
+    return sorted(mine, key=order), sorted(others, key=order)
+
+
 # ------------------------------------------------------------------ the router
 
 
@@ -455,44 +502,14 @@ def pages_router() -> APIRouter:
         def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             from qa_engine.calendar import england_and_wales
 
-            calendar = england_and_wales()
-            runner = ctx.caught_up_runner()
-            rows = queries.oversight(
-                runner.db,
+            return inbox_items(
+                ctx.services,
+                ctx.caught_up_runner().db,
+                principal,
                 today=today,
-                calendar=calendar,
+                calendar=england_and_wales(),
                 amber_working_days=ctx.settings.amber_working_days,
-                partnership=None if scope_for(principal) is None else principal.partnership,
-                scope=scope_for(principal),
             )
-            mine: list[dict[str, Any]] = []
-            others: list[dict[str, Any]] = []
-            for row in rows:
-                if row.kind not in RECORDS:  # lifecycle 3 (programme, subgroups, ...):
-                    continue  # no page of its own yet; the oversight page lists it
-                try:
-                    state = stored_state(request, row.kind, row.partnership, row.ref)
-                except DomainError:
-                    continue
-                running = [
-                    c
-                    for c in clock_rows(state, today, calendar)
-                    if c["status"] in {"open", "overdue"}
-                ]
-                if not running:  # the next step has no clock: listed, with no due day
-                    running = [_undated(row)]
-                for c in running:
-                    item = {
-                        **c,
-                        "kind": row.kind,
-                        "noun": TITLES[row.kind],
-                        "ref": row.ref,
-                        "segment": _segment(row.kind),
-                        "stage": row.stage,
-                    }
-                    (mine if owed_by(principal, c["owner"], c["key"]) else others).append(item)
-            order = lambda i: (i["due_on"] or date.max, i["ref"])  # noqa: E731 - overdue first
-            return sorted(mine, key=order), sorted(others, key=order)
 
         mine, others = await run_in_threadpool(read)
         agency_lead = Role.AGENCY_LEAD in principal.roles

@@ -174,9 +174,10 @@ class RawDB:
             self.conn = sqlite3.connect(settings.sqlite_file)
             self.table, self.id_col, self.p = "stored_events", "rowid", "?"
 
-    def catch_up(self, page: int) -> int:
+    def catch_up(self, page: int, decode: bool = False) -> int:
         """Read every notification in pages; per page, one transaction writing a row per
-        event and the tracking position."""
+        event and the tracking position. ``decode``: each event's JSON decoded too (what
+        a view row is then made from), the least a projection in Python does."""
         c = self.conn
         c.execute("CREATE TABLE IF NOT EXISTS raw_view (id BIGINT PRIMARY KEY, topic TEXT, n INT)")
         c.execute("CREATE TABLE IF NOT EXISTS raw_tracking (name TEXT PRIMARY KEY, pos BIGINT)")
@@ -196,7 +197,7 @@ class RawDB:
                 return total
             c.cursor().executemany(
                 f"INSERT INTO raw_view VALUES ({p}, {p}, {p})",
-                [(r[0], r[1], len(r[2])) for r in rows],
+                [(r[0], r[1], len(orjson.loads(r[2]) if decode else r[2])) for r in rows],
             )
             pos = rows[-1][0]
             c.execute(f"UPDATE raw_tracking SET pos = {p} WHERE name = 'raw'", (pos,))

@@ -420,6 +420,46 @@ def run(
                         pick(raws) * 1e3,
                     )
 
+            # the same query as a command (a process: interpreter, imports, the query)
+            # beside a bare interpreter's start, p50 of a few runs
+            env = {
+                **os.environ,
+                **{
+                    f"QA_{k.upper()}": str(v)
+                    for k, v in settings.model_dump(include=_SAME).items()
+                    if v is not None
+                },
+                "QA_ACTOR_NAME": "Bench Manager",
+                "QA_ACTOR_ROLE": Role.BUSINESS_MANAGER.value,
+                "QA_PARTNERSHIP": "PAAA",
+            }
+            command = [
+                str(Path(sys.executable).parent / "qa-engine"),
+                "oversight",
+                "--partnership",
+                "PAAA",
+                "--json",
+                "--no-catch-up",
+                "--today",
+                AS_AT.isoformat(),
+            ]
+            runs = max(repeat, 5)
+            cli = statistics.median(
+                timed(lambda: subprocess.run(command, env=env, check=True, capture_output=True))
+                for _ in range(runs)
+            )
+            bare = statistics.median(
+                timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True))
+                for _ in range(runs)
+            )
+            line(
+                "`qa-engine oversight --partnership PAAA --json` command, p50 (s), vs a bare "
+                "`python -c pass`",
+                "s",
+                cli,
+                bare,
+            )
+
             # 4. a case's history vs raw read + JSON decode
             oid = review_id("PAAA", long_ref)
             hist = median(lambda: svc.history("PAAA", long_ref), repeat)

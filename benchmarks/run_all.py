@@ -601,7 +601,12 @@ def write_readme(text: str, name: str = "") -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--store", choices=["sqlite", "postgres", "both"], default="sqlite")
+    p.add_argument(
+        "--store",
+        choices=["sqlite", "postgres", "both", "none"],
+        default="sqlite",
+        help="none: only the Temporal lines (with --temporal)",
+    )
     p.add_argument("--partnerships", type=int, default=3)
     p.add_argument("--years", type=int, default=10)
     p.add_argument("--repeat", type=int, default=3)
@@ -638,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
         a.partnerships, a.years, a.repeat = 1, 1, 1
         volumes = Volumes(reviews=2, audits=3)
         a.cases = min(a.cases, 5)
-    kinds = ["sqlite", "postgres"] if a.store == "both" else [a.store]
+    kinds = {"both": ["sqlite", "postgres"], "none": []}.get(a.store, [a.store])
     results: list[Any] = []
     t0 = time.perf_counter()
     for kind in kinds:

@@ -300,13 +300,14 @@ def run(
                 for i in range(3):
                     checkpoint(svc, "PAAA", ref, f"warm{i}")
             cold = timed(lambda: svc.history("PAAA", long_ref))  # noqa: F841 - pages warmed
-            n = max(repeat * 3, 5)
-            short = statistics.median(
-                timed(lambda i=i: checkpoint(svc, "PAAA", short_ref, i)) for i in range(n)
-            )
-            long = statistics.median(
-                timed(lambda i=i: checkpoint(svc, "PAAA", long_ref, i)) for i in range(n)
-            )
+            # the two cases' steps interleaved, so that a pause of the machine or the
+            # database (a checkpoint, another process) falls on both alike
+            n = max(repeat * 10, 10)
+            shorts, longs = [], []
+            for i in range(n):
+                shorts.append(timed(lambda i=i: checkpoint(svc, "PAAA", short_ref, i)))
+                longs.append(timed(lambda i=i: checkpoint(svc, "PAAA", long_ref, i)))
+            short, long = statistics.median(shorts), statistics.median(longs)
             per_row = raw.append(n * 4, 1200)
             line(
                 "step append at event ~20 (ms), throughput vs raw",

@@ -208,6 +208,11 @@ def fact_day(event: str, data: dict[str, Any], recorded_at: datetime) -> date:
         if key in _NOT_FACT or isinstance(value, datetime) or not isinstance(value, date):
             continue
         return value
+    return _moment_day(data, recorded_at)
+
+
+def _moment_day(data: dict[str, Any], recorded_at: datetime) -> date:
+    """The London day of an event's own moment (``at``), else of its recording."""
     at = data.get("at")
     moment = at if isinstance(at, datetime) and at.tzinfo is not None else recorded_at
     return moment.astimezone(_LONDON).date()
@@ -227,7 +232,7 @@ def _entry(version: int, event: str, state: dict[str, Any]) -> HistoryEntry:
             "happened_on": fact_day(event, state, state["timestamp"]),
             "event": event,
             "actor": state.get("actor", {}),
-            "data": {k: v for k, v in state.items() if k not in _HIDDEN and k != "class_version"},
+            "data": {k: v for k, v in state.items() if k not in _HIDDEN},
             "hash": state.get("hash", ""),
         },
     )
@@ -315,9 +320,7 @@ def _fast_entry(version: int, cls: Any, data: bytes) -> HistoryEntry | None:
     if type(happened) is not date:
         happened = first_day
     if happened is None:
-        at = obj.get("at")
-        moment = at if isinstance(at, datetime) and at.tzinfo is not None else timestamp
-        happened = moment.astimezone(_LONDON).date()
+        happened = _moment_day(obj, timestamp)
     return trusted(
         HistoryEntry,
         {

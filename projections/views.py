@@ -173,11 +173,18 @@ class FoldingProjection(Projection):
                 (self.name, *chunk),
             ).fetchall()
             for r in rows:
-                lc = self._by_kind.get(r["kind"])
-                if lc is not None:
-                    stored = str(self.state_sealer.unseal(r["state"]))
-                    out[r["originator_id"]] = lc.load(unpack_state(stored))
+                state = self.stored_state(r["kind"], r["state"])
+                if state is not None:
+                    out[r["originator_id"]] = state
         return out
+
+    def stored_state(self, kind: str | None, stored: str | None) -> Any | None:
+        """A folded state as ``projection_state`` holds it (sealed, packed), loaded;
+        ``None`` for none, or for a kind this projection no longer folds."""
+        lc = self._by_kind.get(kind) if kind is not None else None
+        if lc is None or stored is None:
+            return None
+        return lc.load(unpack_state(str(self.state_sealer.unseal(stored))))
 
     # hooks
     def reset_rows(self, cur: Cursor) -> None:

@@ -370,7 +370,7 @@ def owed_by(principal: Principal, owner: str, key: str) -> bool:
 
 def inbox_items(
     services: Any,
-    db: Any,
+    runner: Any,
     principal: Principal,
     *,
     today: date,
@@ -378,9 +378,15 @@ def inbox_items(
     amber_working_days: int,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The inbox: every running clock of the open records the principal may see, theirs
-    to meet first, then the others; soonest due first (call in a thread)."""
-    rows = queries.oversight(
-        db,
+    to meet first, then the others; soonest due first (call in a thread).
+
+    Each record's clocks come from the state the oversight view was written from, read
+    with its row in one query (issue 12: loading each record from the event store took
+    5 ms a record on PostgreSQL); the event store only for a record the view holds no
+    state of."""
+    rows = queries.oversight_with_states(
+        runner.db,
+        runner.projections["oversight"],
         today=today,
         calendar=calendar,
         amber_working_days=amber_working_days,
@@ -389,13 +395,14 @@ def inbox_items(
     )
     mine: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
-    for row in rows:
+    for row, state in rows:
         if row.kind not in RECORDS:  # lifecycle 3 (programme, subgroups, ...):
             continue  # no page of its own yet; the oversight page lists it
-        try:
-            state = RECORDS[row.kind].stored_state(services, row.partnership, row.ref)
-        except DomainError:
-            continue
+        if state is None:
+            try:
+                state = RECORDS[row.kind].stored_state(services, row.partnership, row.ref)
+            except DomainError:
+                continue
         running = [
             c for c in clock_rows(state, today, calendar) if c["status"] in {"open", "overdue"}
         ]
@@ -504,7 +511,7 @@ def pages_router() -> APIRouter:
 
             return inbox_items(
                 ctx.services,
-                ctx.caught_up_runner().db,
+                ctx.caught_up_runner(),
                 principal,
                 today=today,
                 calendar=england_and_wales(),

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from eventsourcing.application import Application
+if TYPE_CHECKING:  # a reader of views alone never loads the application layer
+    from eventsourcing.application import Application
 
 __all__ = ["Cursor", "ViewDB"]
 
@@ -82,8 +83,19 @@ class ViewDB:
 
     def __init__(self, app: Application[Any]) -> None:
         recorder: Any = app.recorder
-        self._datastore = recorder.datastore
-        self.events_table: str = recorder.events_table_name
+        self._open(recorder.datastore, recorder.events_table_name)
+
+    @classmethod
+    def over(cls, datastore: Any, events_table: str) -> ViewDB:
+        """The views in ``datastore``'s database, without an application: a process that
+        only reads views (``qa-engine oversight --no-catch-up``) need not build one."""
+        db = cls.__new__(cls)
+        db._open(datastore, events_table)
+        return db
+
+    def _open(self, datastore: Any, events_table: str) -> None:
+        self._datastore = datastore
+        self.events_table: str = events_table
         module = type(self._datastore).__module__  # the recorder may be a subclass elsewhere
         self.dialect: Literal["sqlite", "postgres"] = (
             "postgres" if module.startswith("eventsourcing.postgres") else "sqlite"

@@ -37,14 +37,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import structlog
-from eventsourcing.application import Application
 from pydantic import BaseModel
 
 from projections.db import Cursor, ViewDB
+
+if TYPE_CHECKING:  # a reader of views alone never loads the application layer
+    from eventsourcing.application import Application
 
 __all__ = [
     "Notified",
@@ -390,6 +391,8 @@ class ProjectionRunner:
                     f"CREATE OR REPLACE TRIGGER {channel} AFTER INSERT ON {events} "
                     f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
                 )
+            import psycopg  # PostgreSQL only: a SQLite reader never loads the driver
+
             params = dict(self.db.connection_kwargs())
             params.pop("row_factory", None)
             conn = psycopg.connect(**params, autocommit=True)

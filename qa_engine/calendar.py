@@ -10,16 +10,17 @@ outside both raise ``CalendarRangeError``.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import lru_cache
 from importlib.metadata import version
+from importlib.resources import files
 
 import holidays as holidays_lib
-from govuk_bank_holidays.bank_holidays import BankHolidays
 
 from domain.calendar import WorkingDayCalendar
 
-__all__ = ["FALLBACK_YEARS", "england_and_wales"]
+__all__ = ["FALLBACK_YEARS", "england_and_wales", "govuk_days"]
 
 #: How many years after the GOV.UK data the computed fallback covers.
 FALLBACK_YEARS = 12
@@ -28,10 +29,7 @@ FALLBACK_YEARS = 12
 @lru_cache(maxsize=1)
 def england_and_wales() -> WorkingDayCalendar:
     """The calendar, loaded once per process (no network: the packaged copy)."""
-    govuk = BankHolidays(use_cached_holidays=True).get_holidays(
-        division=BankHolidays.ENGLAND_AND_WALES
-    )
-    days = {h["date"] for h in govuk}
+    days = govuk_days()
     first_year = min(d.year for d in days)
     last_govuk_year = max(d.year for d in days)
     last_year = last_govuk_year + FALLBACK_YEARS
@@ -50,3 +48,11 @@ def england_and_wales() -> WorkingDayCalendar:
             f"holidays {v_hol} GB-ENG {last_govuk_year + 1}-{last_year}",
         ),
     )
+
+
+def govuk_days() -> set[date]:
+    """England and Wales's days in the GOV.UK feed's copy that ``govuk-bank-holidays``
+    ships, read as the file it is: the package's loader imports an HTTP client to offer
+    a download this product never makes (a tenth of a command's start, issue 12)."""
+    feed = json.loads((files("govuk_bank_holidays") / "bank-holidays.json").read_text("utf-8"))
+    return {date.fromisoformat(e["date"]) for e in feed["england-and-wales"]["events"]}

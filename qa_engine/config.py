@@ -134,7 +134,9 @@ class Settings(BaseSettings):
     principal_subject: str | None = Field(
         default=None, description="your stable id (default: local:<login name>)"
     )
-    actor_agencies: tuple[str, ...] = Field(
+    # NoDecode: from the environment as ``LA,POLICE``; pydantic-settings would otherwise
+    # read a tuple's variable as JSON only, and ``QA_ACTOR_AGENCIES=POLICE`` failed
+    actor_agencies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="an agency safeguarding lead's agencies (comma-separated)"
     )
 

@@ -105,3 +105,17 @@ def test_due_day_is_the_inverse_of_end_of_day(day: date) -> None:
     from domain.calendar import due_day
 
     assert due_day(end_of_day(day)) == day
+
+
+def test_the_govuk_days_read_from_the_packaged_file_equal_the_packages_own_loader() -> None:
+    """``govuk_days`` reads the feed's copy straight from the file (no HTTP client
+    imported): the days are exactly those the package's ``BankHolidays`` gives."""
+    from govuk_bank_holidays.bank_holidays import BankHolidays
+
+    from qa_engine.calendar import govuk_days
+
+    loaded = BankHolidays(use_cached_holidays=True).get_holidays(
+        division=BankHolidays.ENGLAND_AND_WALES
+    )
+    assert govuk_days() == {h["date"] for h in loaded}
+    assert len(govuk_days()) > 100

@@ -24,19 +24,12 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-import orjson
-from pydantic import ValidationError
-
 from domain.calendar import LONDON
-from domain.errors import CaseNotFound, DomainError, InvalidInput
+from domain.errors import DomainError
 from domain.review import COMMANDS, ReportIncident, ReviewState
 from qa_engine.config import Settings
 from qa_engine.entry.cli_common import (
-    EXIT_INFRA,
-    EXIT_INVALID,
-    EXIT_NOT_FOUND,
     EXIT_OK,
-    EXIT_REJECTED,
     Output,
     _actor,
     _london_today,
@@ -44,14 +37,15 @@ from qa_engine.entry.cli_common import (
     add_request_option,
     check_tenant,
     model_input,
+    parents,
     parse_as_at,
     parse_day,
     parse_text,
     principal_of,
     records_table,
     request_id_of,
+    run_command,
     tenant_of,
-    terminal_safe,
 )
 
 __all__ = ["main"]
@@ -296,15 +290,7 @@ async def cmd_dev(ns: argparse.Namespace, settings: Settings, out: Output) -> in
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="machine-readable output")
-    tenant = argparse.ArgumentParser(add_help=False)
-    tenant.add_argument(
-        "--partnership", dest="tenant", help="the case's partnership (default: QA_PARTNERSHIP)"
-    )
-    # who acts comes from the principal (QA_ACTOR_NAME / QA_ACTOR_ROLE), never from options
-    actor = argparse.ArgumentParser(add_help=False)
-
+    common, tenant, actor = parents()
     parser = argparse.ArgumentParser(
         prog="qa-engine", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -393,112 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    ns = parser.parse_args(argv)
-    out = Output(getattr(ns, "json", False))
-    try:
-        settings = Settings()
-    except ValidationError as e:
-        return _invalid(e, out)
-    from qa_engine.logging import configure_logging
-
-    configure_logging(settings.log_level, json=settings.log_json)
-    try:
-        return int(asyncio.run(ns.func(ns, settings, out)))
-    except ValidationError as e:
-        return _invalid(e, out)
-    except InvalidInput as e:
-        return _error(out, "invalid", e, EXIT_INVALID)
-    except CaseNotFound as e:
-        return _error(out, "not found", e, EXIT_NOT_FOUND)
-    except DomainError as e:
-        return _error(out, "rejected", e, EXIT_REJECTED)
-    except KeyboardInterrupt:
-        return EXIT_OK
-    except Exception as e:  # never a traceback: one line, and the exit code says what
-        closed = _closed(e, ns)
-        if closed is not None:
-            return _error(out, "rejected", closed, EXIT_REJECTED)
-        return _unavailable(out, e, getattr(ns, "request_key", None))
-
-
-def _unavailable(out: Output, e: BaseException, key: str | None) -> int:
-    """Exit 4: no worker, Temporal unreachable, or an outcome unknown. A step names the
-    request id that re-sends it safely (never "refused": nothing refused it)."""
-    from qa_engine.entry.workflow_calls import Unavailable
-
-    message = e.message if isinstance(e, Unavailable) else _one_line(e)
-    if out.as_json:
-        sys.stdout.write(
-            orjson.dumps({"error": "unavailable", "message": message, "request_id": key}).decode()
-            + "\n"
-        )
-        return EXIT_INFRA
-    sys.stderr.write(f"unavailable: {terminal_safe(message)}\n")
-    if key is not None:
-        sys.stderr.write(
-            f"  the outcome is unknown: re-run the same command (or add --request-id {key});"
-            " a step is recorded at most once\n"
-        )
-    return EXIT_INFRA
-
-
-def _one_line(e: BaseException) -> str:
-    text = " ".join(str(e).split()) or type(e).__name__
-    return (
-        text
-        if isinstance(e, OSError | RuntimeError | TimeoutError)
-        else (f"{type(e).__name__}: {text}")
-    )
-
-
-def _closed(e: BaseException, ns: argparse.Namespace) -> DomainError | None:
-    """A step sent to a record whose workflow has completed: closed, not an outage."""
-    if "already completed" not in str(e).lower():
-        return None
-    ref = getattr(ns, "ref", None) or "the record"
-    return DomainError(
-        f"{str(ref).upper()} is closed; nothing more can be recorded", rule="case_closed"
-    )
-
-
-def _error(out: Output, label: str, e: DomainError, code: int) -> int:
-    if out.as_json:
-        sys.stdout.write(
-            orjson.dumps(
-                {"error": label, "message": e.message, "field": e.field, "rule": e.rule}
-            ).decode()
-            + "\n"
-        )
-    else:
-        where = ", ".join(
-            x
-            for x in (f"field {e.field}" if e.field else "", f"rule {e.rule}" if e.rule else "")
-            if x
-        )
-        line = f"{label}: {e.message}" + (f" [{where}]" if where else "")
-        sys.stderr.write(terminal_safe(line) + "\n")
-    return code
-
-
-def _invalid(e: ValidationError, out: Output) -> int:
-    problems = [
-        {
-            "field": ".".join(str(p) for p in err["loc"]) or "input",
-            "rule": err["type"],
-            "message": err["msg"].removeprefix("Value error, "),
-        }
-        for err in e.errors()
-    ]
-    if out.as_json:
-        sys.stdout.write(
-            orjson.dumps({"error": "invalid input", "problems": problems}).decode() + "\n"
-        )
-    else:
-        for p in problems:
-            line = f"invalid: {p['field']}: {p['message']} [rule {p['rule']}]"
-            sys.stderr.write(terminal_safe(line) + "\n")
-    return EXIT_INVALID
+    return run_command(build_parser(), argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

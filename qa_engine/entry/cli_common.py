@@ -9,6 +9,7 @@ principal (tenant, scope, recorded actor) is in ``entry.acting``, below both.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import os
@@ -17,15 +18,17 @@ import sys
 import types
 import typing
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_settings import SettingsError
 
 from domain.calendar import LONDON, due_day
-from domain.errors import DomainError, InvalidInput
+from domain.errors import CaseNotFound, DomainError, InvalidInput
 from domain.tenancy import Principal, Role, Scope
 from domain.values import Day, FreeText, invalid_input
 from qa_engine.config import Settings
@@ -36,6 +39,9 @@ from qa_engine.entry.acting import (
     scope_for,
     step_update_id,
 )
+
+if TYPE_CHECKING:
+    from qa_engine.bootstrap import Services
 
 __all__ = [
     "EXIT_INFRA",
@@ -48,14 +54,18 @@ __all__ = [
     "_london_today",
     "add_model_options",
     "add_request_option",
+    "caught_up_runner",
     "check_tenant",
     "model_input",
+    "parents",
     "parse_as_at",
     "parse_day",
     "parse_text",
     "principal_of",
     "request_id_of",
+    "run_command",
     "scope_of",
+    "services_and_runner",
     "tenant_of",
     "terminal_safe",
 ]
@@ -391,3 +401,168 @@ def parse_as_at(raw: str | None) -> datetime | None:
             rule="iso_timestamp",
         ) from None
     return as_at if as_at.tzinfo is not None else as_at.replace(tzinfo=LONDON)
+
+
+# ------------------------------------------------------------ the store
+
+
+@contextmanager
+def services_and_runner(settings: Settings) -> Iterator[tuple[Services, Any]]:
+    """Every service, and the projection runner over the (one) event store."""
+    from projections.catalogue import build_runner
+    from qa_engine.bootstrap import bootstrap
+
+    services = bootstrap(settings)
+    try:
+        yield services, build_runner(services.reviews, batch_size=settings.projection_batch_size)
+    finally:
+        services.close()
+
+
+@contextmanager
+def projection_runner(settings: Settings) -> Iterator[Any]:
+    with services_and_runner(settings) as (_, runner):
+        yield runner
+
+
+@contextmanager
+def caught_up_runner(settings: Settings, *, catch_up: bool = True) -> Iterator[Any]:
+    """The projection runner, its views caught up with the log first (unless not)."""
+    with projection_runner(settings) as runner:
+        if catch_up:
+            runner.catch_up()
+        yield runner
+
+
+# ------------------------------------------------------------------ running
+
+
+def parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The option groups commands share: ``common`` (``--json``), ``tenant``
+    (``--partnership``), ``actor`` (none: who acts comes from the principal,
+    QA_ACTOR_NAME / QA_ACTOR_ROLE, never from options)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    tenant = argparse.ArgumentParser(add_help=False)
+    tenant.add_argument(
+        "--partnership", dest="tenant", help="the case's partnership (default: QA_PARTNERSHIP)"
+    )
+    actor = argparse.ArgumentParser(add_help=False)
+    return common, tenant, actor
+
+
+def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` with ``parser`` and run the command it names: its exit code, and
+    never a traceback (an error is one line, or one JSON object with ``--json``)."""
+    ns = parser.parse_args(argv)
+    out = Output(getattr(ns, "json", False))
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        return _invalid(e, out)
+    except SettingsError as e:  # a variable pydantic-settings could not even parse
+        named = re.search(r'field "(\w+)"', str(e))
+        field = f"QA_{named.group(1).upper()}" if named else "environment"
+        problem = InvalidInput(
+            f"{field} cannot be read: {e.__cause__ or e}", field=field, rule="environment"
+        )
+        return _error(out, "invalid", problem, EXIT_INVALID)
+    from qa_engine.logging import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    try:
+        return int(asyncio.run(ns.func(ns, settings, out)))
+    except ValidationError as e:
+        return _invalid(e, out)
+    except InvalidInput as e:
+        return _error(out, "invalid", e, EXIT_INVALID)
+    except CaseNotFound as e:
+        return _error(out, "not found", e, EXIT_NOT_FOUND)
+    except DomainError as e:
+        return _error(out, "rejected", e, EXIT_REJECTED)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as e:  # never a traceback: one line, and the exit code says what
+        closed = _closed(e, ns)
+        if closed is not None:
+            return _error(out, "rejected", closed, EXIT_REJECTED)
+        return _unavailable(out, e, getattr(ns, "request_key", None))
+
+
+def _unavailable(out: Output, e: BaseException, key: str | None) -> int:
+    """Exit 4: no worker, Temporal unreachable, or an outcome unknown. A step names the
+    request id that re-sends it safely (never "refused": nothing refused it)."""
+    from qa_engine.entry.workflow_calls import Unavailable
+
+    message = e.message if isinstance(e, Unavailable) else _one_line(e)
+    if out.as_json:
+        sys.stdout.write(
+            orjson.dumps({"error": "unavailable", "message": message, "request_id": key}).decode()
+            + "\n"
+        )
+        return EXIT_INFRA
+    sys.stderr.write(f"unavailable: {terminal_safe(message)}\n")
+    if key is not None:
+        sys.stderr.write(
+            f"  the outcome is unknown: re-run the same command (or add --request-id {key});"
+            " a step is recorded at most once\n"
+        )
+    return EXIT_INFRA
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return (
+        text
+        if isinstance(e, OSError | RuntimeError | TimeoutError)
+        else (f"{type(e).__name__}: {text}")
+    )
+
+
+def _closed(e: BaseException, ns: argparse.Namespace) -> DomainError | None:
+    """A step sent to a record whose workflow has completed: closed, not an outage."""
+    if "already completed" not in str(e).lower():
+        return None
+    ref = getattr(ns, "ref", None) or "the record"
+    return DomainError(
+        f"{str(ref).upper()} is closed; nothing more can be recorded", rule="case_closed"
+    )
+
+
+def _error(out: Output, label: str, e: DomainError, code: int) -> int:
+    if out.as_json:
+        sys.stdout.write(
+            orjson.dumps(
+                {"error": label, "message": e.message, "field": e.field, "rule": e.rule}
+            ).decode()
+            + "\n"
+        )
+    else:
+        where = ", ".join(
+            x
+            for x in (f"field {e.field}" if e.field else "", f"rule {e.rule}" if e.rule else "")
+            if x
+        )
+        line = f"{label}: {e.message}" + (f" [{where}]" if where else "")
+        sys.stderr.write(terminal_safe(line) + "\n")
+    return code
+
+
+def _invalid(e: ValidationError, out: Output) -> int:
+    problems = [
+        {
+            "field": ".".join(str(p) for p in err["loc"]) or "input",
+            "rule": err["type"],
+            "message": err["msg"].removeprefix("Value error, "),
+        }
+        for err in e.errors()
+    ]
+    if out.as_json:
+        sys.stdout.write(
+            orjson.dumps({"error": "invalid input", "problems": problems}).decode() + "\n"
+        )
+    else:
+        for p in problems:
+            line = f"invalid: {p['field']}: {p['message']} [rule {p['rule']}]"
+            sys.stderr.write(terminal_safe(line) + "\n")
+    return EXIT_INVALID

@@ -19,9 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from domain.calendar import LONDON
@@ -29,9 +26,15 @@ from domain.errors import DomainError
 from qa_engine.config import Settings
 from qa_engine.entry import cli_common as cli  # what the command modules share
 from qa_engine.entry.acting import verify_every_record
+from qa_engine.entry.cli_oversight import (
+    KINDS,
+    add_oversight_parser,
+    query_options,
+    today_of,
+)
 
 if TYPE_CHECKING:
-    from qa_engine.bootstrap import Services
+    pass
 
 __all__ = ["KINDS", "register_read_commands", "run_projections_forever", "verify_every_record"]
 
@@ -44,39 +47,11 @@ def describe_read(read: Any) -> str:
     return describe(read)
 
 
-#: the ``kind`` of each lifecycle's rows (``projections.catalogue.lifecycles``)
-KINDS = (
-    "review",
-    "audit",
-    "actionplan",
-    "childofconcern",
-    "programme",
-    "subgroup",
-    "scorecard",
-    "section11",
-    "assurance",
-)
 #: the kinds whose trail this command reads (lifecycle 3's records: ``<kind> history``)
 TRAIL_KINDS = KINDS[:4]
 
 
-@contextmanager
-def _services(settings: Settings) -> Iterator[tuple[Services, Any]]:
-    """Every service, and the projection runner over the (one) event store."""
-    from projections.catalogue import build_runner
-    from qa_engine.bootstrap import bootstrap
-
-    services = bootstrap(settings)
-    try:
-        yield services, build_runner(services.reviews, batch_size=settings.projection_batch_size)
-    finally:
-        services.close()
-
-
-@contextmanager
-def _runner(settings: Settings) -> Iterator[Any]:
-    with _services(settings) as (_, runner):
-        yield runner
+_services, _runner = cli.services_and_runner, cli.projection_runner
 
 
 async def run_projections_forever(settings: Settings, stop: asyncio.Event) -> None:
@@ -94,12 +69,6 @@ async def run_projections_forever(settings: Settings, stop: asyncio.Event) -> No
             runner.run_forever(stop, poll_seconds=settings.projection_poll_seconds),
             send_forever(settings, services.reviews, stop, services.partnerships),
         )
-
-
-def _today(ns: argparse.Namespace) -> date:
-    from datetime import datetime
-
-    return cli.parse_day(ns.today, "today") if ns.today else datetime.now(LONDON).date()
 
 
 def _bar(name: str, done: int, total: int) -> None:
@@ -190,56 +159,10 @@ async def cmd_projections_status(
 # --------------------------------------------------------------------- queries
 
 
-async def cmd_oversight(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:
-    from projections import queries
-    from qa_engine.calendar import england_and_wales
-
-    today = _today(ns)
-    scope = cli.scope_of(settings)
-    with _runner(settings) as runner:
-        if not ns.no_catch_up:
-            runner.catch_up()
-        rows = queries.oversight(
-            runner.db,
-            today=today,
-            calendar=england_and_wales(),
-            amber_working_days=settings.amber_working_days,
-            kind=ns.kind,
-            stage=ns.stage,
-            partnership=ns.partnership,
-            owner=ns.owner,
-            rag_in=set(ns.rag.split(",")) if ns.rag else None,
-            sort=ns.sort,
-            descending=ns.desc,
-            scope=scope,
-        )
-
-    def human() -> str:
-        if not rows:
-            return f"no open cases match (as at {today})"
-        lines = [
-            f"as at {today}; amber = due within {settings.amber_working_days} working days",
-            f"{'RAG':<6}{'KIND':<15}{'REF':<18}{'PARTNER':<9}{'STAGE':<27}{'NEXT DEADLINE':<44}"
-            f"{'DUE':<11}{'WD LEFT':>8}  OWNER",
-        ]
-        for r in rows:
-            label = (r.next_deadline or "-")[:42]
-            left = "-" if r.working_days_left is None else str(r.working_days_left)
-            due = r.next_due_on.isoformat() if r.next_due_on else "-"
-            lines.append(
-                f"{r.rag.upper():<6}{r.kind:<15}{r.ref:<18}{r.partnership:<9}{r.stage:<27}"
-                f"{label:<44}{due:<11}{left:>8}  {r.owner}"
-            )
-        return "\n".join(lines)
-
-    out.data([r.model_dump(mode="json") for r in rows], human)
-    return cli.EXIT_OK
-
-
 async def cmd_timeliness(ns: argparse.Namespace, settings: Settings, out: cli.Output) -> int:
     from projections import queries
 
-    today = _today(ns)
+    today = today_of(ns)
     with _runner(settings) as runner:
         if not ns.no_catch_up:
             runner.catch_up()
@@ -434,25 +357,8 @@ def register_read_commands(
         func=cmd_projections_status
     )
 
-    query = argparse.ArgumentParser(add_help=False)
-    query.add_argument("--today", help="ISO date to compute days left from (default: today)")
-    query.add_argument(
-        "--no-catch-up", action="store_true", help="read the views as they are, without catching up"
-    )
-
-    ov = sub.add_parser(
-        "oversight", parents=[common, query], help="open cases: stage, next deadline, RAG, owner"
-    )
-    ov.add_argument("--kind", choices=KINDS, help="lifecycle")
-    ov.add_argument("--stage")
-    ov.add_argument("--rag", help="comma-separated: red,amber,green")
-    ov.add_argument("--partnership")
-    ov.add_argument("--owner", help="owner role, e.g. 'local authority'")
-    ov.add_argument(
-        "--sort", default="due", choices=["due", "rag", "ref", "stage", "partnership", "owner"]
-    )
-    ov.add_argument("--desc", action="store_true", help="reverse the order")
-    ov.set_defaults(func=cmd_oversight)
+    query = query_options()
+    add_oversight_parser(sub, common=common, query=query)
 
     tl = sub.add_parser(
         "timeliness", parents=[common, query], help="statutory timeliness per partnership, quarter"

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from domain.calendar import WorkingDayCalendar, count_working_days, working_days_from
 from domain.tenancy import Scope
-from domain.trusted import trusted
+from domain.trusted import trusted_maker
 from projections.db import ViewDB
 from projections.views import FoldingProjection, Sealer
 
@@ -190,23 +190,33 @@ def _oversight_where(
 def _oversight_rows(
     rows: list[Any], today: date, calendar: WorkingDayCalendar, amber_working_days: int
 ) -> list[OversightRow]:
-    """The view's rows with today's working days left and RAG."""
+    """The view's rows with today's working days left and RAG.
+
+    The rows of a national query share few due days: each due day is parsed and
+    counted once (issue 12: per row, the query did several times the work of fetching
+    it); each row becomes an ``OversightRow`` without validation (the view's own
+    rows, written from checked events)."""
     out = []
     left_until = working_days_from(calendar, today)
+    counted: dict[tuple[str | None, bool], tuple[date | None, Rag, int | None]] = {}
+    make = trusted_maker(OversightRow)
     for r in rows:
-        due = date.fromisoformat(r["next_due_on"]) if r["next_due_on"] else None
-        status, left = rag(
-            breached=bool(r["breached"]),
-            due_on=due,
-            today=today,
-            calendar=calendar,
-            amber_working_days=amber_working_days,
-            left_until=left_until,
-        )
-        # the view's own rows (written from checked events): not validated again
+        key = (r["next_due_on"], bool(r["breached"]))
+        found = counted.get(key)
+        if found is None:
+            due = date.fromisoformat(key[0]) if key[0] else None
+            status, left = rag(
+                breached=key[1],
+                due_on=due,
+                today=today,
+                calendar=calendar,
+                amber_working_days=amber_working_days,
+                left_until=left_until,
+            )
+            found = counted[key] = (due, status, left)
+        breached, agencies = r["breached_labels"], r["agencies"]
         out.append(
-            trusted(
-                OversightRow,
+            make(
                 {
                     "kind": r["kind"],
                     "ref": r["ref"],
@@ -214,12 +224,12 @@ def _oversight_rows(
                     "stage": r["stage"],
                     "owner": r["owner"],
                     "next_deadline": r["next_label"],
-                    "next_due_on": due,
-                    "working_days_left": left,
-                    "rag": status,
-                    "breached": [b for b in r["breached_labels"].split("; ") if b],
+                    "next_due_on": found[0],
+                    "working_days_left": found[2],
+                    "rag": found[1],
+                    "breached": [b for b in breached.split("; ") if b] if breached else [],
                     "paused_clocks": r["paused"],
-                    "agencies": [a for a in r["agencies"].split("|") if a],
+                    "agencies": [a for a in agencies.split("|") if a] if agencies else [],
                 },
             )
         )

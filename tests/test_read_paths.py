@@ -18,7 +18,7 @@ from uuid import UUID
 import pytest
 
 from domain.errors import RuleViolation
-from domain.trusted import trusted
+from domain.trusted import trusted, trusted_maker
 from qa_engine.bootstrap import Services, bootstrap
 from qa_engine.config import Settings
 from qa_engine.recording import HistoryEntry, history_entry, stored_history
@@ -210,3 +210,15 @@ def test_trusted_builds_without_validating_and_refuses_a_partial_model() -> None
     assert entry.recorded_at == "not checked" and entry.model_fields_set == set(values)
     with pytest.raises(TypeError, match="needs exactly"):
         trusted(HistoryEntry, {"version": 1})
+    # for many rows: the first row checked in full, the rest by their number of fields
+    make = trusted_maker(HistoryEntry)
+    with pytest.raises(TypeError, match="needs exactly"):
+        make({**values, "hash": None, "extra": 1})
+    make = trusted_maker(HistoryEntry)
+    rows = [make(dict(values, version=n)) for n in range(3)]
+    assert [r.version for r in rows] == [0, 1, 2]
+    assert all(r.model_fields_set == set(values) for r in rows)
+    rows[0].model_fields_set.add("x")  # each row's own set, as pydantic keeps it
+    assert "x" not in rows[1].model_fields_set
+    with pytest.raises(TypeError, match="needs exactly"):
+        make({"version": 1})

@@ -7,7 +7,7 @@ here at query time from the recorded due day, so the views never go stale.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -134,15 +134,19 @@ def oversight_with_states(
     amber_working_days: int,
     partnership: str | None = None,
     scope: Scope | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> list[tuple[OversightRow, Any]]:
     """The open records inside ``scope`` (as ``oversight``, soonest due first), each with
     the state ``projection`` folded for it (``None`` if it has none), read in ONE query
     from one snapshot: the states the oversight rows were written from, so a page that
     lists records with their clocks (the inbox) loads no record from the event store."""
     found = _oversight_where(None, None, partnership, None, scope, table="o.")
-    if found is None:
+    if found is None or (kinds is not None and not kinds):
         return []
     where, params = found
+    if kinds is not None:  # only these lifecycles' rows (and states)
+        where += (" AND " if where else " WHERE ") + f"o.kind IN ({', '.join('?' * len(kinds))})"
+        params = [*params, *kinds]
     sql = (
         "SELECT o.*, s.kind AS state_kind, s.state AS state FROM {oversight} o "
         "LEFT JOIN {projection_state} s "

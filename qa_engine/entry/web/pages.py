@@ -32,7 +32,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
 
-from domain.calendar import LONDON
+from domain.calendar import LONDON, count_working_days
 from domain.errors import CaseNotFound, DomainError, InvalidInput
 from domain.steps import allowed_now
 from domain.tenancy import OutsideScope, Principal, Role
@@ -316,8 +316,26 @@ def _clocks(state: Any) -> list[Any]:
     return list(clocks.values())
 
 
+#: (class, name) -> whether the class has no such attribute (field, property or method)
+_LACKS: dict[tuple[type, str], bool] = {}
+
+
+def _opt(obj: Any, name: str, default: Any = None) -> Any:
+    """``getattr(obj, name, default)`` for the fields one kind of clock has and another
+    lacks: a pydantic model's missing attribute costs an exception each time, and the
+    inbox asks it of every clock of every record it lists."""
+    fields = obj.__dict__
+    if name in fields:
+        return fields[name]
+    key = (type(obj), name)
+    lacks = _LACKS.get(key)
+    if lacks is None:
+        lacks = _LACKS[key] = not hasattr(type(obj), name)
+    return default if lacks else getattr(obj, name, default)
+
+
 def _owner(clock: Any) -> str:
-    return str(getattr(clock, "owner_role", None) or getattr(clock, "owner", ""))
+    return str(_opt(clock, "owner_role") or _opt(clock, "owner", ""))
 
 
 #: a clock's stored status -> how the pages say it
@@ -329,10 +347,10 @@ def clock_rows(state: Any, today: date, calendar: Any) -> list[dict[str, Any]]:
     rows = []
     for c in sorted(_clocks(state), key=lambda c: c.due_on):
         left = None
-        if c.is_open and not getattr(c, "paused_on", None):
-            left = calendar.working_days_between(today, c.due_on)
-        reminded = bool(getattr(c, "reminded", False)) or bool(
-            [r for r in getattr(c, "reminders", []) if r.astimezone(LONDON).date() <= today]
+        if c.is_open and not _opt(c, "paused_on"):
+            left = count_working_days(calendar, today, c.due_on)  # constant time
+        reminded = bool(_opt(c, "reminded", False)) or bool(
+            [r for r in _opt(c, "reminders", ()) if r.astimezone(LONDON).date() <= today]
         )
         status = c.status if not c.is_open else ("paused" if left is None else "open")
         if c.is_open and left is not None and (left < 0 or today > c.due_on):
@@ -350,9 +368,9 @@ def clock_rows(state: Any, today: date, calendar: Any) -> list[dict[str, Any]]:
                 "status": status,
                 "reminded": reminded,
                 "met_on": c.met_on,
-                "late": c.late or bool(getattr(c, "breached", False)),
-                "reason": getattr(c, "not_met_because", None),
-                "statutory": bool(getattr(c, "statutory", False)),
+                "late": c.late or bool(_opt(c, "breached", False)),
+                "reason": _opt(c, "not_met_because"),
+                "statutory": bool(_opt(c, "statutory", False)),
             }
         )
     return rows
@@ -387,7 +405,8 @@ def inbox_items(
     rows = queries.oversight_with_states(
         runner.db,
         runner.projections["oversight"],
-        today=today,
+        kinds=tuple(RECORDS),  # lifecycle 3 (programme, subgroups, ...): no page of its
+        today=today,  # own yet; the oversight page lists it
         calendar=calendar,
         amber_working_days=amber_working_days,
         partnership=None if scope_for(principal) is None else principal.partnership,
@@ -396,8 +415,6 @@ def inbox_items(
     mine: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
     for row, state in rows:
-        if row.kind not in RECORDS:  # lifecycle 3 (programme, subgroups, ...):
-            continue  # no page of its own yet; the oversight page lists it
         if state is None:
             try:
                 state = RECORDS[row.kind].stored_state(services, row.partnership, row.ref)

@@ -492,8 +492,8 @@ def run(
                 for _ in range(runs)
             )
             line(
-                "`qa-engine oversight --partnership PAAA --json` command, p50 (s), vs a bare "
-                "`python -c pass`",
+                "`qa-engine oversight --partnership PAAA --json --no-catch-up` command, p50 (s), "
+                "vs a bare `python -c pass`",
                 "s",
                 cli,
                 bare,

@@ -73,6 +73,25 @@ class Cursor:
         no copy into dicts, for queries that return many rows."""
         return list(self._raw.fetchall())
 
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> tuple[dict[str, int], list[Any]]:
+        """Run ``sql``: each column's position by name (none when no row came back), and
+        the rows read by position. PostgreSQL hands them over as tuples, not a dict per
+        row (a national oversight query fetches thousands)."""
+        if self._db.dialect != "postgres":  # ``sqlite3.Row``s: read by position too
+            rows = list(self.execute(sql, params)._raw.fetchall())
+            return ({k: i for i, k in enumerate(rows[0].keys())} if rows else {}), rows
+        from psycopg.rows import tuple_row
+
+        before = self._raw.row_factory
+        self._raw.row_factory = tuple_row
+        try:
+            self.execute(sql, params)
+            rows = list(self._raw.fetchall())
+            columns = {d[0]: i for i, d in enumerate(self._raw.description or ())}
+            return (columns if rows else {}), rows
+        finally:
+            self._raw.row_factory = before
+
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()
         return None if row is None else dict(row)

@@ -116,10 +116,10 @@ def oversight(
         return []
     where, params = found
     with db.read() as cur:
-        rows = cur.execute("SELECT * FROM {oversight}" + where, params).rows()
+        columns, rows = cur.tuples("SELECT * FROM {oversight}" + where, params)
     out = [
         row
-        for row in _oversight_rows(rows, today, calendar, amber_working_days)
+        for row in _oversight_rows(columns, rows, today, calendar, amber_working_days)
         if not rag_in or row.rag in rag_in
     ]
     return _sorted(out, sort, descending)
@@ -153,9 +153,14 @@ def oversight_with_states(
         "ON s.projection = ? AND s.originator_id = o.originator_id" + where
     )
     with db.read() as cur:
-        rows = cur.execute(sql, [projection.name, *params]).rows()
-    states = [projection.stored_state(r["state_kind"], r["state"]) for r in rows]
-    pairs = zip(_oversight_rows(rows, today, calendar, amber_working_days), states, strict=True)
+        columns, rows = cur.tuples(sql, [projection.name, *params])
+    if not rows:
+        return []
+    kind_at, state_at = columns["state_kind"], columns["state"]
+    states = [projection.stored_state(r[kind_at], r[state_at]) for r in rows]
+    pairs = zip(
+        _oversight_rows(columns, rows, today, calendar, amber_working_days), states, strict=True
+    )
     return sorted(pairs, key=lambda pair: (pair[0].next_due_on or date.max, pair[0].ref))
 
 
@@ -192,20 +197,44 @@ def _oversight_where(
 
 
 def _oversight_rows(
-    rows: list[Any], today: date, calendar: WorkingDayCalendar, amber_working_days: int
+    columns: dict[str, int],
+    rows: list[Any],
+    today: date,
+    calendar: WorkingDayCalendar,
+    amber_working_days: int,
 ) -> list[OversightRow]:
-    """The view's rows with today's working days left and RAG.
+    """The view's rows (read by position, ``columns`` naming them) with today's working
+    days left and RAG.
 
-    The rows of a national query share few due days: each due day is parsed and
-    counted once (issue 12: per row, the query did several times the work of fetching
-    it); each row becomes an ``OversightRow`` without validation (the view's own
-    rows, written from checked events)."""
+    The rows of a national query share few due days and few lists of agencies: each
+    is parsed (and counted) once per query (issue 12: per row, the query did several
+    times the work of fetching it); each row becomes an ``OversightRow`` without
+    validation (the view's own rows, written from checked events)."""
+    if not rows:
+        return []
     out = []
     left_until = working_days_from(calendar, today)
     counted: dict[tuple[str | None, bool], tuple[date | None, Rag, int | None]] = {}
+    lists: dict[str, list[str]] = {"": []}
     make = trusted_maker(OversightRow)
+    (kind, ref, partnership, stage, owner, label, due_on, breached, labels, paused, agencies) = (
+        columns[c]
+        for c in (
+            "kind",
+            "ref",
+            "partnership",
+            "stage",
+            "owner",
+            "next_label",
+            "next_due_on",
+            "breached",
+            "breached_labels",
+            "paused",
+            "agencies",
+        )
+    )
     for r in rows:
-        key = (r["next_due_on"], bool(r["breached"]))
+        key = (r[due_on], bool(r[breached]))
         found = counted.get(key)
         if found is None:
             due = date.fromisoformat(key[0]) if key[0] else None
@@ -218,22 +247,26 @@ def _oversight_rows(
                 left_until=left_until,
             )
             found = counted[key] = (due, status, left)
-        breached, agencies = r["breached_labels"], r["agencies"]
+        named, involved = r[labels], r[agencies]
+        if named not in lists:
+            lists[named] = [b for b in named.split("; ") if b]
+        if involved not in lists:
+            lists[involved] = [a for a in involved.split("|") if a]
         out.append(
             make(
                 {
-                    "kind": r["kind"],
-                    "ref": r["ref"],
-                    "partnership": r["partnership"],
-                    "stage": r["stage"],
-                    "owner": r["owner"],
-                    "next_deadline": r["next_label"],
+                    "kind": r[kind],
+                    "ref": r[ref],
+                    "partnership": r[partnership],
+                    "stage": r[stage],
+                    "owner": r[owner],
+                    "next_deadline": r[label],
                     "next_due_on": found[0],
                     "working_days_left": found[2],
                     "rag": found[1],
-                    "breached": [b for b in breached.split("; ") if b] if breached else [],
-                    "paused_clocks": r["paused"],
-                    "agencies": [a for a in agencies.split("|") if a] if agencies else [],
+                    "breached": list(lists[named]),  # each row its own list
+                    "paused_clocks": r[paused],
+                    "agencies": list(lists[involved]),
                 },
             )
         )

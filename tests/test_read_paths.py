@@ -222,3 +222,26 @@ def test_trusted_builds_without_validating_and_refuses_a_partial_model() -> None
     assert "x" not in rows[1].model_fields_set
     with pytest.raises(TypeError, match="needs exactly"):
         make({"version": 1})
+
+
+def test_rows_read_by_position_leave_the_cursor_as_it_was(settings: Settings) -> None:
+    """``Cursor.tuples`` (the oversight query's read) names each column's position; on
+    PostgreSQL it fetches tuples and then gives the cursor back its dict rows."""
+    from projections.catalogue import build_runner
+
+    services = bootstrap(settings)
+    try:
+        services.reviews.report_incident(report("GSCP-9"), key="r/9", today=D)
+        runner = build_runner(services.reviews)
+        runner.catch_up()
+        with runner.db.read() as cur:
+            columns, rows = cur.tuples(
+                "SELECT kind, ref FROM {oversight} WHERE ref = ?", ["GSCP-9"]
+            )
+            assert columns == {"kind": 0, "ref": 1}
+            assert [(r[0], r[1]) for r in rows] == [("review", "GSCP-9")]
+            assert cur.tuples("SELECT kind FROM {oversight} WHERE ref = ?", ["none"]) == ({}, [])
+            after = cur.execute("SELECT kind, ref FROM {oversight}").fetchone()
+            assert after == {"kind": "review", "ref": "GSCP-9"}
+    finally:
+        services.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import secrets
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from domain.tenancy import Role
 from qa_engine.accounts import AccountStore
 from qa_engine.config import Settings
 
-__all__ = ["DEMO_PARTNERSHIP", "DemoAccount", "seed_demo_accounts", "serve"]
+__all__ = ["DEMO_PARTNERSHIP", "DemoAccount", "seed_demo_accounts", "serve", "settle_the_heap"]
 
 DEMO_PARTNERSHIP = "DEMO"
 
@@ -58,6 +59,16 @@ def seed_demo_accounts(accounts: AccountStore) -> list[DemoAccount]:
     return seeded
 
 
+def settle_the_heap() -> None:
+    """Once started: what start-up built (modules, models, routes, schemas: ~130,000
+    objects that live as long as the process) is moved out of the garbage collector's
+    sight (``gc.freeze``, after one collection so no garbage is kept). A full
+    collection then walks only what requests made since: it paused a request for
+    ~65 ms each time it ran (the inbox's p95, issue 12), now well under 1 ms."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(
     settings: Settings,
     *,
@@ -82,6 +93,8 @@ async def serve(
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
+    if server.started:
+        settle_the_heap()
     if started is not None:
         started.set()
     if stop is None:

@@ -348,6 +348,7 @@ def run(
             # 2. projection catch-up and rebuild vs raw
             runner = build_runner(svc)
             head = int(svc.recorder.max_notification_id() or 0)
+            runner.reset_all()  # a kept store's views from an earlier run: from zero
             catch = timed(runner.catch_up)
             raw_rw = RawDB(settings)
             try:

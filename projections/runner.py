@@ -293,6 +293,12 @@ class ProjectionRunner:
     ) -> int:
         """Every named projection (default: all) back to zero in ONE transaction, then
         caught up together: a full rebuild reads, decodes and folds the log once."""
+        names = self.reset_all(names)
+        return self.catch_up(names, progress=progress)
+
+    def reset_all(self, names: Sequence[str] | None = None) -> list[str]:
+        """Every named projection (default: all) back to zero, in ONE transaction: no
+        rows, position 0 (``rebuild_all`` then catches them up)."""
         names = list(names or self.projections)
         with self.db.transaction() as cur:
             for name in names:
@@ -303,7 +309,7 @@ class ProjectionRunner:
                     (_now(), name),
                 )
         self._last_read = None
-        return self.catch_up(names, progress=progress)
+        return names
 
     def status(self) -> list[ProjectionStatus]:
         head = self.head()

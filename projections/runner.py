@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from pydantic import BaseModel
 
 from projections.db import Cursor, ViewDB
@@ -55,7 +54,18 @@ __all__ = [
     "ProjectionStatus",
 ]
 
-log = structlog.get_logger("projections")
+
+class _Log:
+    """structlog's logger, imported on first use: a process that only reads the views
+    (``qa-engine oversight --no-catch-up``) never logs, nor imports structlog."""
+
+    def __getattr__(self, name: str) -> Any:
+        import structlog
+
+        return getattr(structlog.get_logger("projections"), name)
+
+
+log = _Log()
 
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS {projection_tracking} ("

@@ -138,7 +138,7 @@ def test_the_command_loads_neither_temporal_nor_the_event_store(
         "from qa_engine.entry.command import run\n"
         f"code = run(['oversight', '--json', '--no-catch-up', '--today', '{TODAY}'])\n"
         "heavy = ['temporalio.client', 'eventsourcing.application', 'qa_engine.ledger',\n"
-        "         'qa_engine.bootstrap', 'domain.review.commands', 'requests']\n"
+        "         'qa_engine.bootstrap', 'domain.review.commands', 'requests', 'structlog']\n"
         "print('loaded:' + ','.join(m for m in heavy if m in sys.modules), code)\n"
     )
     result = subprocess.run(

@@ -56,6 +56,7 @@ __all__ = [
     "add_request_option",
     "caught_up_runner",
     "check_tenant",
+    "configure_logging_for",
     "model_input",
     "parents",
     "parse_as_at",
@@ -451,6 +452,12 @@ def parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, argpars
     return common, tenant, actor
 
 
+def configure_logging_for(settings: Settings) -> None:
+    from qa_engine.logging import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
+
+
 def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` with ``parser`` and run the command it names: its exit code, and
     never a traceback (an error is one line, or one JSON object with ``--json``)."""
@@ -467,9 +474,8 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None = No
             f"{field} cannot be read: {e.__cause__ or e}", field=field, rule="environment"
         )
         return _error(out, "invalid", problem, EXIT_INVALID)
-    from qa_engine.logging import configure_logging
-
-    configure_logging(settings.log_level, json=settings.log_json)
+    if getattr(ns, "logs", True):  # a command that cannot log skips structlog's import
+        configure_logging_for(settings)
     try:
         return int(asyncio.run(ns.func(ns, settings, out)))
     except ValidationError as e:

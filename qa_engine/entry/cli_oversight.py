@@ -61,7 +61,8 @@ def add_oversight_parser(
         "--sort", default="due", choices=["due", "rag", "ref", "stage", "partnership", "owner"]
     )
     ov.add_argument("--desc", action="store_true", help="reverse the order")
-    ov.set_defaults(func=cmd_oversight)
+    # reading the views as they are logs nothing; catching up first configures logging
+    ov.set_defaults(func=cmd_oversight, logs=False)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -105,7 +106,8 @@ async def cmd_oversight(ns: argparse.Namespace, settings: Settings, out: cli.Out
         with _views(settings) as db:
             if db is not None:
                 rows = read(db)
-    if rows is None:  # catching up, or views not made yet: the whole store
+    if rows is None:  # catching up, or views not made yet: the whole store (it logs)
+        cli.configure_logging_for(settings)
         with cli.caught_up_runner(settings, catch_up=not ns.no_catch_up) as runner:
             rows = read(runner.db)
 

@@ -68,11 +68,6 @@ class Cursor:
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._raw.fetchall()]
 
-    def rows(self) -> list[Any]:
-        """The rows as the driver gives them, read by column name (``r["ref"]``) only:
-        no copy into dicts, for queries that return many rows."""
-        return list(self._raw.fetchall())
-
     def tuples(self, sql: str, params: Sequence[Any] = ()) -> tuple[dict[str, int], list[Any]]:
         """Run ``sql``: each column's position by name (none when no row came back), and
         the rows read by position. PostgreSQL hands them over as tuples, not a dict per

@@ -161,7 +161,7 @@ def oversight_with_states(
     pairs = zip(
         _oversight_rows(columns, rows, today, calendar, amber_working_days), states, strict=True
     )
-    return sorted(pairs, key=lambda pair: (pair[0].next_due_on or date.max, pair[0].ref))
+    return sorted(pairs, key=lambda pair: _due_key(pair[0]))
 
 
 def _oversight_where(
@@ -273,12 +273,16 @@ def _oversight_rows(
     return out
 
 
+def _due_key(row: OversightRow) -> tuple[date, str]:
+    """Soonest due first (undated last), then by reference."""
+    return (row.next_due_on or date.max, row.ref)
+
+
 def _sorted(rows: list[OversightRow], sort: str, descending: bool) -> list[OversightRow]:
     order = {"red": 0, "amber": 1, "green": 2}
-    far = date.max
 
     def key(row: OversightRow) -> tuple[object, ...]:
-        due_key = (row.next_due_on or far, row.ref)
+        due_key = _due_key(row)
         if sort == "due":
             return due_key
         if sort == "rag":

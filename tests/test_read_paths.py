@@ -125,7 +125,7 @@ def test_the_inbox_from_the_views_folded_states_equals_the_inbox_from_the_event_
         assert tasks >= 10 and any(mine for mine, _ in from_states)
         if sealed:  # what the view keeps of a record is encrypted at rest
             with runner.db.read() as cur:
-                stored = cur.execute("SELECT state FROM {projection_state}").rows()
+                stored = cur.execute("SELECT state FROM {projection_state}").fetchall()
             assert stored and all(r["state"].startswith("aes:") for r in stored)
         with runner.db.transaction() as cur:  # the states gone: every record from the store
             cur.execute("DELETE FROM {projection_state}")
